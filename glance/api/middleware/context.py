@@ -1,0 +1,63 @@
+"""Request contexts for the keystone flavor.
+
+keystonemiddleware's authtoken (with delay_auth_decision) runs first and
+sets X-Identity-Status and the identity headers; this filter turns them
+into ``environ['glance.context']``.
+"""
+
+import json
+
+import webob.dec
+from oslo_config import cfg
+
+from glance.api.middleware import request_id
+from glance.common import wsgi
+from glance import context
+
+CONF = cfg.CONF
+
+
+def _roles(header):
+    return [r.strip().lower() for r in (header or '').split(',')
+            if r.strip()]
+
+
+def request_id_of(req):
+    return req.environ.get(request_id.ENV_KEY)
+
+
+class ContextMiddleware:
+
+    def __init__(self, app):
+        self.app = app
+
+    @webob.dec.wsgify(RequestClass=wsgi.Request)
+    def __call__(self, req):
+        status = req.headers.get('X-Identity-Status')
+        if status == 'Confirmed':
+            catalog = req.headers.get('X-Service-Catalog')
+            if catalog is not None:
+                try:
+                    json.loads(catalog)
+                except ValueError:
+                    return wsgi.error_response(
+                        req, 400, 'Invalid service catalog json.')
+            ctx = context.RequestContext(
+                auth_token=req.headers.get('X-Auth-Token'),
+                user_id=req.headers.get('X-User-Id'),
+                project_id=(req.headers.get('X-Project-Id')
+                            or req.headers.get('X-Tenant-Id')),
+                roles=_roles(req.headers.get('X-Roles')),
+                request_id=request_id_of(req))
+        elif CONF.allow_anonymous_access:
+            ctx = context.RequestContext(read_only=True, is_admin=False,
+                                         request_id=request_id_of(req))
+        else:
+            return wsgi.error_response(req, 401, 'The request you have made '
+                                       'requires authentication.')
+        req.environ['glance.context'] = ctx
+        return req.get_response(self.app)
+
+
+def filter_factory(global_conf, **local_conf):
+    return ContextMiddleware

@@ -1,0 +1,42 @@
+"""The v2 route table: path, then method -> (controller, action)."""
+
+from glance.api.v2 import image_actions
+from glance.api.v2 import image_tags
+from glance.api.v2 import images
+from glance.api.v2 import schemas
+from glance.common import wsgi
+
+R = wsgi.Route
+
+ROUTES = [
+    R('/schemas/image', {'GET': ('schemas', 'image')}),
+    R('/schemas/images', {'GET': ('schemas', 'images')}),
+    R('/schemas/member', {'GET': ('schemas', 'member')}),
+    R('/schemas/members', {'GET': ('schemas', 'members')}),
+    R('/schemas/task', {'GET': ('schemas', 'task')}),
+    R('/schemas/tasks', {'GET': ('schemas', 'tasks')}),
+    R('/images', {'GET': ('images', 'index'),
+                  'POST': ('images', 'create')}),
+    R('/images/{image_id}', {'GET': ('images', 'show'),
+                             'PATCH': ('images', 'update'),
+                             'DELETE': ('images', 'delete')}),
+    R('/images/{image_id}/actions/deactivate',
+      {'POST': ('actions', 'deactivate')}),
+    R('/images/{image_id}/actions/reactivate',
+      {'POST': ('actions', 'reactivate')}),
+    R('/images/{image_id}/tags/{tag_value}',
+      {'PUT': ('tags', 'update'), 'DELETE': ('tags', 'delete')}),
+]
+
+
+def controllers():
+    return {
+        'schemas': schemas.SchemasController(),
+        'images': images.ImagesController(),
+        'tags': image_tags.TagsController(),
+        'actions': image_actions.ActionsController(),
+    }
+
+
+def app_factory(global_conf, **local_conf):
+    return wsgi.Router(ROUTES, controllers())

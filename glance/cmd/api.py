@@ -1,0 +1,48 @@
+"""glance-api: the standalone Image API daemon."""
+
+import eventlet
+
+eventlet.monkey_patch(os=False)
+
+import sys  # noqa: E402
+
+from oslo_config import cfg  # noqa: E402
+from oslo_log import log as logging  # noqa: E402
+
+from glance.common import config  # noqa: E402
+from glance.common import server  # noqa: E402
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+# Exit codes of start-up failures, as upstream's glance-api.
+EXIT_CODES = ((RuntimeError, 1), (ValueError, 4),
+              (cfg.ConfigFileValueError, 5))
+
+
+def reload_config():
+    CONF.reload_config_files()
+    config.set_config_defaults()
+    logging.setup(CONF, 'glance')
+
+
+def main(argv=None):
+    try:
+        config.parse_args(sys.argv[1:] if argv is None else argv)
+        config.set_config_defaults()
+        logging.setup(CONF, 'glance')
+        srv = server.Server(config.load_paste_app, reload_config)
+        srv.start()
+    except Exception as e:
+        code = 99
+        for cls, value in reversed(EXIT_CODES):
+            if isinstance(e, cls):
+                code = value
+                break
+        sys.stderr.write('ERROR: %s\n' % e)
+        return code
+    return srv.run()
+
+
+if __name__ == '__main__':
+    sys.exit(main())

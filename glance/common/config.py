@@ -1,0 +1,285 @@
+"""Every option the Image service registers, in one place.
+
+Names and defaults follow the upstream Image service so existing
+``glance-api.conf`` files keep working. ``list_opts`` feeds
+oslo-config-generator (namespace ``glance.api``).
+"""
+
+import multiprocessing
+import os
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from glance import version
+
+CONF = cfg.CONF
+
+server_opts = [
+    cfg.HostAddressOpt('bind_host', default='0.0.0.0',
+                       help='Address the API server listens on.'),
+    cfg.PortOpt('bind_port', default=9292,
+                help='Port the API server listens on.'),
+    cfg.IntOpt('backlog', default=4096, min=1,
+               help='Number of pending connections the listening socket '
+                    'queues.'),
+    cfg.IntOpt('tcp_keepidle', default=600,
+               help='Seconds a connection stays idle before TCP keepalive '
+                    'probes start (TCP_KEEPIDLE).'),
+    cfg.IntOpt('workers', min=0,
+               help='Number of pre-forked worker processes. Unset means the '
+                    'number of CPUs; 0 serves requests in the parent process '
+                    'without forking.'),
+    cfg.IntOpt('max_header_line', default=16384, min=0,
+               help='Longest request header line accepted, in bytes '
+                    '(0 means unlimited).'),
+    cfg.BoolOpt('http_keepalive', default=True,
+                help='Keep client connections open between requests. When '
+                     'false, every response closes its connection.'),
+    cfg.IntOpt('client_socket_timeout', default=900, min=0,
+               help='Seconds a client connection may stay silent before it '
+                    'is closed (0 waits forever).'),
+    cfg.IntOpt('wsgi_default_pool_size', default=1000, min=1,
+               help='Green threads per worker process, i.e. the number of '
+                    'requests one worker serves at once.'),
+    cfg.IntOpt('graceful_shutdown_timeout', default=10, min=0,
+               help='Seconds a stopping worker waits for in-flight requests '
+                    'before it exits anyway (0 waits without bound).'),
+]
+
+api_opts = [
+    cfg.StrOpt('public_endpoint',
+               help='Base URL advertised in the versions document instead '
+                    'of the URL of the request.'),
+    cfg.StrOpt('worker_self_reference_url',
+               help='URL other API workers use to reach this one.'),
+    cfg.IntOpt('limit_param_default', default=25, min=1,
+               help='Page size of list calls when the request sets none.'),
+    cfg.IntOpt('api_limit_max', default=1000, min=1,
+               help='Largest page size a list call returns.'),
+    cfg.BoolOpt('show_image_direct_url', default=False,
+                help='Show the URL of the image data in its store as '
+                     'direct_url.'),
+    cfg.BoolOpt('show_multiple_locations', default=False,
+                deprecated_for_removal=True,
+                deprecated_reason='Use the location API instead.',
+                help='Show every location of an image and allow changing '
+                     'them through PATCH.'),
+    cfg.IntOpt('image_size_cap', default=1099511627776, min=1,
+               max=9223372036854775808,
+               help='Largest image, in bytes, that may be stored.'),
+    cfg.StrOpt('user_storage_quota', default='0',
+               help='Storage a project may use across all its images, as '
+                    'an integer with an optional B, KB, MB, GB or TB '
+                    'suffix; 0 means unlimited.'),
+    cfg.BoolOpt('use_keystone_limits', default=False,
+                help='Enforce unified limits registered in Keystone.'),
+    cfg.IntOpt('image_member_quota', default=128,
+               help='Members an image may have; negative means unlimited.'),
+    cfg.IntOpt('image_property_quota', default=128,
+               help='Additional properties an image may have; negative '
+                    'means unlimited.'),
+    cfg.IntOpt('image_tag_quota', default=128,
+               help='Tags an image may have; negative means unlimited.'),
+    cfg.IntOpt('image_location_quota', default=10,
+               help='Locations an image may have; negative means '
+                    'unlimited.'),
+    cfg.StrOpt('hashing_algorithm', default='sha512',
+               help='hashlib algorithm used for os_hash_value.'),
+    cfg.ListOpt('enabled_import_methods',
+                default=['glance-direct', 'web-download', 'copy-image'],
+                item_type=cfg.types.String(choices=[
+                    'glance-direct', 'web-download', 'copy-image',
+                    'glance-download']),
+                help='Interoperable import methods offered to clients.'),
+    cfg.StrOpt('node_staging_uri', default='file:///var/lib/glance/staging',
+               help='file:// URL of the directory holding staged image '
+                    'data.'),
+    cfg.DictOpt('enabled_backends',
+                help='Stores as name:type pairs, e.g. fast:file,cheap:file. '
+                     'Setting it turns on multi-store.'),
+    cfg.BoolOpt('allow_anonymous_access', default=False,
+                help='With the keystone flavor, let requests without a '
+                     'valid token read public data.'),
+    cfg.IntOpt('max_request_id_length', default=64, min=0,
+               help='Longest X-Openstack-Request-ID accepted from clients.'),
+    cfg.StrOpt('property_protection_file',
+               help='File of property protection rules.'),
+    cfg.StrOpt('property_protection_rule_format', default='roles',
+               choices=['roles', 'policies'],
+               help='Whether protection rules name roles or policies.'),
+    cfg.StrOpt('image_cache_dir',
+               help='Directory of the local image cache; setting it turns '
+                    'the cache on.'),
+    cfg.BoolOpt('delayed_delete', default=False,
+                help='Keep the data of deleted images for the scrubber '
+                     '(status pending_delete).'),
+    cfg.IntOpt('scrub_time', default=0, min=0,
+               help='Seconds before the scrubber removes pending_delete '
+                    'data.'),
+    cfg.StrOpt('metadata_source_path', default='/etc/glance/metadefs/',
+               help='Directory of metadata definition files.'),
+]
+
+noauth_opts = [
+    cfg.StrOpt('project_id', default='admin',
+               help='Project that requests without identity headers act '
+                    'as, in the default (no Keystone) paste flavor. Images '
+                    'such requests create are owned by it.'),
+    cfg.StrOpt('user_id', default='admin',
+               help='User of requests without identity headers.'),
+    cfg.ListOpt('roles', default=['admin', 'member', 'reader'],
+                help='Roles of requests without identity headers.'),
+    cfg.ListOpt('header_roles', default=['member', 'reader'],
+                help='Roles given to a request that names a project in '
+                     'X-Project-Id but sends no X-Roles.'),
+]
+
+image_format_opts = [
+    cfg.ListOpt('container_formats',
+                default=['ami', 'ari', 'aki', 'bare', 'ovf', 'ova', 'docker',
+                         'compressed'],
+                deprecated_group='DEFAULT',
+                help='Container formats images may declare.'),
+    cfg.ListOpt('disk_formats',
+                default=['ami', 'ari', 'aki', 'vhd', 'vhdx', 'vmdk', 'raw',
+                         'qcow2', 'vdi', 'iso', 'ploop'],
+                deprecated_group='DEFAULT',
+                help='Disk formats images may declare.'),
+    cfg.BoolOpt('require_image_format_match', default=True,
+                help='Refuse data whose content does not match the '
+                     'disk_format of the image.'),
+]
+
+paste_deploy_opts = [
+    cfg.StrOpt('flavor',
+               help='Paste pipeline flavor: none for the default, '
+                    'keystone, fakeauth.'),
+    cfg.StrOpt('config_file',
+               help='Paste configuration file; by default the file named '
+                    'after the last --config-file with -paste.ini, or '
+                    'glance-api-paste.ini in the configuration directories.'),
+]
+
+database_opts = [
+    cfg.StrOpt('connection', secret=True,
+               default='sqlite:////var/lib/glance/glance.sqlite',
+               help='SQLAlchemy URL of the database.'),
+    cfg.IntOpt('connection_recycle_time', default=3600,
+               help='Seconds after which a pooled connection is replaced.'),
+    cfg.IntOpt('max_pool_size', default=5,
+               help='Connections kept open per worker (not SQLite).'),
+    cfg.IntOpt('max_overflow', default=50,
+               help='Extra connections a worker may open beyond the pool.'),
+    cfg.IntOpt('pool_timeout', default=30,
+               help='Seconds to wait for a free pooled connection.'),
+    cfg.IntOpt('connection_debug', default=0, min=0, max=100,
+               help='Log SQL statements: 50 for statements, 100 for rows.'),
+    cfg.IntOpt('sqlite_busy_timeout', default=30000, min=0,
+               help='Milliseconds an SQLite writer waits for the lock held '
+                    'by another worker before the request fails with 503.'),
+]
+
+store_opts = [
+    cfg.ListOpt('stores', default=['file', 'http'],
+                help='Store drivers enabled in single-store mode.'),
+    cfg.StrOpt('default_store', default='file',
+               help='Store new image data goes to in single-store mode.'),
+    cfg.StrOpt('default_backend',
+               help='Store new image data goes to in multi-store mode.'),
+    cfg.StrOpt('filesystem_store_datadir', default='/var/lib/glance/images',
+               help='Directory of the filesystem store.'),
+]
+
+wsgi_opts = [
+    cfg.IntOpt('task_pool_threads', default=16, min=1,
+               help='Threads per process for background tasks.'),
+]
+
+
+def list_opts():
+    """Options per group, for oslo-config-generator."""
+    return [
+        (None, server_opts + api_opts),
+        ('noauth', noauth_opts),
+        ('image_format', image_format_opts),
+        ('paste_deploy', paste_deploy_opts),
+        ('database', database_opts),
+        ('glance_store', store_opts),
+        ('wsgi', wsgi_opts),
+    ]
+
+
+def register_opts(conf=CONF):
+    for group, opts in list_opts():
+        conf.register_opts(opts, group=group)
+
+
+register_opts()
+logging.register_options(CONF)
+
+
+def default_workers():
+    try:
+        return multiprocessing.cpu_count()
+    except NotImplementedError:
+        return 1
+
+
+def parse_args(args=None, default_config_files=None, prog='glance-api'):
+    CONF(args=args, project='glance', prog=prog,
+         version=version.VERSION,
+         default_config_files=default_config_files)
+
+
+def find_paste_config():
+    """Path of the paste configuration, as upstream looks it up."""
+    path = CONF.paste_deploy.config_file
+    if not path:
+        name = 'glance-api-paste.ini'
+        if CONF.config_file:
+            base = os.path.basename(CONF.config_file[-1])
+            name = base.replace('.conf', '-paste.ini')
+        path = name
+    if not os.path.isabs(path):
+        found = CONF.find_file(path)
+        if found is None and CONF.config_file:
+            candidate = os.path.join(
+                os.path.dirname(os.path.abspath(CONF.config_file[-1])), path)
+            if os.path.exists(candidate):
+                found = candidate
+        if found is None and os.path.exists(path):
+            found = os.path.abspath(path)
+        path = found
+    if not path or not os.path.exists(path):
+        raise RuntimeError('Unable to locate paste config file for '
+                           'glance-api')
+    return path
+
+
+def load_paste_app(app_name='glance-api'):
+    """Load the WSGI application for the configured flavor."""
+    from paste import deploy
+    flavor = CONF.paste_deploy.flavor
+    if flavor:
+        app_name = '%s-%s' % (app_name, flavor)
+    path = find_paste_config()
+    try:
+        return deploy.loadapp('config:%s' % path, name=app_name)
+    except LookupError as e:
+        raise RuntimeError('Cannot load application %s from %s: %s'
+                           % (app_name, path, e))
+
+
+def set_config_defaults():
+    """Defaults of library options that differ for the Image service."""
+    from oslo_middleware import cors
+    cors.set_defaults(
+        allow_headers=['Content-MD5', 'X-Image-Meta-Checksum',
+                       'X-Storage-Token', 'Accept-Encoding', 'X-Auth-Token',
+                       'X-Identity-Status', 'X-Roles', 'X-Service-Catalog',
+                       'X-User-Id', 'X-Tenant-Id', 'X-OpenStack-Request-ID'],
+        expose_headers=['X-Image-Meta-Checksum', 'X-Auth-Token',
+                        'X-Subject-Token', 'X-Service-Token',
+                        'X-OpenStack-Request-ID'],
+        allow_methods=['GET', 'PUT', 'POST', 'DELETE', 'PATCH'])

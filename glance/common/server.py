@@ -1,0 +1,252 @@
+"""The standalone eventlet daemon: socket, pre-forked workers, signals.
+
+The parent binds the socket, loads the application and forks ``workers``
+children that each serve it from a pool of green threads. It respawns a
+child that dies, forwards SIGTERM (children stop accepting and finish
+their requests) and on SIGHUP re-reads its configuration, starts a new
+generation of children and lets the old one drain. With ``workers = 0``
+the parent serves requests itself.
+"""
+
+import errno
+import os
+import signal
+import socket
+import sys
+import time
+
+import eventlet
+import eventlet.wsgi
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from glance.common import config
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+
+class AppHolder:
+    """The WSGI entry point of a worker; the app can be swapped on reload."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        # eventlet's input stops at the end of a chunked or sized body.
+        environ['wsgi.input_terminated'] = True
+        return self.app(environ, start_response)
+
+
+def bind_socket(host, port, backlog, retry_for=30):
+    """A listening socket, retrying while the address is in use."""
+    info = socket.getaddrinfo(host, port, socket.AF_UNSPEC,
+                              socket.SOCK_STREAM)[0]
+    family, address = info[0], info[4][:2]
+    deadline = time.time() + retry_for
+    while True:
+        try:
+            sock = eventlet.listen(address, family=family, backlog=backlog)
+            break
+        except OSError as e:
+            if e.errno != errno.EADDRINUSE or time.time() > deadline:
+                raise RuntimeError('Could not bind to %s:%s after trying for '
+                                   '%d seconds: %s'
+                                   % (host, port, retry_for, e))
+            eventlet.sleep(0.1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    if hasattr(socket, 'TCP_KEEPIDLE'):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE,
+                        CONF.tcp_keepidle)
+    return sock
+
+
+class _Signal(Exception):
+    pass
+
+
+class Server:
+    """Runs ``load_app()`` on a socket until told to stop."""
+
+    def __init__(self, load_app, reload_config=None):
+        self.load_app = load_app
+        self.reload_config = reload_config or (lambda: None)
+        self.sock = None
+        self.holder = None
+        self.children = {}     # pid -> (generation, start time)
+        self.generation = 0
+        self.stopping = False
+        self.pending = []
+        self._in_wait = False
+
+    # -- parent ---------------------------------------------------------------
+
+    def start(self):
+        os.umask(0o027)
+        eventlet.wsgi.MAX_HEADER_LINE = CONF.max_header_line or sys.maxsize
+        self.holder = AppHolder(self.load_app())
+        self.sock = bind_socket(CONF.bind_host, CONF.bind_port, CONF.backlog)
+        self.bound = (CONF.bind_host, CONF.bind_port)
+        LOG.info('glance-api listening on %s:%s', *self.sock.getsockname()[:2])
+
+    @property
+    def workers(self):
+        if CONF.workers is None:
+            return config.default_workers()
+        return CONF.workers
+
+    def run(self):
+        """Serve until stopped; returns the exit status."""
+        if self.workers == 0:
+            return self._serve_in_parent()
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, self._parent_signal)
+        for _ in range(self.workers):
+            self._spawn()
+        while self.children or not self.stopping:
+            self._handle_pending()
+            try:
+                self._in_wait = True
+                if self.pending:
+                    continue
+                pid, status = os.wait()
+            except _Signal:
+                continue
+            except ChildProcessError:
+                if self.stopping:
+                    break
+                time.sleep(0.1)
+                continue
+            finally:
+                self._in_wait = False
+            self._reap(pid, status)
+        LOG.info('glance-api stopped')
+        return 0
+
+    def _parent_signal(self, signum, frame):
+        self.pending.append(signum)
+        if self._in_wait:
+            raise _Signal()
+
+    def _handle_pending(self):
+        while self.pending:
+            signum = self.pending.pop(0)
+            if signum in (signal.SIGTERM, signal.SIGINT):
+                if not self.stopping:
+                    LOG.info('Stopping: workers finish in-flight requests')
+                    self.stopping = True
+                    self._signal_children(signal.SIGTERM)
+            elif signum == signal.SIGHUP and not self.stopping:
+                self._reload()
+
+    def _signal_children(self, signum, generation=None):
+        for pid, (gen, _started) in list(self.children.items()):
+            if generation is None or gen == generation:
+                try:
+                    os.kill(pid, signum)
+                except ProcessLookupError:
+                    pass
+
+    def _reload(self):
+        LOG.info('SIGHUP: reloading configuration')
+        try:
+            self.reload_config()
+            app = self.load_app()
+        except Exception as e:
+            LOG.error('Reload failed, old workers keep serving: %s', e)
+            return
+        if (CONF.bind_host, CONF.bind_port) != self.bound:
+            try:
+                new_sock = bind_socket(CONF.bind_host, CONF.bind_port,
+                                       CONF.backlog, retry_for=0)
+            except RuntimeError as e:
+                LOG.error('Reload failed, old workers keep serving: %s', e)
+                return
+            self.sock.close()
+            self.sock = new_sock
+            self.bound = (CONF.bind_host, CONF.bind_port)
+        self.holder = AppHolder(app)
+        old = self.generation
+        self.generation += 1
+        for _ in range(self.workers):
+            self._spawn()
+        self._signal_children(signal.SIGHUP, generation=old)
+
+    def _spawn(self):
+        pid = os.fork()
+        if pid == 0:
+            status = 0
+            try:
+                self._child()
+            except BaseException:
+                LOG.exception('Worker failed')
+                status = 1
+            finally:
+                os._exit(status)
+        self.children[pid] = (self.generation, time.time())
+        LOG.info('Started worker %d', pid)
+
+    def _reap(self, pid, status):
+        info = self.children.pop(pid, None)
+        if info is None:
+            return
+        generation, started = info
+        if self.stopping or generation != self.generation:
+            return
+        code = os.waitstatus_to_exitcode(status)
+        LOG.warning('Worker %d exited (%s), starting a new one', pid, code)
+        if code > 0 and time.time() - started < 1:
+            time.sleep(1)
+        self._spawn()
+
+    # -- worker ---------------------------------------------------------------
+
+    def _child(self):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        self._serve()
+
+    def _serve_in_parent(self):
+        signal.signal(signal.SIGHUP, self._reload_in_place)
+        self._serve()
+        return 0
+
+    def _reload_in_place(self, signum, frame):
+        eventlet.spawn_n(self._do_reload_in_place)
+
+    def _do_reload_in_place(self):
+        LOG.info('SIGHUP: reloading configuration')
+        try:
+            self.reload_config()
+            self.holder.app = self.load_app()
+        except Exception as e:
+            LOG.error('Reload failed, keeping the running application: %s',
+                      e)
+
+    def _serve(self):
+        from glance.db import session
+        session.dispose()
+        pool = eventlet.GreenPool(CONF.wsgi_default_pool_size)
+        stop = eventlet.event.Event()
+
+        def on_stop(signum, frame):
+            if not stop.ready():
+                stop.send(signum)
+
+        signal.signal(signal.SIGTERM, on_stop)
+        if self.workers != 0:
+            signal.signal(signal.SIGHUP, on_stop)
+        server = eventlet.spawn(
+            eventlet.wsgi.server, self.sock, self.holder,
+            custom_pool=pool, log=logging.getLogger('eventlet.wsgi.server'),
+            keepalive=CONF.http_keepalive,
+            socket_timeout=CONF.client_socket_timeout or None,
+            debug=False)
+        stop.wait()
+        server.kill(SystemExit)
+        timeout = CONF.graceful_shutdown_timeout or None
+        with eventlet.Timeout(timeout, False):
+            pool.waitall()
+        if pool.running():
+            LOG.warning('%d requests still running after %ss, exiting',
+                        pool.running(), timeout)

@@ -1,0 +1,34 @@
+"""The request context: who is calling, on behalf of which project."""
+
+from oslo_context import context
+
+
+class RequestContext(context.RequestContext):
+    """oslo.context's context plus what the Image service derives from it."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if not self.is_admin:
+            self.is_admin = 'admin' in [r.lower() for r in self.roles]
+
+    @property
+    def owner(self):
+        return self.project_id
+
+    @property
+    def can_see_deleted(self):
+        return self.show_deleted or self.is_admin
+
+    def elevated(self):
+        ctx = self.__class__(**self.to_dict_for_copy())
+        ctx.is_admin = True
+        if 'admin' not in ctx.roles:
+            ctx.roles.append('admin')
+        return ctx
+
+    def to_dict_for_copy(self):
+        return dict(user_id=self.user_id, project_id=self.project_id,
+                    roles=list(self.roles), is_admin=self.is_admin,
+                    read_only=self.read_only, request_id=self.request_id,
+                    auth_token=self.auth_token,
+                    show_deleted=self.show_deleted)

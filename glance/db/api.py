@@ -1,0 +1,280 @@
+"""Repository functions over the image tables.
+
+Each function takes an open connection from ``session.reader()`` or
+``session.writer()`` and works with plain dicts: an image is the row of
+``images`` plus ``properties`` (name -> value) and ``tags`` (list).
+SQLAlchemy Core keeps a page of images to three queries.
+"""
+
+import json
+
+import sqlalchemy as sa
+
+from glance.common import exception
+from glance.db import models
+
+images = models.images
+props = models.image_properties
+tags_t = models.image_tags
+members = models.image_members
+locations = models.image_locations
+
+IMAGE_COLUMNS = [c.name for c in images.columns]
+NULLABLE_SORT_KEYS = {'name', 'container_format', 'disk_format', 'size',
+                      'updated_at', 'virtual_size', 'min_ram', 'min_disk'}
+
+
+def _row_to_image(row):
+    image = dict(row._mapping)
+    image['properties'] = {}
+    image['tags'] = []
+    image['locations'] = []
+    return image
+
+
+def _attach(conn, found):
+    """Load properties, tags and locations of the images in ``found``."""
+    if not found:
+        return
+    ids = list(found)
+    for row in conn.execute(
+            sa.select(props.c.image_id, props.c.name, props.c.value).where(
+                props.c.image_id.in_(ids), props.c.deleted == sa.false())):
+        found[row.image_id]['properties'][row.name] = row.value
+    for row in conn.execute(
+            sa.select(tags_t.c.image_id, tags_t.c.value).where(
+                tags_t.c.image_id.in_(ids), tags_t.c.deleted == sa.false())
+            .order_by(tags_t.c.id)):
+        found[row.image_id]['tags'].append(row.value)
+    for row in conn.execute(
+            sa.select(locations.c.image_id, locations.c.id,
+                      locations.c.value, locations.c.meta_data,
+                      locations.c.status).where(
+                locations.c.image_id.in_(ids),
+                locations.c.deleted == sa.false()).order_by(locations.c.id)):
+        found[row.image_id]['locations'].append(
+            {'id': row.id, 'url': row.value, 'status': row.status,
+             'metadata': json.loads(row.meta_data or '{}')})
+
+
+def image_get(conn, image_id, include_deleted=False, for_update=False):
+    """The image with ``image_id`` or None."""
+    query = sa.select(images).where(images.c.id == image_id)
+    if not include_deleted:
+        query = query.where(images.c.deleted == sa.false())
+    if for_update and conn.dialect.name != 'sqlite':
+        query = query.with_for_update()
+    row = conn.execute(query).first()
+    if row is None:
+        return None
+    image = _row_to_image(row)
+    _attach(conn, {image['id']: image})
+    return image
+
+
+def image_create(conn, values, properties, tags):
+    try:
+        conn.execute(images.insert().values(**values))
+    except sa.exc.IntegrityError:
+        raise exception.Duplicate('Image with identifier %s already exists!'
+                                  % values['id'])
+    now = values['created_at']
+    if properties:
+        conn.execute(props.insert(), [
+            {'image_id': values['id'], 'name': k, 'value': v,
+             'created_at': now, 'updated_at': now, 'deleted': False}
+            for k, v in properties.items()])
+    if tags:
+        conn.execute(tags_t.insert(), [
+            {'image_id': values['id'], 'value': t, 'created_at': now,
+             'updated_at': now, 'deleted': False} for t in tags])
+
+
+def image_update(conn, image_id, values, from_status=None):
+    """Update image columns; False when ``from_status`` no longer holds."""
+    query = images.update().where(images.c.id == image_id,
+                                  images.c.deleted == sa.false())
+    if from_status is not None:
+        query = query.where(images.c.status == from_status)
+    return conn.execute(query.values(**values)).rowcount == 1
+
+
+def image_set_properties(conn, image_id, old, new, now):
+    """Make the live properties of an image exactly ``new``."""
+    for name in set(old) - set(new):
+        conn.execute(props.update().where(
+            props.c.image_id == image_id, props.c.name == name).values(
+            deleted=True, deleted_at=now, updated_at=now))
+    for name, value in new.items():
+        if name in old and old[name] == value:
+            continue
+        revived = conn.execute(props.update().where(
+            props.c.image_id == image_id, props.c.name == name).values(
+            value=value, deleted=False, deleted_at=None, updated_at=now))
+        if revived.rowcount == 0:
+            conn.execute(props.insert().values(
+                image_id=image_id, name=name, value=value, created_at=now,
+                updated_at=now, deleted=False))
+
+
+def image_set_tags(conn, image_id, old, new, now):
+    """Make the live tags of an image exactly ``new``."""
+    gone = set(old) - set(new)
+    if gone:
+        conn.execute(tags_t.update().where(
+            tags_t.c.image_id == image_id, tags_t.c.value.in_(gone),
+            tags_t.c.deleted == sa.false()).values(
+            deleted=True, deleted_at=now, updated_at=now))
+    added = [t for t in new if t not in set(old)]
+    if added:
+        conn.execute(tags_t.insert(), [
+            {'image_id': image_id, 'value': t, 'created_at': now,
+             'updated_at': now, 'deleted': False} for t in added])
+
+
+def image_destroy(conn, image_id, status, now):
+    """Soft-delete an image and everything hanging off it."""
+    conn.execute(images.update().where(images.c.id == image_id).values(
+        status=status, deleted=True, deleted_at=now, updated_at=now))
+    for table in (props, tags_t, members):
+        conn.execute(table.update().where(
+            table.c.image_id == image_id,
+            table.c.deleted == sa.false()).values(
+            deleted=True, deleted_at=now, updated_at=now))
+    conn.execute(locations.update().where(
+        locations.c.image_id == image_id,
+        locations.c.deleted == sa.false(),
+        locations.c.status != 'pending_delete').values(
+        status='deleted', deleted=True, deleted_at=now, updated_at=now))
+
+
+def is_member(conn, image_id, project_id):
+    return conn.execute(sa.select(members.c.id).where(
+        members.c.image_id == image_id, members.c.member == project_id,
+        members.c.deleted == sa.false())).first() is not None
+
+
+# -- listing -----------------------------------------------------------------
+
+def _visibility_clause(ctx, visibility, member_status):
+    """Which images the caller may list (see the image sharing rules)."""
+    project = ctx.project_id
+    clauses = []
+    if visibility not in (None, 'all'):
+        clauses.append(images.c.visibility == visibility)
+    elif project is not None:
+        clauses.append(sa.or_(images.c.visibility != 'community',
+                              images.c.owner == project))
+    else:
+        clauses.append(images.c.visibility != 'community')
+    if ctx.is_admin:
+        return clauses
+    member_q = sa.select(members.c.id).where(
+        members.c.image_id == images.c.id,
+        members.c.deleted == sa.false())
+    if project is not None:
+        member_q = member_q.where(members.c.member == project)
+    if member_status != 'all':
+        member_q = member_q.where(members.c.status == member_status)
+    visible = [images.c.visibility.in_(('public', 'community')),
+               images.c.owner.is_(None),
+               sa.and_(images.c.visibility == 'shared',
+                       sa.exists(member_q))]
+    if project is not None:
+        visible.append(images.c.owner == project)
+    clauses.append(sa.or_(*visible))
+    return clauses
+
+
+def _filter_clauses(filters):
+    clauses = []
+    for key, (op, value) in filters.get('columns', {}).items():
+        col = images.c[key]
+        clauses.append(_compare(col, op, value))
+    for name, value in filters.get('properties', {}).items():
+        clauses.append(sa.exists(sa.select(props.c.id).where(
+            props.c.image_id == images.c.id, props.c.name == name,
+            props.c.value == value, props.c.deleted == sa.false())))
+    for tag in filters.get('tags', []):
+        clauses.append(sa.exists(sa.select(tags_t.c.id).where(
+            tags_t.c.image_id == images.c.id, tags_t.c.value == tag,
+            tags_t.c.deleted == sa.false())))
+    if 'size_min' in filters:
+        clauses.append(images.c.size >= filters['size_min'])
+    if 'size_max' in filters:
+        clauses.append(images.c.size <= filters['size_max'])
+    return clauses
+
+
+def _compare(col, op, value):
+    if op == 'in':
+        return col.in_(value)
+    return {'eq': col.__eq__, 'neq': col.__ne__, 'gt': col.__gt__,
+            'gte': col.__ge__, 'lt': col.__lt__, 'lte': col.__le__}[op](value)
+
+
+def _sort_terms(sort_keys, sort_dirs):
+    """(expression, direction, marker getter) triples, NULLs first."""
+    terms = []
+    for key, direction in zip(sort_keys, sort_dirs):
+        col = images.c[key]
+        if key in NULLABLE_SORT_KEYS:
+            flag = sa.case((col.is_(None), 0), else_=1)
+            terms.append((flag, direction,
+                          lambda m, k=key: 0 if m[k] is None else 1))
+        terms.append((col, direction, lambda m, k=key: m[k]))
+    return terms
+
+
+def _after_marker(terms, marker):
+    """Keyset condition selecting rows that sort after ``marker``."""
+    ors = []
+    for i, (expr, direction, getter) in enumerate(terms):
+        value = getter(marker)
+        if value is None:
+            continue
+        ands = []
+        for prev_expr, _, prev_getter in terms[:i]:
+            prev = prev_getter(marker)
+            ands.append(prev_expr.is_(None) if prev is None
+                        else prev_expr == prev)
+        ands.append(expr > value if direction == 'asc' else expr < value)
+        ors.append(sa.and_(*ands))
+    return sa.or_(*ors) if ors else sa.false()
+
+
+def image_list(conn, ctx, filters, marker=None, limit=None,
+               sort_keys=('created_at',), sort_dirs=('desc',),
+               member_status='accepted', visibility=None):
+    """A page of images the caller may see, with properties and tags."""
+    query = sa.select(images).where(images.c.deleted == sa.false(),
+                                    images.c.status != 'killed')
+    query = query.where(*_visibility_clause(ctx, visibility, member_status))
+    query = query.where(*_filter_clauses(filters))
+    keys, dirs = list(sort_keys), list(sort_dirs)
+    for tie in ('created_at', 'id'):
+        if tie not in keys:
+            keys.append(tie)
+            dirs.append(dirs[0])
+    terms = _sort_terms(keys, dirs)
+    if marker is not None:
+        query = query.where(_after_marker(terms, marker))
+    query = query.order_by(*[e.asc() if d == 'asc' else e.desc()
+                             for e, d, _ in terms])
+    if limit is not None:
+        query = query.limit(limit)
+    found = {}
+    ordered = []
+    for row in conn.execute(query):
+        image = _row_to_image(row)
+        found[image['id']] = image
+        ordered.append(image)
+    _attach(conn, found)
+    return ordered
+
+
+def image_count_by_owner(conn, owner):
+    return conn.execute(sa.select(sa.func.count()).select_from(images).where(
+        images.c.owner == owner, images.c.deleted == sa.false(),
+        images.c.status.notin_(('killed', 'pending_delete', 'deleted'))
+    )).scalar()

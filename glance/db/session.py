@@ -1,0 +1,134 @@
+"""Database engine and transactions.
+
+SQLite runs in WAL mode: readers never wait for writers, and a write
+transaction starts with ``BEGIN IMMEDIATE`` so it takes the write lock up
+front instead of failing to upgrade a read lock ("database is locked").
+Writers in other processes wait up to ``sqlite_busy_timeout``; writers in
+the same process queue on a green lock so one green thread never blocks
+the hub waiting for a lock that another green thread of the process holds.
+"""
+
+import contextlib
+import threading
+
+import sqlalchemy as sa
+from oslo_config import cfg
+from oslo_log import log as logging
+from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
+
+from glance.common import exception
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+_ENGINE = None
+_ENGINE_URL = None
+_WRITE_LOCK = threading.Lock()
+
+
+def _sqlite_setup(engine):
+    @event.listens_for(engine, 'connect')
+    def on_connect(dbapi_conn, record):
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute('PRAGMA journal_mode=WAL')
+        cur.execute('PRAGMA busy_timeout=%d'
+                    % CONF.database.sqlite_busy_timeout)
+        cur.execute('PRAGMA synchronous=NORMAL')
+        cur.execute('PRAGMA foreign_keys=ON')
+        cur.close()
+
+    @event.listens_for(engine, 'begin')
+    def on_begin(conn):
+        if conn.get_execution_options().get('glance_write'):
+            conn.exec_driver_sql('BEGIN IMMEDIATE')
+        else:
+            conn.exec_driver_sql('BEGIN')
+
+
+def create_engine(url):
+    kwargs = {'future': True, 'pool_pre_ping': False,
+              'echo': CONF.database.connection_debug >= 50}
+    if url.startswith('sqlite'):
+        kwargs['connect_args'] = {
+            'check_same_thread': False,
+            'timeout': CONF.database.sqlite_busy_timeout / 1000.0}
+    else:
+        kwargs.update(pool_size=CONF.database.max_pool_size,
+                      max_overflow=CONF.database.max_overflow,
+                      pool_timeout=CONF.database.pool_timeout,
+                      pool_recycle=CONF.database.connection_recycle_time,
+                      pool_pre_ping=True)
+    if url.startswith('mysql://'):
+        url = 'mysql+pymysql://' + url[len('mysql://'):]
+    elif url.startswith(('postgresql://', 'postgres://')):
+        url = 'postgresql+psycopg://' + url.split('://', 1)[1]
+    engine = sa.create_engine(url, **kwargs)
+    if engine.dialect.name == 'sqlite':
+        _sqlite_setup(engine)
+    return engine
+
+
+def get_engine():
+    global _ENGINE, _ENGINE_URL
+    url = CONF.database.connection
+    if _ENGINE is None or _ENGINE_URL != url:
+        if _ENGINE is not None:
+            _ENGINE.dispose()
+        _ENGINE = create_engine(url)
+        _ENGINE_URL = url
+    return _ENGINE
+
+
+def dispose():
+    """Drop pooled connections (after fork, before serving)."""
+    global _ENGINE
+    if _ENGINE is not None:
+        _ENGINE.dispose(close=False)
+        _ENGINE = None
+
+
+def _is_locked(error):
+    text = str(getattr(error, 'orig', error)).lower()
+    return 'database is locked' in text or 'deadlock' in text
+
+
+@contextlib.contextmanager
+def reader():
+    """A read transaction: a consistent snapshot for several queries."""
+    engine = get_engine()
+    try:
+        with engine.connect() as conn:
+            with conn.begin():
+                yield conn
+    except sa_exc.OperationalError as e:
+        if _is_locked(e):
+            raise exception.ServiceUnavailable(
+                'The database is busy, retry the request.',
+                headers={'Retry-After': '1'})
+        raise
+
+
+@contextlib.contextmanager
+def writer():
+    """A write transaction holding the write lock from its first statement.
+
+    Nothing inside may wait on network I/O: the lock is held until the
+    block ends.
+    """
+    engine = get_engine()
+    lock = _WRITE_LOCK if engine.dialect.name == 'sqlite' else (
+        contextlib.nullcontext())
+    try:
+        with lock, engine.connect() as conn:
+            conn = conn.execution_options(glance_write=True)
+            with conn.begin():
+                yield conn
+    except sa_exc.OperationalError as e:
+        if _is_locked(e):
+            LOG.warning('Database busy: %s', e)
+            raise exception.ServiceUnavailable(
+                'The database is busy, retry the request.',
+                headers={'Retry-After': '1'})
+        raise

@@ -1,0 +1,371 @@
+"""Image metadata operations.
+
+One function per API operation, each reading top to bottom: load, policy,
+domain rules, state change, save. Errors are ``glance.common.exception``
+classes; the WSGI layer maps them to HTTP.
+"""
+
+import uuid
+
+from oslo_config import cfg
+
+from glance.common import exception
+from glance.db import api as db
+from glance.db import models
+from glance.db import session
+from glance.domain import policy
+
+CONF = cfg.CONF
+
+BASE_ATTRIBUTES = {'id', 'name', 'visibility', 'protected', 'os_hidden',
+                   'min_disk', 'min_ram', 'disk_format', 'container_format',
+                   'owner', 'tags', 'checksum', 'created_at', 'size',
+                   'virtual_size', 'status', 'updated_at', 'os_hash_algo',
+                   'os_hash_value'}
+READONLY_ATTRIBUTES = {'created_at', 'updated_at', 'status', 'checksum',
+                       'os_hash_algo', 'os_hash_value', 'size',
+                       'virtual_size'}
+RESERVED_PROPERTIES = {'owner', 'locations', 'deleted', 'deleted_at',
+                       'direct_url', 'self', 'file', 'schema', 'location'}
+SETTABLE_COLUMNS = {'name', 'visibility', 'protected', 'os_hidden',
+                    'min_disk', 'min_ram', 'disk_format', 'container_format',
+                    'owner'}
+# Statuses an image may move to from each status.
+TRANSITIONS = {
+    'queued': {'saving', 'uploading', 'importing', 'active', 'deleted'},
+    'saving': {'active', 'killed', 'deleted', 'queued'},
+    'uploading': {'importing', 'queued', 'deleted'},
+    'importing': {'active', 'deleted', 'queued'},
+    'active': {'pending_delete', 'deleted', 'deactivated'},
+    'killed': {'deleted'},
+    'pending_delete': {'deleted', 'active'},
+    'deleted': set(),
+    'deactivated': {'active', 'deleted'},
+}
+
+
+def check_transition(image, new_status):
+    """Raise unless ``image`` may move to ``new_status``."""
+    current = image['status']
+    if new_status not in TRANSITIONS[current]:
+        raise exception.InvalidImageStatusTransition(
+            'Image status transition from %s to %s is not allowed'
+            % (current, new_status))
+    if (current in ('queued', 'uploading')
+            and new_status in ('saving', 'active', 'importing')):
+        missing = [k for k in ('container_format', 'disk_format')
+                   if not image.get(k)]
+        if missing:
+            raise exception.Invalid('Properties %s must be set prior to '
+                                    'saving data.' % ', '.join(missing))
+
+
+def _check_text(value):
+    """The database stores 3-byte UTF-8 at most (MySQL utf8)."""
+    if isinstance(value, str) and any(ord(c) > 0xFFFF for c in value):
+        raise exception.Invalid('4 byte unicode characters are not supported '
+                                'in image metadata: %r' % value)
+
+
+def _check_quota(option, count, what):
+    limit = getattr(CONF, option)
+    if limit >= 0 and count > limit:
+        raise exception.LimitExceeded(
+            'Maximum number of %s exceeded: %d of %d allowed'
+            % (what, count, limit))
+
+
+def _check_min(name, value):
+    if value is not None and value < 0:
+        raise exception.Invalid('Image %s must be >= 0 (%d given)'
+                                % (name, value))
+
+
+def _check_visibility_policy(ctx, visibility, target):
+    if visibility == 'public':
+        policy.enforce(ctx, 'publicize_image', target)
+    elif visibility == 'community':
+        policy.enforce(ctx, 'communitize_image', target)
+
+
+def _load(conn, ctx, image_id, rule=None, for_update=False):
+    """The image, 404 when it does not exist or the caller cannot see it."""
+    image = None
+    try:
+        uuid.UUID(image_id)
+    except (ValueError, TypeError, AttributeError):
+        pass
+    else:
+        image = db.image_get(conn, image_id, for_update=for_update)
+    if image is None or not _visible(conn, ctx, image):
+        raise exception.ImageNotFound('No image found with ID %s' % image_id)
+    policy.enforce_image(ctx, 'get_image', image)
+    if rule is not None:
+        policy.enforce_image(ctx, rule, image)
+    return image
+
+
+def _visible(conn, ctx, image):
+    if ctx.is_admin or image['owner'] is None:
+        return True
+    if image['visibility'] in ('public', 'community'):
+        return True
+    if ctx.project_id is not None and image['owner'] == ctx.project_id:
+        return True
+    if image['visibility'] == 'shared' and ctx.project_id is not None:
+        return db.is_member(conn, image['id'], ctx.project_id)
+    return False
+
+
+def get(ctx, image_id):
+    with session.reader() as conn:
+        return _load(conn, ctx, image_id)
+
+
+def create(ctx, body):
+    """Register a new image (status queued) from a validated request body."""
+    extra = {k: v for k, v in body.items() if k not in BASE_ATTRIBUTES}
+    for key in extra:
+        if len(key) > 255:
+            raise exception.Invalid('Image property names must be at most '
+                                    '255 characters long: %s...' % key[:32])
+        if key in RESERVED_PROPERTIES or key.startswith('os_glance'):
+            raise exception.ReservedProperty(
+                "Attribute '%s' is reserved." % key)
+    owner = body.get('owner') or ctx.project_id
+    visibility = body.get('visibility', 'shared')
+    target = {'project_id': owner, 'owner': owner,
+              'visibility': body.get('visibility', 'private')}
+    if not policy.check(ctx, 'add_image', target):
+        if owner != ctx.project_id:
+            raise exception.Forbidden('You are not permitted to create '
+                                      "images owned by '%s'." % owner)
+        raise exception.Forbidden('You are not authorized to complete '
+                                  'add_image action.')
+    _check_visibility_policy(ctx, visibility, target)
+    for key in READONLY_ATTRIBUTES & set(body):
+        raise exception.ReadonlyProperty("Attribute '%s' is read-only." % key)
+    tags = list(dict.fromkeys(body.get('tags') or []))
+    _check_quota('image_tag_quota', len(tags), 'tags')
+    _check_quota('image_property_quota', len(extra), 'image properties')
+    _check_min('min_ram', body.get('min_ram'))
+    _check_min('min_disk', body.get('min_disk'))
+    for value in list(extra.values()) + list(extra) + tags + [
+            body.get('name'), owner]:
+        _check_text(value)
+    now = models.utcnow().replace(microsecond=0)
+    values = {
+        'id': body.get('id') or str(uuid.uuid4()),
+        'name': body.get('name'),
+        'status': 'queued',
+        'visibility': visibility,
+        'protected': bool(body.get('protected', False)),
+        'os_hidden': bool(body.get('os_hidden', False)),
+        'min_disk': body.get('min_disk') or 0,
+        'min_ram': body.get('min_ram') or 0,
+        'disk_format': body.get('disk_format'),
+        'container_format': body.get('container_format'),
+        'owner': owner,
+        'created_at': now,
+        'updated_at': now,
+        'deleted': False,
+    }
+    with session.writer() as conn:
+        db.image_create(conn, values, extra, tags)
+        return db.image_get(conn, values['id'])
+
+
+def list_images(ctx, filters, marker=None, limit=None, sort_keys=None,
+                sort_dirs=None, member_status='accepted', visibility=None):
+    """A page of images and whether the database filled the page."""
+    policy.enforce(ctx, 'get_images', {'project_id': ctx.project_id,
+                                       'owner': ctx.project_id})
+    with session.reader() as conn:
+        marker_image = None
+        if marker is not None:
+            try:
+                uuid.UUID(marker)
+                marker_image = db.image_get(conn, marker)
+            except ValueError:
+                marker_image = None
+            if marker_image is None or not _visible(conn, ctx, marker_image):
+                raise exception.Invalid('Invalid marker. Image %s could not '
+                                        'be found.' % marker)
+        found = db.image_list(conn, ctx, filters, marker=marker_image,
+                              limit=limit,
+                              sort_keys=sort_keys or ['created_at'],
+                              sort_dirs=sort_dirs or ['desc'],
+                              member_status=member_status,
+                              visibility=visibility)
+    page_full = limit is not None and len(found) == limit
+    shown = [i for i in found
+             if policy.check(ctx, 'get_image', policy.image_target(ctx, i))]
+    return shown, page_full
+
+
+def update(ctx, image_id, changes):
+    """Apply JSON-patch ``changes`` (op, path tokens, value) in one save."""
+    with session.writer() as conn:
+        image = _load(conn, ctx, image_id, 'modify_image', for_update=True)
+        old_props = dict(image['properties'])
+        old_tags = list(image['tags'])
+        old_status = image['status']
+        new_keys = False
+        for op, path, value, media_version in changes:
+            name = path[0]
+            if name == 'locations':
+                _location_change(op)
+            elif op == 'remove':
+                if name in BASE_ATTRIBUTES or name in SETTABLE_COLUMNS:
+                    raise exception.Forbidden('Properties %s may not be '
+                                              'removed.' % name)
+                if name not in image['properties']:
+                    raise exception.Conflict('Property %s does not exist.'
+                                             % name)
+                del image['properties'][name]
+            else:
+                if op == 'replace' and _missing_extra(image, name):
+                    raise exception.Conflict('Property %s does not exist.'
+                                             % name)
+                if (op == 'add' and media_version == '2.0'
+                        and _exists(image, name)):
+                    raise exception.Conflict('Property %s already present.'
+                                             % name)
+                if name not in image['properties'] and (
+                        name not in BASE_ATTRIBUTES):
+                    new_keys = True
+                _set(ctx, image, name, value)
+        if new_keys:
+            _check_quota('image_property_quota', len(image['properties']),
+                         'image properties')
+        if not changes:
+            return image
+        now = models.utcnow().replace(microsecond=0)
+        values = {k: image[k] for k in SETTABLE_COLUMNS}
+        values['updated_at'] = now
+        if not db.image_update(conn, image_id, values,
+                               from_status=old_status):
+            raise exception.Conflict('Image %s was changed by another '
+                                     'request, retry.' % image_id)
+        db.image_set_properties(conn, image_id, old_props,
+                                image['properties'], now)
+        db.image_set_tags(conn, image_id, old_tags, image['tags'], now)
+        return db.image_get(conn, image_id)
+
+
+def _location_change(op):
+    if not CONF.show_multiple_locations:
+        raise exception.Forbidden('It is not allowed to add, replace or '
+                                  'remove image locations.')
+    raise exception.Forbidden('Image locations cannot be changed through '
+                              'this API on this deployment.')
+
+
+def _missing_extra(image, name):
+    return name not in BASE_ATTRIBUTES and name not in image['properties']
+
+
+def _exists(image, name):
+    if name in BASE_ATTRIBUTES:
+        return image.get(name) is not None
+    return name in image['properties']
+
+
+def _set(ctx, image, name, value):
+    """Set one attribute or property, with the domain rules for it."""
+    target = policy.image_target(ctx, image)
+    if name == 'tags':
+        tags = list(dict.fromkeys(value))
+        _check_quota('image_tag_quota', len(tags), 'tags')
+        for tag in tags:
+            _check_text(tag)
+        image['tags'] = tags
+    elif name == 'owner':
+        if not ctx.is_admin:
+            raise exception.Forbidden("Attribute 'owner' can be only "
+                                      "replaced by an administrator")
+        _check_text(value)
+        image['owner'] = value
+    elif name == 'visibility':
+        _check_visibility_policy(ctx, value, target)
+        image['visibility'] = value
+    elif name in ('container_format', 'disk_format'):
+        if image['status'] not in ('queued', 'importing'):
+            raise exception.Forbidden('Attribute %s can be only replaced for '
+                                      'a queued image.' % name)
+        image[name] = value
+    elif name in ('min_ram', 'min_disk'):
+        _check_min(name, value)
+        image[name] = value
+    elif name in SETTABLE_COLUMNS:
+        _check_text(value)
+        image[name] = value
+    else:
+        _check_text(name)
+        _check_text(value)
+        image['properties'][name] = value
+
+
+def delete(ctx, image_id):
+    with session.writer() as conn:
+        image = _load(conn, ctx, image_id, 'delete_image', for_update=True)
+        if image['protected']:
+            raise exception.ProtectedImageDelete(
+                'Image %s is protected and cannot be deleted.' % image_id)
+        status = 'deleted'
+        if CONF.delayed_delete and image['locations']:
+            status = 'pending_delete'
+        try:
+            check_transition(image, status)
+        except exception.InvalidImageStatusTransition as e:
+            raise exception.Invalid(str(e))
+        db.image_destroy(conn, image_id, status,
+                         models.utcnow().replace(microsecond=0))
+
+
+def add_tag(ctx, image_id, tag):
+    _check_text(tag)
+    with session.writer() as conn:
+        image = _load(conn, ctx, image_id, 'modify_image', for_update=True)
+        if tag in image['tags']:
+            return
+        _check_quota('image_tag_quota', len(image['tags']) + 1, 'tags')
+        now = models.utcnow().replace(microsecond=0)
+        db.image_set_tags(conn, image_id, image['tags'],
+                          image['tags'] + [tag], now)
+        db.image_update(conn, image_id, {'updated_at': now})
+
+
+def delete_tag(ctx, image_id, tag):
+    with session.writer() as conn:
+        image = _load(conn, ctx, image_id, 'modify_image', for_update=True)
+        if tag not in image['tags']:
+            raise exception.NotFound('Tag %s not found.' % tag)
+        now = models.utcnow().replace(microsecond=0)
+        db.image_set_tags(conn, image_id, image['tags'],
+                          [t for t in image['tags'] if t != tag], now)
+        db.image_update(conn, image_id, {'updated_at': now})
+
+
+def deactivate(ctx, image_id):
+    _toggle(ctx, image_id, 'deactivate', 'active', 'deactivated')
+
+
+def reactivate(ctx, image_id):
+    _toggle(ctx, image_id, 'reactivate', 'deactivated', 'active')
+
+
+def _toggle(ctx, image_id, rule, from_status, to_status):
+    with session.writer() as conn:
+        image = _load(conn, ctx, image_id, rule, for_update=True)
+        if image['status'] == to_status:
+            return
+        if image['status'] != from_status:
+            raise exception.Forbidden('Not allowed to %s image in status '
+                                      "'%s'" % (rule, image['status']))
+        now = models.utcnow().replace(microsecond=0)
+        if not db.image_update(conn, image_id,
+                               {'status': to_status, 'updated_at': now},
+                               from_status=from_status):
+            raise exception.Conflict('Image %s was changed by another '
+                                     'request, retry.' % image_id)

@@ -1,0 +1,131 @@
+"""Authorization rules (oslo.policy) with the secure-RBAC defaults.
+
+Rule names and default check strings are upstream's, so an operator's
+policy.yaml keeps its meaning. Service functions call ``enforce`` once per
+operation; a failure on an image the caller cannot see becomes 404.
+"""
+
+from oslo_config import cfg
+from oslo_policy import policy
+
+from glance.common import exception
+
+CONF = cfg.CONF
+
+ADMIN = 'rule:context_is_admin'
+OWNER_R = 'role:reader and project_id:%(project_id)s'
+OWNER_M = 'role:member and project_id:%(project_id)s'
+_VISIBLE = ('(project_id:%(project_id)s or project_id:%(member_id)s or '
+            "'community':%(visibility)s or 'public':%(visibility)s or "
+            "'shared':%(visibility)s)")
+VISIBLE_R = 'role:reader and ' + _VISIBLE
+VISIBLE_M = 'role:member and ' + _VISIBLE
+
+
+def _rule(name, check, description, operations):
+    return policy.DocumentedRuleDefault(
+        name=name, check_str=check, description=description,
+        operations=[{'path': p, 'method': m} for m, p in operations],
+        scope_types=['project'])
+
+
+def _or_admin(check):
+    return '%s or (%s)' % (ADMIN, check)
+
+
+base_rules = [
+    policy.RuleDefault('default', '', 'Rule used when no other applies.'),
+    policy.RuleDefault('context_is_admin', 'role:admin',
+                       'Who counts as an administrator.'),
+    policy.RuleDefault('service_api', 'role:service or role:admin',
+                       'Calls reserved to other OpenStack services.'),
+]
+
+image_rules = [
+    _rule('add_image', _or_admin(OWNER_M + ' and project_id:%(owner)s'),
+          'Create an image.', [('POST', '/v2/images')]),
+    _rule('get_image', _or_admin(VISIBLE_R), 'Show an image.',
+          [('GET', '/v2/images/{image_id}')]),
+    _rule('get_images', _or_admin(OWNER_R), 'List images.',
+          [('GET', '/v2/images')]),
+    _rule('modify_image', _or_admin(OWNER_M), 'Update an image.',
+          [('PATCH', '/v2/images/{image_id}'),
+           ('PUT', '/v2/images/{image_id}/tags/{tag}'),
+           ('DELETE', '/v2/images/{image_id}/tags/{tag}')]),
+    _rule('delete_image', _or_admin(OWNER_M), 'Delete an image.',
+          [('DELETE', '/v2/images/{image_id}')]),
+    _rule('publicize_image', ADMIN, 'Make an image public.',
+          [('PATCH', '/v2/images/{image_id}')]),
+    _rule('communitize_image', _or_admin(OWNER_M),
+          'Make an image a community image.',
+          [('PATCH', '/v2/images/{image_id}')]),
+    _rule('upload_image', _or_admin(OWNER_M), 'Upload image data.',
+          [('PUT', '/v2/images/{image_id}/file')]),
+    _rule('download_image', _or_admin(VISIBLE_M), 'Download image data.',
+          [('GET', '/v2/images/{image_id}/file')]),
+    _rule('deactivate', _or_admin(OWNER_M), 'Deactivate an image.',
+          [('POST', '/v2/images/{image_id}/actions/deactivate')]),
+    _rule('reactivate', _or_admin(OWNER_M), 'Reactivate an image.',
+          [('POST', '/v2/images/{image_id}/actions/reactivate')]),
+]
+
+
+def list_rules():
+    return base_rules + image_rules
+
+
+_ENFORCER = None
+
+
+def get_enforcer():
+    global _ENFORCER
+    if _ENFORCER is None:
+        _ENFORCER = policy.Enforcer(CONF, use_conf=True)
+        _ENFORCER.register_defaults(list_rules())
+    return _ENFORCER
+
+
+def reset():
+    global _ENFORCER
+    _ENFORCER = None
+
+
+def creds(ctx):
+    return {'roles': ctx.roles, 'project_id': ctx.project_id,
+            'user_id': ctx.user_id, 'is_admin': ctx.is_admin}
+
+
+def check(ctx, rule, target):
+    """True when ``rule`` allows ``ctx`` on ``target``."""
+    return get_enforcer().enforce(rule, target, creds(ctx))
+
+
+def image_target(ctx, image):
+    target = dict(image.get('properties') or {})
+    target.update((k, v) for k, v in image.items() if k != 'properties')
+    target['project_id'] = image.get('owner')
+    target['image_id'] = image.get('id')
+    member = None
+    if image.get('visibility') == 'shared' and ctx.project_id != image.get(
+            'owner'):
+        member = ctx.project_id
+    target['member_id'] = member
+    return target
+
+
+def enforce_image(ctx, rule, image):
+    """Check ``rule`` on an existing image with 404 masking."""
+    target = image_target(ctx, image)
+    if check(ctx, rule, target):
+        return
+    if rule == 'get_image' or not check(ctx, 'get_image', target):
+        raise exception.ImageNotFound('No image found with ID %s'
+                                      % image['id'])
+    raise exception.Forbidden("You are not authorized to complete %s "
+                              "action." % rule)
+
+
+def enforce(ctx, rule, target):
+    if not check(ctx, rule, target):
+        raise exception.Forbidden("You are not authorized to complete %s "
+                                  "action." % rule)
