@@ -32,39 +32,56 @@ def _row_to_image(row):
     return image
 
 
+def _children(image_ids):
+    """One query for the properties, tags and locations of some images."""
+    def rows(table, kind, *columns):
+        cols = [sa.literal_column("'%s'" % kind).label('kind'),
+                table.c.image_id, table.c.id]
+        cols += [c.label('c%d' % i) for i, c in enumerate(columns)]
+        cols += [sa.null().label('c%d' % i)
+                 for i in range(len(columns), 3)]
+        return sa.select(*cols).where(table.c.image_id.in_(image_ids),
+                                      table.c.deleted == sa.false())
+    return sa.union_all(
+        rows(props, 'p', props.c.name, props.c.value),
+        rows(tags_t, 't', tags_t.c.value),
+        rows(locations, 'l', locations.c.value, locations.c.meta_data,
+             locations.c.status),
+    ).order_by(sa.literal_column('id'))
+
+
+_CHILDREN_ONE = _children([sa.bindparam('image_id')])
+_CHILDREN_MANY = _children(sa.bindparam('ids', expanding=True))
+_GET = sa.select(images).where(images.c.id == sa.bindparam('image_id'))
+_GET_LIVE = _GET.where(images.c.deleted == sa.false())
+
+
 def _attach(conn, found):
     """Load properties, tags and locations of the images in ``found``."""
     if not found:
         return
-    ids = list(found)
-    for row in conn.execute(
-            sa.select(props.c.image_id, props.c.name, props.c.value).where(
-                props.c.image_id.in_(ids), props.c.deleted == sa.false())):
-        found[row.image_id]['properties'][row.name] = row.value
-    for row in conn.execute(
-            sa.select(tags_t.c.image_id, tags_t.c.value).where(
-                tags_t.c.image_id.in_(ids), tags_t.c.deleted == sa.false())
-            .order_by(tags_t.c.id)):
-        found[row.image_id]['tags'].append(row.value)
-    for row in conn.execute(
-            sa.select(locations.c.image_id, locations.c.id,
-                      locations.c.value, locations.c.meta_data,
-                      locations.c.status).where(
-                locations.c.image_id.in_(ids),
-                locations.c.deleted == sa.false()).order_by(locations.c.id)):
-        found[row.image_id]['locations'].append(
-            {'id': row.id, 'url': row.value, 'status': row.status,
-             'metadata': json.loads(row.meta_data or '{}')})
+    if len(found) == 1:
+        result = conn.execute(_CHILDREN_ONE, {'image_id': next(iter(found))})
+    else:
+        result = conn.execute(_CHILDREN_MANY, {'ids': list(found)})
+    for kind, image_id, row_id, c0, c1, c2 in result:
+        image = found[image_id]
+        if kind == 'p':
+            image['properties'][c0] = c1
+        elif kind == 't':
+            image['tags'].append(c0)
+        else:
+            image['locations'].append(
+                {'id': row_id, 'url': c0, 'status': c2,
+                 'metadata': json.loads(c1 or '{}')})
 
 
 def image_get(conn, image_id, include_deleted=False, for_update=False):
     """The image with ``image_id`` or None."""
-    query = sa.select(images).where(images.c.id == image_id)
-    if not include_deleted:
-        query = query.where(images.c.deleted == sa.false())
+    query = _GET if include_deleted else _GET_LIVE
     if for_update and conn.dialect.name != 'sqlite':
         query = query.with_for_update()
-    row = conn.execute(query).first()
+    row = conn.execute(query, {'image_id': image_id}).first()
     if row is None:
         return None
     image = _row_to_image(row)

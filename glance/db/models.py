@@ -41,6 +41,9 @@ class Image(SoftDelete, Base):
         sa.Index('updated_at_image_idx', 'updated_at'),
         sa.Index('os_hidden_image_idx', 'os_hidden'),
         sa.Index('os_hash_value_image_idx', 'os_hash_value'),
+        # The default listing (newest first) reads this index in order.
+        sa.Index('ix_images_list', 'deleted', 'os_hidden', 'created_at',
+                 'id'),
     )
     id = sa.Column(sa.String(36), primary_key=True)
     name = sa.Column(sa.String(255))

@@ -42,6 +42,7 @@ def upgrade():
     op.create_index('created_at_image_idx', 'images', ['created_at'], unique=False)
     op.create_index('ix_images_deleted', 'images', ['deleted'], unique=False)
     op.create_index('os_hash_value_image_idx', 'images', ['os_hash_value'], unique=False)
+    op.create_index('ix_images_list', 'images', ['deleted', 'os_hidden', 'created_at', 'id'], unique=False)
     op.create_index('os_hidden_image_idx', 'images', ['os_hidden'], unique=False)
     op.create_index('owner_image_idx', 'images', ['owner'], unique=False)
     op.create_index('updated_at_image_idx', 'images', ['updated_at'], unique=False)
