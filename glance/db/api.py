@@ -179,11 +179,12 @@ def _visibility_clause(ctx, visibility, member_status):
     clauses = []
     if visibility not in (None, 'all'):
         clauses.append(images.c.visibility == visibility)
-    elif project is not None:
-        clauses.append(sa.or_(images.c.visibility != 'community',
-                              images.c.owner == project))
-    else:
-        clauses.append(images.c.visibility != 'community')
+    elif visibility is None:
+        # Community images are listed only for their owner unless asked for.
+        hide = images.c.visibility != 'community'
+        if project is not None:
+            hide = sa.or_(hide, images.c.owner == project)
+        clauses.append(hide)
     if ctx.is_admin:
         return clauses
     member_q = sa.select(members.c.id).where(

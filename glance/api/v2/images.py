@@ -1,6 +1,7 @@
 """Controller of /v2/images: parses HTTP, calls glance.domain.images."""
 
 import datetime
+import re
 import urllib.parse
 
 from oslo_config import cfg
@@ -198,7 +199,7 @@ def parse_pointer(path):
         if not raw:
             raise exception.BadRequest('Pointer `%s` contains adjacent '
                                        "'/'." % path)
-        if '~' in raw.replace('~0', '').replace('~1', ''):
+        if re.search(r'~(?![01])', raw):
             raise exception.BadRequest("Pointer `%s` contains '~' not part "
                                        'of a recognized escape sequence.'
                                        % path)

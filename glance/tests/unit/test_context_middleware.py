@@ -1,0 +1,209 @@
+"""The three identity filters: context (keystone flavor),
+unauthenticated_context (default flavor) and fakeauth (tests)."""
+
+import json
+
+import webob
+import webob.dec
+
+from glance.api.middleware import context as context_mw
+from glance.api.middleware import fakeauth
+from glance.api.middleware import request_id
+from glance.api.middleware import unauthenticated_context
+from glance.tests.unit import base
+
+
+class ContextRecorder:
+    """An application remembering the context of the last request."""
+
+    def __init__(self):
+        self.ctx = None
+
+    @webob.dec.wsgify
+    def __call__(self, req):
+        self.ctx = req.environ['glance.context']
+        return webob.Response('ok')
+
+
+class TestContextMiddleware(base.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.inner = ContextRecorder()
+        self.app = context_mw.filter_factory({})(self.inner)
+
+    def call(self, **headers):
+        return webob.Request.blank('/', headers=headers).get_response(
+            self.app)
+
+    def test_confirmed_identity(self):
+        resp = self.call(**{'X-Identity-Status': 'Confirmed',
+                            'X-Auth-Token': 'tok', 'X-User-Id': 'u1',
+                            'X-Project-Id': 'p1',
+                            'X-Roles': 'Member, reader'})
+        self.assertEqual(200, resp.status_int)
+        ctx = self.inner.ctx
+        self.assertEqual('tok', ctx.auth_token)
+        self.assertEqual('u1', ctx.user_id)
+        self.assertEqual('p1', ctx.project_id)
+        self.assertEqual(['member', 'reader'], ctx.roles)
+        self.assertFalse(ctx.is_admin)
+        self.assertFalse(ctx.read_only)
+
+    def test_tenant_id_fallback(self):
+        self.call(**{'X-Identity-Status': 'Confirmed',
+                     'X-Tenant-Id': 'legacy'})
+        self.assertEqual('legacy', self.inner.ctx.project_id)
+
+    def test_admin_role_makes_admin(self):
+        self.call(**{'X-Identity-Status': 'Confirmed', 'X-Roles': 'ADMIN'})
+        self.assertTrue(self.inner.ctx.is_admin)
+
+    def test_unauthenticated_is_401(self):
+        for status in (None, 'Invalid'):
+            headers = {'X-Identity-Status': status} if status else {}
+            resp = self.call(**headers)
+            self.assertEqual(401, resp.status_int)
+        self.assertIsNone(self.inner.ctx)
+
+    def test_anonymous_access(self):
+        self.config(allow_anonymous_access=True)
+        resp = self.call(**{'X-Identity-Status': 'Invalid'})
+        self.assertEqual(200, resp.status_int)
+        ctx = self.inner.ctx
+        self.assertTrue(ctx.read_only)
+        self.assertFalse(ctx.is_admin)
+        self.assertIsNone(ctx.project_id)
+        self.assertEqual([], ctx.roles)
+
+    def test_valid_service_catalog(self):
+        resp = self.call(**{'X-Identity-Status': 'Confirmed',
+                            'X-Service-Catalog': '[]'})
+        self.assertEqual(200, resp.status_int)
+
+    def test_invalid_service_catalog(self):
+        # Upstream answers 500; here a malformed header is the request's
+        # fault and gets a 400 with a reason. The request goes no further.
+        resp = self.call(**{'X-Identity-Status': 'Confirmed',
+                            'X-Service-Catalog': '{not json'})
+        self.assertIsNone(self.inner.ctx)
+        self.assertEqual(400, resp.status_int)
+
+    def test_request_id_from_environ(self):
+        app = request_id.filter_factory({})(self.app)
+        resp = webob.Request.blank(
+            '/', headers={'X-Identity-Status': 'Confirmed',
+                          'X-Openstack-Request-ID': 'req-42'}
+        ).get_response(app)
+        self.assertEqual('req-42', resp.headers['x-openstack-request-id'])
+        self.assertEqual('req-42', self.inner.ctx.request_id)
+
+
+class TestUnauthenticatedContext(base.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.inner = ContextRecorder()
+        self.app = unauthenticated_context.filter_factory({})(self.inner)
+
+    def call(self, **headers):
+        resp = webob.Request.blank('/', headers=headers).get_response(
+            self.app)
+        self.assertEqual(200, resp.status_int)
+        return self.inner.ctx
+
+    def test_no_headers_is_noauth_admin(self):
+        ctx = self.call()
+        self.assertEqual('admin', ctx.project_id)
+        self.assertEqual('admin', ctx.user_id)
+        self.assertEqual(['admin', 'member', 'reader'], ctx.roles)
+        self.assertTrue(ctx.is_admin)
+
+    def test_noauth_options(self):
+        self.config(project_id='ops', user_id='bob', roles=['reader'],
+                    group='noauth')
+        ctx = self.call()
+        self.assertEqual(('ops', 'bob', ['reader']),
+                         (ctx.project_id, ctx.user_id, ctx.roles))
+        self.assertFalse(ctx.is_admin)
+
+    def test_project_header_gets_header_roles(self):
+        ctx = self.call(**{'X-Project-Id': 'p1', 'X-User-Id': 'u1'})
+        self.assertEqual('p1', ctx.project_id)
+        self.assertEqual('u1', ctx.user_id)
+        self.assertEqual(['member', 'reader'], ctx.roles)
+        self.assertFalse(ctx.is_admin)
+
+    def test_tenant_header(self):
+        self.assertEqual('t1', self.call(**{'X-Tenant-Id': 't1'}).project_id)
+
+    def test_explicit_roles(self):
+        ctx = self.call(**{'X-Project-Id': 'p1', 'X-Roles': 'Reader'})
+        self.assertEqual(['reader'], ctx.roles)
+        ctx = self.call(**{'X-Roles': 'reader'})
+        self.assertEqual('admin', ctx.project_id)
+        self.assertEqual(['reader'], ctx.roles)
+        self.assertFalse(ctx.is_admin)
+
+    def test_user_header_without_project(self):
+        ctx = self.call(**{'X-User-Id': 'carol'})
+        self.assertEqual('carol', ctx.user_id)
+        self.assertEqual('admin', ctx.project_id)
+
+    def test_token_ignored(self):
+        ctx = self.call(**{'X-Auth-Token': 'notused'})
+        self.assertEqual('notused', ctx.auth_token)
+        self.assertTrue(ctx.is_admin)
+
+
+class TestFakeAuth(base.TestCase):
+
+    def setUp(self):
+        super().setUp()
+
+        @webob.dec.wsgify
+        def headers_app(req):
+            keys = ('X-Identity-Status', 'X-User-Id', 'X-Project-Id',
+                    'X-Tenant-Id', 'X-Roles')
+            return webob.Response(json={k: req.headers.get(k) for k in keys})
+
+        self.app = fakeauth.filter_factory({})(headers_app)
+
+    def call(self, **headers):
+        return json.loads(webob.Request.blank('/', headers=headers)
+                          .get_response(self.app).body)
+
+    def test_token_becomes_identity(self):
+        seen = self.call(**{'X-Auth-Token': 'alice:p1:member,reader'})
+        self.assertEqual({'X-Identity-Status': 'Confirmed',
+                          'X-User-Id': 'alice', 'X-Project-Id': 'p1',
+                          'X-Tenant-Id': None,
+                          'X-Roles': 'member,reader'}, seen)
+
+    def test_no_project(self):
+        seen = self.call(**{'X-Auth-Token': 'alice:none:reader',
+                            'X-Project-Id': 'spoofed',
+                            'X-Tenant-Id': 'spoofed'})
+        self.assertEqual('Confirmed', seen['X-Identity-Status'])
+        self.assertIsNone(seen['X-Project-Id'])
+        self.assertIsNone(seen['X-Tenant-Id'])
+
+    def test_bad_token_invalid(self):
+        for token in (None, 'garbage', 'a:b', 'a:b:c:d'):
+            headers = {'X-Auth-Token': token} if token else {}
+            seen = self.call(**headers)
+            self.assertEqual('Invalid', seen['X-Identity-Status'])
+
+    def test_spoofed_status_overwritten(self):
+        seen = self.call(**{'X-Identity-Status': 'Confirmed'})
+        self.assertEqual('Invalid', seen['X-Identity-Status'])
+
+    def test_with_context_filter(self):
+        inner = ContextRecorder()
+        app = fakeauth.filter_factory({})(
+            context_mw.filter_factory({})(inner))
+        resp = webob.Request.blank(
+            '/', headers={'X-Auth-Token': 'u:p:admin'}).get_response(app)
+        self.assertEqual(200, resp.status_int)
+        self.assertTrue(inner.ctx.is_admin)
+        self.assertEqual('p', inner.ctx.project_id)

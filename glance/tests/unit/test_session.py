@@ -1,0 +1,66 @@
+"""glance.db.session: engine cache and SQLite transactions."""
+
+import os
+import sqlite3
+
+import fixtures
+
+from glance.common import exception
+from glance.db import session
+from glance.tests.unit import base
+
+
+class TestSession(base.DBTestCase):
+    migrate = False
+
+    def test_engine_cached_per_url(self):
+        first = session.get_engine()
+        self.assertIs(first, session.get_engine())
+        self.config(connection='sqlite:///%s' % os.path.join(
+            self.tmpdir, 'other.sqlite'), group='database')
+        second = session.get_engine()
+        self.assertIsNot(first, second)
+        session.dispose()
+        self.assertIsNot(second, session.get_engine())
+
+    def test_sqlite_pragmas(self):
+        with session.reader() as conn:
+            self.assertEqual('wal', conn.exec_driver_sql(
+                'PRAGMA journal_mode').scalar())
+            self.assertEqual(1, conn.exec_driver_sql(
+                'PRAGMA foreign_keys').scalar())
+            self.assertEqual(30000, conn.exec_driver_sql(
+                'PRAGMA busy_timeout').scalar())
+
+    def test_writer_commits_and_rolls_back(self):
+        with session.writer() as conn:
+            conn.exec_driver_sql('CREATE TABLE t (x INTEGER)')
+            conn.exec_driver_sql('INSERT INTO t VALUES (1)')
+        try:
+            with session.writer() as conn:
+                conn.exec_driver_sql('INSERT INTO t VALUES (2)')
+                raise ValueError()
+        except ValueError:
+            pass
+        with session.reader() as conn:
+            self.assertEqual([(1,)], conn.exec_driver_sql(
+                'SELECT x FROM t').all())
+
+    def test_locked_database_is_503(self):
+        self.config(sqlite_busy_timeout=0, group='database')
+        session.dispose()
+        with session.writer() as conn:
+            conn.exec_driver_sql('CREATE TABLE t (x INTEGER)')
+        other = sqlite3.connect(self.db_path, isolation_level=None)
+        self.addCleanup(other.close)
+        other.execute('BEGIN IMMEDIATE')
+        self.addCleanup(other.execute, 'ROLLBACK')
+
+        def write():
+            with session.writer() as conn:
+                conn.exec_driver_sql('INSERT INTO t VALUES (1)')
+
+        logs = self.useFixture(fixtures.FakeLogger())
+        e = self.assertRaises(exception.ServiceUnavailable, write)
+        self.assertIn('Database busy', logs.output)
+        self.assertEqual('1', e.headers['Retry-After'])
