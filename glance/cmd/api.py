@@ -4,6 +4,7 @@ import eventlet
 
 eventlet.monkey_patch(os=False)
 
+import signal  # noqa: E402
 import sys  # noqa: E402
 
 from oslo_config import cfg  # noqa: E402
@@ -27,6 +28,10 @@ def reload_config():
 
 
 def main(argv=None):
+    # A parent (a test runner, a shell) may have blocked signals the daemon
+    # relies on; the mask survives exec.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {
+        signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR2})
     try:
         config.parse_args(sys.argv[1:] if argv is None else argv)
         config.set_config_defaults()

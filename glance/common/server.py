@@ -9,11 +9,13 @@ the parent serves requests itself.
 """
 
 import errno
+import gc
 import os
 import signal
 import socket
 import sys
 import time
+import traceback
 
 import eventlet
 import eventlet.wsgi
@@ -35,6 +37,10 @@ class AppHolder:
     def __call__(self, environ, start_response):
         # eventlet's input stops at the end of a chunked or sized body.
         environ['wsgi.input_terminated'] = True
+        # Requests that never wait on I/O (SQLite) would otherwise let one
+        # keep-alive connection be served again and again while the others
+        # wait: give every ready green thread a turn first.
+        eventlet.sleep(0)
         return self.app(environ, start_response)
 
 
@@ -64,6 +70,29 @@ def bind_socket(host, port, backlog, retry_for=30):
 
 class _Signal(Exception):
     pass
+
+
+def reset_log_locks():
+    """Give every log handler of a forked worker its own lock.
+
+    oslo.log's eventlet-aware handler lock is a pipe; after fork() the
+    parent and every worker would share it and could wait on each other
+    forever.
+    """
+    import logging as pylogging
+    for ref in list(pylogging._handlerList):
+        handler = ref()
+        if handler is not None:
+            handler.createLock()
+
+
+def dump_green_threads(signum=None, frame=None):
+    """Log the stack of every green thread (SIGUSR2 on a worker)."""
+    import greenlet
+    for obj in gc.get_objects():
+        if isinstance(obj, greenlet.greenlet) and obj.gr_frame is not None:
+            LOG.warning('Green thread %s:\n%s', obj,
+                        ''.join(traceback.format_stack(obj.gr_frame)))
 
 
 class Server:
@@ -204,7 +233,8 @@ class Server:
 
     def _child(self):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        self._serve()
+        reset_log_locks()
+        self._serve(parent=os.getppid())
 
     def _serve_in_parent(self):
         signal.signal(signal.SIGHUP, self._reload_in_place)
@@ -223,7 +253,7 @@ class Server:
             LOG.error('Reload failed, keeping the running application: %s',
                       e)
 
-    def _serve(self):
+    def _serve(self, parent=None):
         from glance.db import session
         session.dispose()
         pool = eventlet.GreenPool(CONF.wsgi_default_pool_size)
@@ -233,7 +263,20 @@ class Server:
             if not stop.ready():
                 stop.send(signum)
 
+        def orphan_watch():
+            # A worker whose parent died (SIGKILL) stops like on SIGTERM.
+            while not stop.ready():
+                if os.getppid() != parent:
+                    LOG.warning('Parent process gone, worker stopping')
+                    on_stop(None, None)
+                    return
+                eventlet.sleep(1)
+
+        if parent is not None:
+            eventlet.spawn_n(orphan_watch)
+
         signal.signal(signal.SIGTERM, on_stop)
+        signal.signal(signal.SIGUSR2, dump_green_threads)
         if self.workers != 0:
             signal.signal(signal.SIGHUP, on_stop)
         server = eventlet.spawn(

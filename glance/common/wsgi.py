@@ -58,6 +58,9 @@ class Request(webob.Request):
         except (UnicodeDecodeError, ValueError) as e:
             raise exception.BadRequest('Malformed JSON in request body: %s'
                                        % e)
+        except RecursionError:
+            raise exception.BadRequest('Malformed JSON in request body: '
+                                       'nested too deeply.')
         if not isinstance(body, expect):
             raise exception.BadRequest('Unexpected body type. Expected %s.'
                                        % ' or '.join(
@@ -144,6 +147,9 @@ class Router:
             return action(req, **match)
         except exception.GlanceError as e:
             return domain_error_response(req, e)
+        except UnicodeDecodeError:
+            return error_response(req, 400, 'The request is not valid '
+                                  'UTF-8.')
         except webob.exc.HTTPException as e:
             return e
         except Exception:

@@ -41,10 +41,10 @@ def _sqlite_setup(engine):
 
     @event.listens_for(engine, 'begin')
     def on_begin(conn):
+        # Reads run each statement in its own snapshot (no BEGIN round
+        # trip); writes take the write lock up front.
         if conn.get_execution_options().get('glance_write'):
             conn.exec_driver_sql('BEGIN IMMEDIATE')
-        else:
-            conn.exec_driver_sql('BEGIN')
 
 
 def create_engine(url):
@@ -96,7 +96,8 @@ def _is_locked(error):
 
 @contextlib.contextmanager
 def reader():
-    """A read transaction: a consistent snapshot for several queries."""
+    """A connection for reads (on SQLite each statement sees the latest
+    committed data; elsewhere the block is one transaction)."""
     engine = get_engine()
     try:
         with engine.connect() as conn:

@@ -5,6 +5,7 @@ domain rules, state change, save. Errors are ``glance.common.exception``
 classes; the WSGI layer maps them to HTTP.
 """
 
+import re
 import uuid
 
 from oslo_config import cfg
@@ -60,11 +61,27 @@ def check_transition(image, new_status):
                                     'saving data.' % ', '.join(missing))
 
 
+_BAD_TEXT = re.compile('[\x00-\x08\x0b\x0c\x0e-\x1f\x7f'
+                       '\ud800-\udfff\U00010000-\U0010ffff]')
+
+
 def _check_text(value):
-    """The database stores 3-byte UTF-8 at most (MySQL utf8)."""
-    if isinstance(value, str) and any(ord(c) > 0xFFFF for c in value):
-        raise exception.Invalid('4 byte unicode characters are not supported '
-                                'in image metadata: %r' % value)
+    """Refuse what a database cannot store or a client cannot print.
+
+    MySQL's utf8 holds 3-byte UTF-8 at most, PostgreSQL no NUL, and lone
+    surrogates are not UTF-8 at all; other control characters (tab and
+    newlines aside) only hide what a value really is.
+    """
+    if isinstance(value, str):
+        match = _BAD_TEXT.search(value)
+        if match:
+            if ord(match.group()) > 0xFFFF:
+                raise exception.Invalid('4 byte unicode characters are not '
+                                        'supported in image metadata: %r'
+                                        % value)
+            raise exception.Invalid('Control characters and unpaired '
+                                    'surrogates are not allowed in image '
+                                    'metadata: %r' % value)
 
 
 def _check_quota(option, count, what):
@@ -75,10 +92,13 @@ def _check_quota(option, count, what):
             % (what, count, limit))
 
 
+INT_MAX = 2 ** 31 - 1
+
+
 def _check_min(name, value):
-    if value is not None and value < 0:
-        raise exception.Invalid('Image %s must be >= 0 (%d given)'
-                                % (name, value))
+    if value is not None and not 0 <= value <= INT_MAX:
+        raise exception.Invalid('Image %s must be between 0 and %d (%d '
+                                'given)' % (name, INT_MAX, value))
 
 
 def _check_visibility_policy(ctx, visibility, target):

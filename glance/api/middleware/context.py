@@ -17,7 +17,7 @@ from glance import context
 CONF = cfg.CONF
 
 
-def _roles(header):
+def roles_of(header):
     return [r.strip().lower() for r in (header or '').split(',')
             if r.strip()]
 
@@ -47,7 +47,7 @@ class ContextMiddleware:
                 user_id=req.headers.get('X-User-Id'),
                 project_id=(req.headers.get('X-Project-Id')
                             or req.headers.get('X-Tenant-Id')),
-                roles=_roles(req.headers.get('X-Roles')),
+                roles=roles_of(req.headers.get('X-Roles')),
                 request_id=request_id_of(req))
         elif CONF.allow_anonymous_access:
             ctx = context.RequestContext(read_only=True, is_admin=False,

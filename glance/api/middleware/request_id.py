@@ -7,7 +7,7 @@ A client may send its own X-Openstack-Request-ID (kept, prefixed with
 
 import uuid
 
-import webob.dec
+import webob
 from oslo_config import cfg
 
 from glance.common import wsgi
@@ -22,25 +22,26 @@ class RequestIdMiddleware:
     def __init__(self, app):
         self.app = app
 
-    @webob.dec.wsgify(RequestClass=wsgi.Request)
-    def __call__(self, req):
-        given = req.headers.get(HEADER)
-        if given and len(given) > CONF.max_request_id_length:
-            resp = wsgi.error_response(
-                req, 431, 'Request ID is longer than %d characters.'
-                % CONF.max_request_id_length)
-            given = None
-        else:
-            resp = None
-        if given:
+    def __call__(self, environ, start_response):
+        given = environ.get('HTTP_X_OPENSTACK_REQUEST_ID')
+        too_long = bool(given) and len(given) > CONF.max_request_id_length
+        if given and not too_long:
             request_id = given if given.startswith('req-') else 'req-' + given
         else:
             request_id = 'req-' + str(uuid.uuid4())
-        req.environ[ENV_KEY] = request_id
-        if resp is None:
-            resp = req.get_response(self.app)
-        resp.headers[HEADER] = request_id
-        return resp
+        environ[ENV_KEY] = request_id
+
+        def start_with_id(status, headers, exc_info=None):
+            headers.append((HEADER, request_id))
+            return start_response(status, headers, exc_info)
+
+        if too_long:
+            resp = wsgi.error_response(
+                webob.Request(environ), 431,
+                'Request ID is longer than %d characters.'
+                % CONF.max_request_id_length)
+            return resp(environ, start_with_id)
+        return self.app(environ, start_with_id)
 
 
 def filter_factory(global_conf, **local_conf):

@@ -7,11 +7,9 @@ X-Roles headers; X-Auth-Token is ignored, so any token (openstacksdk sends
 by default, and images it creates still get an owner.
 """
 
-import webob.dec
 from oslo_config import cfg
 
 from glance.api.middleware import context as context_mw
-from glance.common import wsgi
 from glance import context
 
 CONF = cfg.CONF
@@ -22,23 +20,22 @@ class UnauthenticatedContextMiddleware:
     def __init__(self, app):
         self.app = app
 
-    @webob.dec.wsgify(RequestClass=wsgi.Request)
-    def __call__(self, req):
-        headers = req.headers
-        project = headers.get('X-Project-Id') or headers.get('X-Tenant-Id')
-        roles = context_mw._roles(headers.get('X-Roles'))
+    def __call__(self, environ, start_response):
+        get = environ.get
+        project = get('HTTP_X_PROJECT_ID') or get('HTTP_X_TENANT_ID')
+        roles = context_mw.roles_of(get('HTTP_X_ROLES'))
         if project:
-            user = headers.get('X-User-Id')
+            user = get('HTTP_X_USER_ID')
             roles = roles or list(CONF.noauth.header_roles)
         else:
             project = CONF.noauth.project_id
-            user = headers.get('X-User-Id') or CONF.noauth.user_id
+            user = get('HTTP_X_USER_ID') or CONF.noauth.user_id
             roles = roles or list(CONF.noauth.roles)
-        req.environ['glance.context'] = context.RequestContext(
+        environ['glance.context'] = context.RequestContext(
             user_id=user, project_id=project, roles=roles,
-            auth_token=headers.get('X-Auth-Token'),
-            request_id=context_mw.request_id_of(req))
-        return req.get_response(self.app)
+            auth_token=get('HTTP_X_AUTH_TOKEN'),
+            request_id=get(context_mw.request_id.ENV_KEY))
+        return self.app(environ, start_response)
 
 
 def filter_factory(global_conf, **local_conf):

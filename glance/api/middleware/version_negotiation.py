@@ -4,7 +4,7 @@ Anything that names no known version (/, /v1, /v3, ...) gets the versions
 document with 300 Multiple Choices; /versions gets it with 200.
 """
 
-import webob.dec
+import webob
 
 from glance.api import versions
 
@@ -16,13 +16,12 @@ class VersionNegotiationFilter:
     def __init__(self, app):
         self.app = app
 
-    @webob.dec.wsgify
-    def __call__(self, req):
-        path = req.path_info
+    def __call__(self, environ, start_response):
+        path = environ.get('PATH_INFO', '')
         first = path.lstrip('/').split('/', 1)[0]
         if first == 'versions':
-            return versions.versions_response(req, status=200)
-        accept = req.headers.get('Accept', '')
+            return self._versions(environ, start_response, 200)
+        accept = environ.get('HTTP_ACCEPT', '')
         if accept.startswith(ACCEPT_PREFIX):
             token = accept[len(ACCEPT_PREFIX):]
             rest = path
@@ -30,11 +29,17 @@ class VersionNegotiationFilter:
             token = first
             rest = path.lstrip('/')[len(first):]
         if token not in versions.allowed_tokens():
-            return versions.versions_response(req, status=300)
-        req.environ['api.version'] = 2
-        req.path_info = '/v2' + (rest if rest.startswith('/') or not rest
-                                 else '/' + rest)
-        return req.get_response(self.app)
+            return self._versions(environ, start_response, 300)
+        environ['api.version'] = 2
+        if rest and not rest.startswith('/'):
+            rest = '/' + rest
+        environ['PATH_INFO'] = '/v2' + rest
+        return self.app(environ, start_response)
+
+    @staticmethod
+    def _versions(environ, start_response, status):
+        resp = versions.versions_response(webob.Request(environ), status)
+        return resp(environ, start_response)
 
 
 def filter_factory(global_conf, **local_conf):

@@ -37,6 +37,7 @@ COLUMN_FILTERS = {'owner': str, 'checksum': str, 'os_hash_value': str,
                   'os_hash_algo': str, 'virtual_size': int, 'size': int,
                   'min_ram': int, 'min_disk': int}
 TIME_FORMAT = '%Y-%m-%dT%H:%M:%SZ'
+_CONTROL = re.compile('[\x00-\x1f\x7f]')
 
 
 def isotime(value):
@@ -170,6 +171,9 @@ def parse_change(raw, media_version):
     if root in PATCH_READONLY:
         raise exception.ReadonlyProperty("Attribute '%s' is read-only."
                                          % root)
+    if len(root) > 255:
+        raise exception.BadRequest('Image property names must be at most 255 '
+                                   'characters long.')
     if root in PATCH_RESERVED or root.startswith('os_glance'):
         raise exception.ReservedProperty("Attribute '%s' is reserved."
                                          % root)
@@ -215,6 +219,10 @@ def parse_pointer(path):
 
 def parse_list_params(query):
     """Keyword arguments of ``service.list_images`` from the query string."""
+    for key, value in query.items():
+        if _CONTROL.search(key) or _CONTROL.search(value):
+            raise exception.BadRequest('Control characters are not allowed '
+                                       'in query parameters.')
     params = {'filters': {'columns': {}, 'properties': {}, 'tags': []}}
     filters = params['filters']
     keys = query.getall('sort_key')
@@ -309,10 +317,14 @@ def _limit(value):
 
 def _int_param(key, value):
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise exception.BadRequest('Invalid value for %s: %s must be an '
                                    'integer.' % (key, value))
+    if not -2 ** 63 <= number < 2 ** 63:
+        raise exception.BadRequest('Invalid value for %s: %s is out of '
+                                   'range.' % (key, value))
+    return number
 
 
 def _bool_param(query, key, default):
