@@ -22,9 +22,13 @@ EXIT_CODES = ((RuntimeError, 1), (ValueError, 4),
 
 
 def reload_config():
+    from glance.domain import policy
+    from glance.domain import schema
     CONF.reload_config_files()
     config.set_config_defaults()
     logging.setup(CONF, 'glance')
+    policy.reset()
+    schema.reset()
 
 
 def main(argv=None):
@@ -37,6 +41,7 @@ def main(argv=None):
         config.set_config_defaults()
         logging.setup(CONF, 'glance')
         srv = server.Server(config.load_paste_app, reload_config)
+        srv.workers  # invalid values fail here, with the exit code of ValueError
         srv.start()
     except Exception as e:
         code = 99

@@ -91,8 +91,8 @@ ACTIONS = {
 }
 
 
-def _add_action(sub, name):
-    parser = sub.add_parser(name)
+def _add_action(sub, name, prefix=''):
+    parser = sub.add_parser(prefix + name)
     if name in ('sync', 'upgrade', 'version_control'):
         parser.add_argument('version', nargs='?')
         parser.add_argument('--version', dest='version')
@@ -109,7 +109,7 @@ def add_command_parsers(subparsers):
     for name in ACTIONS:
         _add_action(db_sub, name)
     for name in ACTIONS:
-        _add_action(subparsers, 'db_' + name)
+        _add_action(subparsers, name, prefix='db_')
 
 
 command_opt = cfg.SubCommandOpt('command', title='Commands',

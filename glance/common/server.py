@@ -18,7 +18,10 @@ import time
 import traceback
 
 import eventlet
+import eventlet.greenio
+import eventlet.hubs
 import eventlet.wsgi
+from eventlet import patcher
 from oslo_config import cfg
 from oslo_log import log as logging
 
@@ -26,6 +29,9 @@ from glance.common import config
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
+# The parent never serves requests: it blocks for real, not green.
+_select = patcher.original('select')
+_sleep = patcher.original('time').sleep
 
 
 class AppHolder:
@@ -59,7 +65,7 @@ def bind_socket(host, port, backlog, retry_for=30):
                 raise RuntimeError('Could not bind to %s:%s after trying for '
                                    '%d seconds: %s'
                                    % (host, port, retry_for, e))
-            eventlet.sleep(0.1)
+            _sleep(0.1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
     if hasattr(socket, 'TCP_KEEPIDLE'):
@@ -70,6 +76,49 @@ def bind_socket(host, port, backlog, retry_for=30):
 
 class _Signal(Exception):
     pass
+
+
+def _accept_loop(sock, serv, pool, connections):
+    """Accept connections and serve each in a green thread of ``pool``."""
+    def forget(_thread, conn):
+        connections.pop(id(conn), None)
+        conn[2] = eventlet.wsgi.STATE_CLOSE
+        eventlet.greenio.shutdown_safe(conn[1])
+        conn[1].close()
+
+    while True:
+        try:
+            client, address = sock.accept()
+        except OSError as e:
+            if e.errno in (errno.EPIPE, errno.ECONNRESET, errno.ECONNABORTED,
+                           errno.EMFILE, errno.ENFILE, errno.ENOBUFS):
+                eventlet.sleep(0.01)
+                continue
+            raise
+        client.settimeout(serv.socket_timeout)
+        conn = [address, client, eventlet.wsgi.STATE_IDLE]
+        connections[id(conn)] = conn
+        pool.spawn(serv.process_request, conn).link(forget, conn)
+
+
+def _drain(serv, connections):
+    """Stop keep-alive: finish what clients already sent, then close.
+
+    A connection waiting for its next request is closed at once unless
+    the request already arrived (bytes waiting in the socket), so a
+    stopping worker drops no request it accepted.
+    """
+    serv.keepalive = False
+    for conn in list(connections.values()):
+        previous = conn[2]
+        conn[2] = eventlet.wsgi.STATE_CLOSE
+        if previous == eventlet.wsgi.STATE_IDLE:
+            try:
+                waiting, _, _ = _select.select([conn[1].fileno()], [], [], 0)
+            except (OSError, ValueError):
+                waiting = []
+            if not waiting:
+                eventlet.greenio.shutdown_safe(conn[1])
 
 
 def reset_log_locks():
@@ -145,7 +194,7 @@ class Server:
             except ChildProcessError:
                 if self.stopping:
                     break
-                time.sleep(0.1)
+                _sleep(0.1)
                 continue
             finally:
                 self._in_wait = False
@@ -226,13 +275,16 @@ class Server:
         code = os.waitstatus_to_exitcode(status)
         LOG.warning('Worker %d exited (%s), starting a new one', pid, code)
         if code > 0 and time.time() - started < 1:
-            time.sleep(1)
+            _sleep(1)
         self._spawn()
 
     # -- worker ---------------------------------------------------------------
 
     def _child(self):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        # A hub (and its epoll descriptor) the parent may have used must
+        # not be shared with it.
+        eventlet.hubs.use_hub()
         reset_log_locks()
         self._serve(parent=os.getppid())
 
@@ -279,14 +331,17 @@ class Server:
         signal.signal(signal.SIGUSR2, dump_green_threads)
         if self.workers != 0:
             signal.signal(signal.SIGHUP, on_stop)
-        server = eventlet.spawn(
-            eventlet.wsgi.server, self.sock, self.holder,
-            custom_pool=pool, log=logging.getLogger('eventlet.wsgi.server'),
+        serv = eventlet.wsgi.Server(
+            self.sock, self.sock.getsockname(), self.holder,
+            logging.getLogger('eventlet.wsgi.server'),
             keepalive=CONF.http_keepalive,
-            socket_timeout=CONF.client_socket_timeout or None,
-            debug=False)
+            socket_timeout=CONF.client_socket_timeout or None, debug=False)
+        connections = {}
+        acceptor = eventlet.spawn(_accept_loop, self.sock, serv, pool,
+                                  connections)
         stop.wait()
-        server.kill(SystemExit)
+        acceptor.kill()
+        _drain(serv, connections)
         timeout = CONF.graceful_shutdown_timeout or None
         with eventlet.Timeout(timeout, False):
             pool.waitall()

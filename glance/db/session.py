@@ -10,6 +10,7 @@ the hub waiting for a lock that another green thread of the process holds.
 
 import contextlib
 import threading
+import time
 
 import sqlalchemy as sa
 from oslo_config import cfg
@@ -25,6 +26,7 @@ LOG = logging.getLogger(__name__)
 _ENGINE = None
 _ENGINE_URL = None
 _WRITE_LOCK = threading.Lock()
+SQLITE_LOCK_WAIT_MS = 50
 
 
 def _sqlite_setup(engine):
@@ -33,8 +35,11 @@ def _sqlite_setup(engine):
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute('PRAGMA journal_mode=WAL')
+        # Short, because SQLite's own wait blocks the process (and every
+        # green thread in it); writers wait longer in begin_immediate().
         cur.execute('PRAGMA busy_timeout=%d'
-                    % CONF.database.sqlite_busy_timeout)
+                    % min(SQLITE_LOCK_WAIT_MS,
+                          CONF.database.sqlite_busy_timeout))
         cur.execute('PRAGMA synchronous=NORMAL')
         cur.execute('PRAGMA foreign_keys=ON')
         cur.close()
@@ -44,7 +49,23 @@ def _sqlite_setup(engine):
         # Reads run each statement in its own snapshot (no BEGIN round
         # trip); writes take the write lock up front.
         if conn.get_execution_options().get('glance_write'):
+            begin_immediate(conn)
+
+
+def begin_immediate(conn):
+    """Take the SQLite write lock, waiting for other processes to release
+    it with sleeps that let this process's other green threads run."""
+    deadline = time.monotonic() + CONF.database.sqlite_busy_timeout / 1000.0
+    pause = 0.002
+    while True:
+        try:
             conn.exec_driver_sql('BEGIN IMMEDIATE')
+            return
+        except sa_exc.OperationalError as e:
+            if not _is_locked(e) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
 
 
 def create_engine(url):

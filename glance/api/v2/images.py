@@ -329,6 +329,8 @@ def _int_param(key, value):
 
 def _bool_param(query, key, default):
     value = query.get(key, default)
+    if value is not None:
+        value = value.lower()
     if value not in ('true', 'false'):
         raise exception.BadRequest('Invalid value for %s: %s. It should be '
                                    "'true' or 'false'." % (key, value))

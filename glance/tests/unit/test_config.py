@@ -147,6 +147,22 @@ class TestLoadPasteApp(base.TestCase):
     def test_unknown_flavor(self):
         self.assertRaises(RuntimeError, self._app, 'nosuchflavor')
 
+    def test_keystone_flavor_wires_authtoken(self):
+        # keystonemiddleware answers for requests without a token (nothing
+        # listens on the auth URL; no token means it never calls out).
+        from keystonemiddleware import auth_token
+        for group, opts in auth_token.list_opts():
+            CONF.register_opts(opts, group=group)
+        self.config(www_authenticate_uri='http://127.0.0.1:1/identity',
+                    group='keystone_authtoken')
+        app = self._app('keystone')
+        resp = webob.Request.blank('/v2/images').get_response(app)
+        self.assertEqual(401, resp.status_int)
+        self.assertIn('127.0.0.1:1/identity',
+                      resp.headers.get('WWW-Authenticate', ''))
+        resp = webob.Request.blank('/healthcheck').get_response(app)
+        self.assertEqual(200, resp.status_int)
+
 
 class TestCorsDefaults(base.TestCase):
 

@@ -250,8 +250,12 @@ class TestListParamsFilters(base.TestCase):
                          ['protected'])
         self.assertEqual(('eq', True), self.columns('protected=true')
                          ['protected'])
-        for query in ('os_hidden=True', 'os_hidden=1', 'protected=yes',
-                      'protected=', 'os_hidden=FALSE'):
+        # openstacksdk sends os_hidden=True: case does not matter.
+        self.assertEqual(('eq', True), self.columns('os_hidden=True')
+                         ['os_hidden'])
+        self.assertEqual(('eq', False), self.columns('os_hidden=FALSE')
+                         ['os_hidden'])
+        for query in ('os_hidden=1', 'protected=yes', 'protected='):
             self.assertRaises(exception.BadRequest, params, query)
 
     def test_tags(self):
