@@ -226,10 +226,19 @@ def default_workers():
         return 1
 
 
+DESCRIPTIONS = {
+    'glance-api': 'The OpenStack Image API v2 server: a standalone daemon '
+                  'with pre-forked eventlet workers. SIGTERM drains, SIGHUP '
+                  'reloads the configuration and the paste pipeline.',
+    'glance-manage': 'Database administration of the Image service.',
+}
+
+
 def parse_args(args=None, default_config_files=None, prog='glance-api'):
     CONF(args=args, project='glance', prog=prog,
          version=version.VERSION,
-         default_config_files=default_config_files)
+         default_config_files=default_config_files,
+         description=DESCRIPTIONS.get(prog))
 
 
 def find_paste_config():

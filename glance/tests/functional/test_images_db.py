@@ -1,0 +1,110 @@
+"""A representative part of the image API tests against MariaDB/MySQL and
+PostgreSQL (skipped when the server does not answer).
+
+The test classes are reached through their module so that this module
+does not also collect (and run again) the SQLite originals.
+"""
+
+import json
+
+from glance.tests.functional import base
+from glance.tests.functional import helpers_images as h
+from glance.tests.functional import test_bad_input as bad
+from glance.tests.functional import test_images_api as api
+
+
+class _IntegerRange:
+    """Integers the API accepts are stored and returned unchanged, or
+    refused with a 4xx: never a database error."""
+
+    def test_integer_columns_round_trip_or_4xx(self):
+        for key in ('min_ram', 'min_disk'):
+            for value in (2 ** 31 - 1, 2 ** 31, 2 ** 63):
+                resp = self.request('POST', '/v2/images',
+                                    json={key: value})
+                self.assertLess(resp.status_code, 500, '%s=%s: %s'
+                                % (key, value, resp.text[:200]))
+                if resp.status_code == 201:
+                    self.assertEqual(value, self.show(
+                        resp.json()['id'])[key])
+                else:
+                    self.assertEqual(400, resp.status_code)
+        self.assert_serving()
+
+    def test_nul_and_long_keys_never_5xx(self):
+        image = self.new_image()
+        for change in ({'op': 'add', 'path': '/x', 'value': 'a\x00b'},
+                       {'op': 'add', 'path': '/' + 'k' * 300,
+                        'value': 'x'}):
+            resp = self.request(
+                'PATCH', '/v2/images/%s' % image['id'],
+                data=json.dumps([change]),
+                headers=self.headers(**{'Content-Type': h.PATCH_V21}))
+            self.assertEqual(400, resp.status_code, resp.text[:200])
+        self.assert_serving()
+
+
+# -- MariaDB / MySQL ------------------------------------------------------------
+
+class TestCreateMySQL(api.TestImageCreate):
+    db_kind = 'mysql'
+
+
+class TestListFiltersMySQL(api.TestImageListFilters):
+    db_kind = 'mysql'
+
+
+class TestListSortMySQL(api.TestImageListSort):
+    db_kind = 'mysql'
+
+
+class TestPaginationMySQL(api.TestImageListPagination):
+    db_kind = 'mysql'
+
+
+class TestPatchMySQL(api.TestImagePatch):
+    db_kind = 'mysql'
+
+
+class TestDeleteMySQL(api.TestImageDelete):
+    db_kind = 'mysql'
+
+
+class TestBadInputMySQL(_IntegerRange, bad.TestBadInput):
+    db_kind = 'mysql'
+
+
+# -- PostgreSQL -----------------------------------------------------------------
+
+class TestCreatePostgreSQL(api.TestImageCreate):
+    db_kind = 'postgresql'
+
+
+class TestListFiltersPostgreSQL(api.TestImageListFilters):
+    db_kind = 'postgresql'
+
+
+class TestListSortPostgreSQL(api.TestImageListSort):
+    db_kind = 'postgresql'
+
+
+class TestPaginationPostgreSQL(api.TestImageListPagination):
+    db_kind = 'postgresql'
+
+
+class TestPatchPostgreSQL(api.TestImagePatch):
+    db_kind = 'postgresql'
+
+
+class TestDeletePostgreSQL(api.TestImageDelete):
+    db_kind = 'postgresql'
+
+
+class TestBadInputPostgreSQL(_IntegerRange, bad.TestBadInput):
+    db_kind = 'postgresql'
+
+
+# The same extra checks on SQLite, for comparison.
+class TestIntegerRangeSQLite(_IntegerRange, h.ImageAPIMixin,
+                             base.SharedDaemonTest):
+    pass
