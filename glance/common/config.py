@@ -187,8 +187,6 @@ store_opts = [
                help='Store new image data goes to in single-store mode.'),
     cfg.StrOpt('default_backend',
                help='Store new image data goes to in multi-store mode.'),
-    cfg.StrOpt('filesystem_store_datadir', default='/var/lib/glance/images',
-               help='Directory of the filesystem store.'),
 ]
 
 wsgi_opts = [
@@ -199,6 +197,7 @@ wsgi_opts = [
 
 def list_opts():
     """Options per group, for oslo-config-generator."""
+    from glance.store import options as store_options
     return [
         (None, server_opts + api_opts),
         ('noauth', noauth_opts),
@@ -207,7 +206,7 @@ def list_opts():
         ('database', database_opts),
         ('glance_store', store_opts),
         ('wsgi', wsgi_opts),
-    ]
+    ] + store_options.list_opts()
 
 
 def register_opts(conf=CONF):

@@ -82,6 +82,11 @@ class RequestEntityTooLarge(LimitExceeded):
     pass
 
 
+class RangeNotSatisfiable(GlanceError):
+    code = 416
+    message = 'Requested range not satisfiable.'
+
+
 class UnsupportedMediaType(GlanceError):
     code = 415
     message = 'The media type of the request is not supported.'

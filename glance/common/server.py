@@ -121,6 +121,26 @@ def _drain(serv, connections):
                 eventlet.greenio.shutdown_safe(conn[1])
 
 
+def _wake_on_signals():
+    """Wake the hub when a signal arrives.
+
+    A Python signal handler runs between two polls of the hub; without a
+    byte to read the next poll would sleep until the hub's next timer, so
+    a SIGTERM could wait that long. The C handler writes the signal number
+    to this pipe, which ends the poll at once.
+    """
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(read_fd, False)
+    os.set_blocking(write_fd, False)
+    signal.set_wakeup_fd(write_fd)
+    while True:
+        eventlet.hubs.trampoline(read_fd, read=True)
+        try:
+            os.read(read_fd, 512)
+        except BlockingIOError:
+            pass
+
+
 def reset_log_locks():
     """Give every log handler of a forked worker its own lock.
 
@@ -326,6 +346,7 @@ class Server:
 
         if parent is not None:
             eventlet.spawn_n(orphan_watch)
+        eventlet.spawn_n(_wake_on_signals)
 
         signal.signal(signal.SIGTERM, on_stop)
         signal.signal(signal.SIGUSR2, dump_green_threads)

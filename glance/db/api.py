@@ -296,3 +296,9 @@ def image_count_by_owner(conn, owner):
         images.c.owner == owner, images.c.deleted == sa.false(),
         images.c.status.notin_(('killed', 'pending_delete', 'deleted'))
     )).scalar()
+
+
+def location_add(conn, image_id, url, metadata, now):
+    conn.execute(locations.insert().values(
+        image_id=image_id, value=url, meta_data=json.dumps(metadata or {}),
+        status='active', created_at=now, updated_at=now, deleted=False))

@@ -9,6 +9,7 @@ import re
 import uuid
 
 from oslo_config import cfg
+from oslo_log import log as logging
 
 from glance.common import exception
 from glance.db import api as db
@@ -17,6 +18,7 @@ from glance.db import session
 from glance.domain import policy
 
 CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
 
 BASE_ATTRIBUTES = {'id', 'name', 'visibility', 'protected', 'os_hidden',
                    'min_disk', 'min_ram', 'disk_format', 'container_format',
@@ -108,7 +110,7 @@ def _check_visibility_policy(ctx, visibility, target):
         policy.enforce(ctx, 'communitize_image', target)
 
 
-def _load(conn, ctx, image_id, rule=None, for_update=False):
+def load(conn, ctx, image_id, rule=None, for_update=False):
     """The image, 404 when it does not exist or the caller cannot see it."""
     image = None
     try:
@@ -139,7 +141,7 @@ def _visible(conn, ctx, image):
 
 def get(ctx, image_id):
     with session.reader() as conn:
-        return _load(conn, ctx, image_id)
+        return load(conn, ctx, image_id)
 
 
 def create(ctx, body):
@@ -226,7 +228,7 @@ def list_images(ctx, filters, marker=None, limit=None, sort_keys=None,
 def update(ctx, image_id, changes):
     """Apply JSON-patch ``changes`` (op, path tokens, value) in one save."""
     with session.writer() as conn:
-        image = _load(conn, ctx, image_id, 'modify_image', for_update=True)
+        image = load(conn, ctx, image_id, 'modify_image', for_update=True)
         old_props = dict(image['properties'])
         old_tags = list(image['tags'])
         old_status = image['status']
@@ -328,7 +330,7 @@ def _set(ctx, image, name, value):
 
 def delete(ctx, image_id):
     with session.writer() as conn:
-        image = _load(conn, ctx, image_id, 'delete_image', for_update=True)
+        image = load(conn, ctx, image_id, 'delete_image', for_update=True)
         if image['protected']:
             raise exception.ProtectedImageDelete(
                 'Image %s is protected and cannot be deleted.' % image_id)
@@ -341,12 +343,27 @@ def delete(ctx, image_id):
             raise exception.Invalid(str(e))
         db.image_destroy(conn, image_id, status,
                          models.utcnow().replace(microsecond=0))
+    if status == 'deleted':
+        for loc in image['locations']:
+            _delete_data(loc)
+
+
+def _delete_data(loc):
+    from glance.store import registry
+    try:
+        store = registry.store_for_location(loc['url'],
+                                            loc['metadata'].get('store'))
+        store.delete(loc['url'])
+    except exception.NotFound:
+        pass
+    except Exception as e:
+        LOG.warning('Could not delete image data at %s: %s', loc['url'], e)
 
 
 def add_tag(ctx, image_id, tag):
     _check_text(tag)
     with session.writer() as conn:
-        image = _load(conn, ctx, image_id, 'modify_image', for_update=True)
+        image = load(conn, ctx, image_id, 'modify_image', for_update=True)
         if tag in image['tags']:
             return
         _check_quota('image_tag_quota', len(image['tags']) + 1, 'tags')
@@ -358,7 +375,7 @@ def add_tag(ctx, image_id, tag):
 
 def delete_tag(ctx, image_id, tag):
     with session.writer() as conn:
-        image = _load(conn, ctx, image_id, 'modify_image', for_update=True)
+        image = load(conn, ctx, image_id, 'modify_image', for_update=True)
         if tag not in image['tags']:
             raise exception.NotFound('Tag %s not found.' % tag)
         now = models.utcnow().replace(microsecond=0)
@@ -377,7 +394,7 @@ def reactivate(ctx, image_id):
 
 def _toggle(ctx, image_id, rule, from_status, to_status):
     with session.writer() as conn:
-        image = _load(conn, ctx, image_id, rule, for_update=True)
+        image = load(conn, ctx, image_id, rule, for_update=True)
         if image['status'] == to_status:
             return
         if image['status'] != from_status:

@@ -1,10 +1,12 @@
 """The v2 route table: path, then method -> (controller, action)."""
 
 from glance.api.v2 import image_actions
+from glance.api.v2 import image_data
 from glance.api.v2 import image_tags
 from glance.api.v2 import images
 from glance.api.v2 import schemas
 from glance.common import wsgi
+from glance.store import registry
 
 R = wsgi.Route
 
@@ -24,6 +26,8 @@ ROUTES = [
       {'POST': ('actions', 'deactivate')}),
     R('/images/{image_id}/actions/reactivate',
       {'POST': ('actions', 'reactivate')}),
+    R('/images/{image_id}/file', {'GET': ('data', 'download'),
+                                  'PUT': ('data', 'upload')}),
     R('/images/{image_id}/tags/{tag_value}',
       {'PUT': ('tags', 'update'), 'DELETE': ('tags', 'delete')}),
 ]
@@ -35,8 +39,12 @@ def controllers():
         'images': images.ImagesController(),
         'tags': image_tags.TagsController(),
         'actions': image_actions.ActionsController(),
+        'data': image_data.ImageDataController(),
     }
 
 
 def app_factory(global_conf, **local_conf):
+    # Stores are ready (directories created, drivers loaded) before the
+    # first request, and rebuilt from the new configuration on reload.
+    registry.configure()
     return wsgi.Router(ROUTES, controllers())

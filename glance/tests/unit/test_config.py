@@ -45,7 +45,9 @@ class TestOptions(base.TestCase):
     def test_list_opts_groups(self):
         groups = [g for g, _ in config.list_opts()]
         self.assertEqual([None, 'noauth', 'image_format', 'paste_deploy',
-                          'database', 'glance_store', 'wsgi'], groups)
+                          'database', 'glance_store', 'wsgi', 'glance_store',
+                          'os_glance_staging_store', 'os_glance_tasks_store'],
+                         groups)
 
     def test_list_opts_names_are_unique_per_group(self):
         for group, opts in config.list_opts():

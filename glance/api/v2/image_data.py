@@ -1,0 +1,85 @@
+"""Controller of /v2/images/{image_id}/file: upload and download."""
+
+import re
+
+import webob
+from oslo_config import cfg
+
+from glance.common import exception
+from glance.common import wsgi
+from glance.domain import image_data as service
+
+CONF = cfg.CONF
+RANGE = re.compile(r'^bytes=(\d*)-(\d*)$')
+
+
+class ImageDataController:
+
+    def upload(self, req, image_id):
+        content_type = req.headers.get('Content-Type', '').split(';')[0]
+        if content_type.strip().lower() != 'application/octet-stream':
+            raise exception.UnsupportedMediaType(
+                'Content-Type must be application/octet-stream.')
+        size = _size(req)
+        store = req.headers.get('X-Image-Meta-Store')
+        service.upload(req.context, image_id, req.environ['wsgi.input'],
+                       size, store)
+        return wsgi.empty_response()
+
+    def download(self, req, image_id):
+        req.reject_body()
+        image, open_data = service.download(req.context, image_id)
+        if open_data is None:
+            return wsgi.empty_response(204)
+        size = image['size'] or 0
+        resp = webob.Response(content_type='application/octet-stream')
+        wanted = req.headers.get('Range')
+        if wanted is None:
+            resp.app_iter = open_data(0, None)
+            resp.content_length = size
+            if image['checksum']:
+                resp.headers['Content-MD5'] = image['checksum']
+            return resp
+        start, count = _range(wanted, size)
+        resp.app_iter = open_data(start, count)
+        resp.status = 206
+        resp.content_length = count
+        resp.headers['Content-Range'] = 'bytes %d-%d/%d' % (
+            start, start + count - 1, size)
+        return resp
+
+
+def _range(header, size):
+    """(start, count) of a single byte range; 416 when it cannot be met."""
+    match = RANGE.match(header.strip())
+    if not match or match.groups() == ('', ''):
+        raise exception.BadRequest('Only a single byte range such as '
+                                   '"bytes=0-99" is supported.')
+    first, last = match.groups()
+    if first == '':
+        count = min(int(last), size)
+        start = size - count
+    else:
+        start = int(first)
+        end = min(int(last), size - 1) if last != '' else size - 1
+        count = end - start + 1
+    if start >= size or count <= 0:
+        raise exception.RangeNotSatisfiable(
+            'Requested range not satisfiable.',
+            headers={'Content-Range': 'bytes */%d' % size})
+    return start, count
+
+
+def _size(req):
+    raw = req.headers.get('x-openstack-image-size')
+    if raw is not None:
+        try:
+            size = int(raw)
+        except ValueError:
+            raise exception.BadRequest('x-openstack-image-size must be an '
+                                       'integer.')
+        if size < 0:
+            raise exception.BadRequest('x-openstack-image-size must not be '
+                                       'negative.')
+        return size
+    return req.content_length

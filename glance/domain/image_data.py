@@ -1,0 +1,169 @@
+"""Image data: upload to a store and download from it.
+
+``upload`` moves an image queued -> saving, streams the request body into a
+store while hashing it, then records size, hashes and the location and
+moves it to active in one transaction. Any failure (client gone, store
+full, size limit) removes what was written and puts the image back to
+queued, so it can be uploaded again.
+"""
+
+import hashlib
+
+from eventlet import tpool
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from glance.common import exception
+from glance.db import api as db
+from glance.db import models
+from glance.db import session
+from glance.domain import images
+from glance.store import registry
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+# Hash in a real thread only when a chunk is big enough for the hand-off
+# to pay: hashlib releases the GIL on large buffers.
+TPOOL_MIN = 256 * 1024
+
+
+class HashingReader:
+    """A file-like reader that hashes, counts and bounds what it passes."""
+
+    def __init__(self, source, limit, expected=None):
+        self.source = source
+        self.limit = limit
+        self.expected = expected
+        self.md5 = hashlib.md5(usedforsecurity=False)
+        self.multihash = hashlib.new(CONF.hashing_algorithm)
+        self.count = 0
+
+    def _update(self, data):
+        self.md5.update(data)
+        self.multihash.update(data)
+
+    def read(self, size=-1):
+        data = self.source.read(size)
+        if data:
+            self.count += len(data)
+            if self.count > self.limit:
+                raise exception.RequestEntityTooLarge(
+                    'Image exceeds the storage limit of %d bytes.'
+                    % self.limit)
+            if len(data) >= TPOOL_MIN:
+                tpool.execute(self._update, data)
+            else:
+                self._update(data)
+        elif self.expected is not None and self.count != self.expected:
+            raise exception.BadRequest(
+                'Image data ended after %d of %d bytes.'
+                % (self.count, self.expected))
+        return data
+
+
+def _start(ctx, image_id, size):
+    """queued -> saving, after the policy and state checks."""
+    with session.writer() as conn:
+        image = images.load(conn, ctx, image_id, 'upload_image',
+                            for_update=True)
+        if image['status'] != 'queued':
+            raise exception.Conflict('Image status must be queued to upload '
+                                     'data (it is %s).' % image['status'])
+        try:
+            images.check_transition(image, 'saving')
+        except exception.InvalidImageStatusTransition as e:
+            raise exception.Conflict(str(e))
+        if size is not None and size > CONF.image_size_cap:
+            raise exception.RequestEntityTooLarge(
+                'Image size %d exceeds the limit of %d bytes.'
+                % (size, CONF.image_size_cap))
+        if not db.image_update(conn, image_id, {
+                'status': 'saving', 'updated_at': _now()},
+                from_status='queued'):
+            raise exception.Conflict('Image %s is being uploaded by another '
+                                     'request.' % image_id)
+        return image
+
+
+def _now():
+    return models.utcnow().replace(microsecond=0)
+
+
+def _revert(image_id):
+    with session.writer() as conn:
+        db.image_update(conn, image_id, {'status': 'queued', 'size': None,
+                                         'virtual_size': None,
+                                         'updated_at': _now()},
+                        from_status='saving')
+
+
+def upload(ctx, image_id, stream, size=None, store_name=None):
+    """Store the data of a queued image; the image becomes active."""
+    if store_name and CONF.enabled_backends:
+        store = registry.get_store(store_name)
+    else:
+        store = registry.default_store()
+    _start(ctx, image_id, size)
+    reader = HashingReader(stream, CONF.image_size_cap, expected=size)
+    location = None
+    try:
+        location, written, metadata = store.add(image_id, reader, size)
+        if size is not None and written != size:
+            raise exception.BadRequest('Image data ended after %d of %d '
+                                       'bytes.' % (written, size))
+        with session.writer() as conn:
+            done = db.image_update(conn, image_id, {
+                'status': 'active', 'size': written,
+                'checksum': reader.md5.hexdigest(),
+                'os_hash_algo': CONF.hashing_algorithm,
+                'os_hash_value': reader.multihash.hexdigest(),
+                'updated_at': _now()}, from_status='saving')
+            if not done:
+                raise exception.Conflict('Image %s was deleted during the '
+                                         'upload.' % image_id)
+            db.location_add(conn, image_id, location, metadata, _now())
+    except BaseException:
+        if location is not None:
+            _delete_quietly(store, location)
+        try:
+            _revert(image_id)
+        except Exception:
+            LOG.exception('Could not put image %s back to queued', image_id)
+        raise
+
+
+def _delete_quietly(store, location):
+    try:
+        store.delete(location)
+    except Exception as e:
+        LOG.warning('Could not delete %s: %s', location, e)
+
+
+def download(ctx, image_id):
+    """(image, open_data) for GET /file; open_data is None without data.
+
+    ``open_data(offset, length)`` returns an iterator over the bytes.
+    """
+    with session.reader() as conn:
+        image = images.load(conn, ctx, image_id, 'download_image')
+    if image['status'] == 'deactivated' and not ctx.is_admin:
+        raise exception.Forbidden('The requested image has been '
+                                  'deactivated. Image data download is '
+                                  'forbidden.')
+    live = [loc for loc in image['locations'] if loc['status'] == 'active']
+    if not live:
+        return image, None
+
+    def open_data(offset=0, length=None):
+        for loc in live:
+            store = registry.store_for_location(
+                loc['url'], loc['metadata'].get('store'))
+            try:
+                chunks, _total = store.get(loc['url'], offset, length)
+                return chunks
+            except exception.NotFound:
+                LOG.warning('Data of image %s missing at %s', image_id,
+                            loc['url'])
+        raise exception.NotFound('Image data of %s not found in any store.'
+                                 % image_id)
+    return image, open_data

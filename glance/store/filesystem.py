@@ -1,0 +1,328 @@
+"""The filesystem store: image data as files in local directories.
+
+Locations are ``file:///<datadir>/<image_id>``. A write goes to a hidden
+temporary file in the chosen directory, is fsynced, then hard-linked to its
+final name (which fails instead of overwriting if the name exists, so two
+uploads of one image cannot clobber each other) and the directory is
+fsynced. Any failure, including an exception raised by the reader when the
+client disconnects, removes what was written.
+
+Reads and writes are plain blocking system calls on regular files: under
+eventlet they are not green (no OS offers non-blocking regular-file I/O),
+which is why the chunk size matters (see filesystem_store_chunk_size).
+"""
+
+import errno
+import itertools
+import logging
+import os
+import uuid
+
+from glance.store import driver
+from glance.store import exceptions
+
+LOG = logging.getLogger(__name__)
+
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+_DENIED = (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
+def _translate(error, what):
+    """The store exception for an OSError, or None to re-raise as is."""
+    if error.errno in _FULL:
+        return exceptions.StorageFull('%s: %s' % (what, error.strerror))
+    if error.errno in _DENIED:
+        return exceptions.StorageWriteDenied('%s: %s'
+                                             % (what, error.strerror))
+    return None
+
+
+def parse_datadirs(values):
+    """[(priority, abspath)] from "path[:priority]" strings, best first."""
+    dirs = []
+    for value in values:
+        path, sep, prio = value.strip().rpartition(':')
+        if not sep or not prio.strip().lstrip('-').isdigit():
+            path, prio = value.strip(), '0'
+        if not path:
+            raise exceptions.BadStoreConfiguration(
+                'Empty path in filesystem_store_datadirs: %r' % value)
+        dirs.append((int(prio), os.path.abspath(path)))
+    paths = [path for _, path in dirs]
+    if len(set(paths)) != len(paths):
+        raise exceptions.BadStoreConfiguration(
+            'A directory appears twice in filesystem_store_datadirs.')
+    return sorted(dirs, key=lambda d: -d[0])
+
+
+def parse_perm(value):
+    """The mode of ``filesystem_store_file_perm`` (octal digits) or 0."""
+    if not value:
+        return 0
+    text = str(value)
+    if any(c not in '01234567' for c in text) or int(text, 8) > 0o777:
+        raise exceptions.BadStoreConfiguration(
+            'filesystem_store_file_perm must be octal digits like 640, '
+            'not %s' % value)
+    return int(text, 8)
+
+
+def free_bytes(path):
+    st = os.statvfs(path)
+    return st.f_bavail * st.f_frsize
+
+
+def _write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _fsync_dir(path):
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove(path):
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except OSError as e:
+        LOG.warning('Could not remove %s: %s', path, e)
+
+
+class FilesystemStore(driver.Store):
+
+    type_name = 'file'
+    schemes = ('file', 'filesystem')
+    capabilities = frozenset({driver.READ, driver.WRITE, driver.SEEK,
+                              driver.LOCAL_FILE})
+
+    def configure(self):
+        opts = self.options
+        self.chunk_size = opts.filesystem_store_chunk_size
+        self.file_perm = parse_perm(opts.filesystem_store_file_perm)
+        if opts.filesystem_store_datadirs:
+            self.datadirs = parse_datadirs(opts.filesystem_store_datadirs)
+        elif opts.filesystem_store_datadir:
+            # A single directory: a ':' in its name is part of the name.
+            self.datadirs = [(0, os.path.abspath(
+                opts.filesystem_store_datadir))]
+        else:
+            raise exceptions.BadStoreConfiguration(
+                'Store %s: set filesystem_store_datadir or '
+                'filesystem_store_datadirs.' % self.name)
+        for _, path in self.datadirs:
+            self._prepare_dir(path)
+
+    def _prepare_dir(self, path):
+        """Create ``path``; a directory we cannot write makes us read-only.
+
+        Read-only rather than fatal, as upstream: existing images stay
+        downloadable from, e.g., a directory mounted read-only.
+        """
+        try:
+            os.makedirs(path, exist_ok=True)
+            writable = os.access(path, os.W_OK | os.X_OK)
+            problem = 'not writable'
+        except OSError as e:
+            writable, problem = False, e
+        if not writable and driver.WRITE in self.capabilities:
+            LOG.warning('Store %s is read-only: %s: %s', self.name, path,
+                        problem)
+            self.capabilities.discard(driver.WRITE)
+
+    @property
+    def paths(self):
+        return [path for _, path in self.datadirs]
+
+    def location_prefixes(self):
+        return ['file://%s/' % path.rstrip('/') for path in self.paths]
+
+    def properties(self):
+        return {'data_dir': self.paths[0], 'chunk_size': self.chunk_size,
+                'thin_provisioning': False}
+
+    # -- locations ---------------------------------------------------------
+
+    def _path(self, location):
+        if driver.scheme_of(location) not in self.schemes:
+            raise exceptions.BadStoreUri(
+                'Not a filesystem location: %s' % location)
+        # Upstream-compatible: everything after "scheme://" is the path
+        # (no URL quoting), so file:///a/b is /a/b.
+        path = location.split('://', 1)[1]
+        if not path.startswith('/') or '\0' in path:
+            raise exceptions.BadStoreUri(
+                'Filesystem location needs an absolute path: %s' % location)
+        return path
+
+    def _owned_path(self, location):
+        """The path of ``location``, if it lies in one of our directories.
+
+        Used by delete: a location set through the API must not make the
+        service remove an arbitrary file. (Reads are not restricted, so
+        data left in a directory that was since dropped from the
+        configuration stays readable.)
+        """
+        path = self._path(location)
+        parent = os.path.realpath(os.path.dirname(path))
+        name = os.path.basename(path)
+        for datadir in self.paths:
+            if (parent == os.path.realpath(datadir)
+                    and name not in ('', '.', '..')):
+                return path
+        raise exceptions.BadStoreUri(
+            'Location %s is outside the directories of store %s'
+            % (location, self.name))
+
+    def local_path(self, location):
+        return self._path(location)
+
+    # -- write -------------------------------------------------------------
+
+    def _choose_dir(self, size):
+        """Best directory: highest priority, then most free space."""
+        need = 1 if size is None else size
+        for _, group in itertools.groupby(self.datadirs, key=lambda d: d[0]):
+            free, path = max((free_bytes(p), p) for _, p in group)
+            if free >= need:
+                return path
+        raise exceptions.StorageFull(
+            'No directory of store %s has %s bytes free.' % (self.name,
+                                                             need))
+
+    def add(self, image_id, reader, size=None):
+        if not self.is_capable(driver.WRITE):
+            return super().add(image_id, reader, size)
+        if not image_id or '/' in image_id or image_id.startswith('.'):
+            raise exceptions.BadStoreUri('Invalid image id %r' % image_id)
+        for datadir in self.paths:
+            if os.path.lexists(os.path.join(datadir, image_id)):
+                raise exceptions.Duplicate(
+                    'Store %s already has data for image %s'
+                    % (self.name, image_id))
+        datadir = self._choose_dir(size)
+        final = os.path.join(datadir, image_id)
+        temp = os.path.join(datadir, '.%s.%s.part' % (image_id,
+                                                      uuid.uuid4().hex[:8]))
+        created = []
+        try:
+            written = self._write(temp, created, reader, size)
+            self._publish(temp, final, created)
+            _fsync_dir(datadir)
+        except OSError as e:
+            for path in created:
+                _remove(path)
+            mapped = _translate(e, 'Writing image %s' % image_id)
+            if mapped is None:
+                raise
+            raise mapped from e
+        except BaseException:
+            for path in created:
+                _remove(path)
+            raise
+        LOG.debug('Wrote %d bytes of image %s to %s', written, image_id,
+                  final)
+        return 'file://' + final, written, self.location_metadata()
+
+    def _write(self, temp, created, reader, size):
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        created.append(temp)
+        try:
+            if self.file_perm:
+                os.fchmod(fd, self.file_perm)
+            written = 0
+            for chunk in driver.read_chunks(reader, self.chunk_size):
+                written += len(chunk)
+                if size is not None and written > size:
+                    raise exceptions.SizeMismatch(
+                        'More than the announced %d bytes.' % size)
+                _write_all(fd, chunk)
+            if size is not None and written != size:
+                raise exceptions.SizeMismatch(
+                    'Got %d bytes, %d announced.' % (written, size))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return written
+
+    @staticmethod
+    def _publish(temp, final, created):
+        """Give ``temp`` its final name without overwriting anything."""
+        try:
+            os.link(temp, final)
+        except FileExistsError:
+            raise exceptions.Duplicate('%s appeared during the upload'
+                                       % final)
+        except OSError as e:
+            if e.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.EMLINK):
+                raise
+            # No hard links here (some FUSE/network filesystems): rename,
+            # accepting the tiny race the Duplicate check leaves.
+            if os.path.lexists(final):
+                raise exceptions.Duplicate(final)
+            os.rename(temp, final)
+            created[:] = [final]
+            return
+        created.append(final)
+        os.unlink(temp)
+        created.remove(temp)
+
+    # -- read, size, delete ------------------------------------------------
+
+    def _open(self, location):
+        path = self._path(location)
+        try:
+            return open(path, 'rb', buffering=0)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise exceptions.NotFound('No image data at %s' % location)
+
+    def get(self, location, offset=0, length=None):
+        driver.check_range(offset, length)
+        f = self._open(location)
+        try:
+            size = os.fstat(f.fileno()).st_size
+            if offset > size:
+                raise exceptions.InvalidRange(
+                    'Offset %d beyond the %d bytes of %s'
+                    % (offset, size, location))
+            f.seek(offset)
+        except BaseException:
+            f.close()
+            raise
+        remaining = size - offset
+        if length is not None:
+            remaining = min(remaining, length)
+        return (driver.ChunkIterator(self._chunks(f, remaining), f.close),
+                size)
+
+    def _chunks(self, f, remaining):
+        while remaining > 0:
+            data = f.read(min(self.chunk_size, remaining))
+            if not data:        # truncated while we read it
+                return
+            remaining -= len(data)
+            yield data
+
+    def get_size(self, location):
+        try:
+            return os.stat(self._path(location)).st_size
+        except (FileNotFoundError, NotADirectoryError):
+            raise exceptions.NotFound('No image data at %s' % location)
+
+    def delete(self, location):
+        path = self._owned_path(location)
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            raise exceptions.NotFound('No image data at %s' % location)
+        except OSError as e:
+            mapped = _translate(e, 'Deleting %s' % location)
+            if mapped is None:
+                raise
+            raise mapped from e

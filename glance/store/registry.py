@@ -1,0 +1,273 @@
+"""The configured stores: loading drivers and finding the right store.
+
+Drivers are classes found by type name in the entry point group
+``glance.store.drivers`` (stevedore); the built-in ``file`` and ``http``
+drivers are also known by module path, so a checkout whose package
+metadata predates an entry point still works.
+
+Two configurations, as upstream:
+
+* single-store (``[DEFAULT] enabled_backends`` unset): ``[glance_store]
+  stores`` lists driver types, each becoming a store named after its type
+  whose options are read from ``[glance_store]``; ``default_store`` names
+  the one uploads go to.
+* multi-store: ``enabled_backends = name:type,...``; each store reads its
+  options (driver options, ``store_description``, ``weight``) from the
+  section ``[name]``, registered here at load time; ``[glance_store]
+  default_backend`` is required. Names starting ``os_glance_`` are
+  reserved.
+
+Both have the internal file stores ``os_glance_staging_store`` (import
+staging) and, multi-store only, ``os_glance_tasks_store``, built on first
+use. Their directory defaults to the staging area, the path of
+``node_staging_uri``, so staged data is in the same place in both modes;
+the tasks store defaults to ``os_glance_tasks_store`` inside it. In
+multi-store, their ``[os_glance_*]`` sections may set another directory.
+
+A file store of multi-store whose section sets no directory uses
+``<parent of [glance_store] filesystem_store_datadir>/<store name>``
+(``/var/lib/glance/<name>`` with the defaults, as upstream).
+"""
+
+import importlib
+import logging
+import os
+
+from oslo_config import cfg
+from stevedore import named as stevedore_named
+
+from glance.common import config  # noqa: F401  (registers the options)
+from glance.store import driver
+from glance.store import exceptions
+from glance.store import options
+
+LOG = logging.getLogger(__name__)
+
+NAMESPACE = 'glance.store.drivers'
+BUILTIN_DRIVERS = {
+    'file': 'glance.store.filesystem:FilesystemStore',
+    'http': 'glance.store.http:HttpStore',
+}
+RESERVED_PREFIX = 'os_glance_'
+STAGING_STORE = 'os_glance_staging_store'
+TASKS_STORE = 'os_glance_tasks_store'
+
+
+def _load_failed(manager, entry_point, error):
+    raise exceptions.BadStoreConfiguration(
+        'Cannot load store driver %s (%s): %s' % (entry_point.name,
+                                                 entry_point.value, error))
+
+
+def driver_class(type_name):
+    """The driver class of ``type_name``; BadStoreConfiguration if none."""
+    # NamedExtensionManager rather than DriverManager: the latter cannot
+    # be told to keep quiet about a missing entry point, and a missing one
+    # is normal here (built-in drivers, below).
+    found = stevedore_named.NamedExtensionManager(
+        NAMESPACE, names=[type_name], invoke_on_load=False,
+        on_load_failure_callback=_load_failed,
+        on_missing_entrypoints_callback=None).extensions
+    if len(found) > 1:
+        raise exceptions.BadStoreConfiguration(
+            'Several %s entry points are named %r' % (NAMESPACE, type_name))
+    if found:
+        return found[0].plugin
+    target = BUILTIN_DRIVERS.get(type_name)
+    if target is None:
+        raise exceptions.BadStoreConfiguration(
+            'Unknown store type %r (no %s entry point)' % (type_name,
+                                                          NAMESPACE))
+    module, _, name = target.partition(':')
+    return getattr(importlib.import_module(module), name)
+
+
+def staging_dir(conf):
+    """Path of the staging area, from ``node_staging_uri``."""
+    uri = conf.node_staging_uri or ''
+    path = uri[len('file://'):] if uri.startswith('file://') else ''
+    if not path.startswith('/'):
+        raise exceptions.BadStoreConfiguration(
+            'node_staging_uri must be file:///absolute/path, not %r' % uri)
+    return path
+
+
+class OptionView:
+    """Attribute access to an option group, with substitutes.
+
+    ``overrides`` replace values; ``fallbacks`` replace values that are
+    None (options whose default depends on other options).
+    """
+
+    def __init__(self, group, overrides=None, fallbacks=None):
+        self._group = group
+        self._overrides = overrides or {}
+        self._fallbacks = fallbacks or {}
+
+    def __getattr__(self, name):
+        if name in self._overrides:
+            return self._overrides[name]
+        value = getattr(self._group, name)
+        if value is None:
+            return self._fallbacks.get(name)
+        return value
+
+
+class StoreRegistry:
+    """The stores of one configuration, built and configured."""
+
+    def __init__(self, conf=cfg.CONF):
+        self.conf = conf
+        self.multi_store = bool(conf.enabled_backends)
+        self._stores = {}
+        self._reserved = {}
+        if self.multi_store:
+            self._load_multi()
+        else:
+            self._load_single()
+        # Heaviest first: the order of locations and of discovery.
+        self._stores = dict(sorted(self._stores.items(),
+                                   key=lambda item: -item[1].weight))
+
+    def _build(self, name, type_name, opts, **kwargs):
+        store = driver_class(type_name)(name, opts,
+                                        multi_store=self.multi_store,
+                                        **kwargs)
+        store.configure()
+        LOG.debug('Store %s (%s) ready, capabilities %s', name, type_name,
+                  sorted(store.capabilities))
+        return store
+
+    def _load_single(self):
+        group = self.conf.glance_store
+        options.register_opts(self.conf)
+        for type_name in dict.fromkeys(t.strip() for t in group.stores):
+            self._stores[type_name] = self._build(type_name, type_name,
+                                                  OptionView(group))
+        self.default_name = group.default_store
+        if self.default_name not in self._stores:
+            raise exceptions.BadStoreConfiguration(
+                '[glance_store] default_store %r is not in stores %s'
+                % (self.default_name, list(group.stores)))
+
+    def _load_multi(self):
+        parent = os.path.dirname(os.path.abspath(
+            self.conf.glance_store.filesystem_store_datadir
+            or options.DEFAULT_DATADIR))
+        for name, type_name in self.conf.enabled_backends.items():
+            name, type_name = name.strip(), (type_name or '').strip()
+            if name.startswith(RESERVED_PREFIX):
+                raise exceptions.BadStoreConfiguration(
+                    'Store name %r: names starting with %s are reserved'
+                    % (name, RESERVED_PREFIX))
+            driver_class(type_name)   # unknown types fail before options
+            options.register_backend_opts(self.conf, name, type_name)
+            group = self.conf[name]
+            fallbacks = {'filesystem_store_datadir':
+                         os.path.join(parent, name)}
+            self._stores[name] = self._build(
+                name, type_name, OptionView(group, fallbacks=fallbacks),
+                weight=group.weight, description=group.store_description)
+        self.default_name = self.conf.glance_store.default_backend
+        if not self.default_name:
+            raise exceptions.BadStoreConfiguration(
+                '[glance_store] default_backend must be set when '
+                'enabled_backends is.')
+        if self.default_name not in self._stores:
+            raise exceptions.BadStoreConfiguration(
+                '[glance_store] default_backend %r is not in '
+                'enabled_backends' % self.default_name)
+        for name in (STAGING_STORE, TASKS_STORE):
+            options.register_backend_opts(self.conf, name, 'file',
+                                          reserved=True)
+
+    def _build_reserved(self, name):
+        staging = staging_dir(self.conf)
+        path = staging if name == STAGING_STORE else os.path.join(
+            staging, TASKS_STORE)
+        if self.multi_store:
+            opts = OptionView(self.conf[name],
+                              fallbacks={'filesystem_store_datadir': path})
+        elif name == STAGING_STORE:
+            # Single-store: [glance_store] file options, staging directory.
+            opts = OptionView(self.conf.glance_store, overrides={
+                'filesystem_store_datadir': path,
+                'filesystem_store_datadirs': []})
+        else:
+            raise exceptions.StoreNotConfigured(
+                '%s exists in multi-store mode only' % name)
+        return self._build(name, 'file', opts)
+
+    # -- look-ups ----------------------------------------------------------
+
+    def get_store(self, name):
+        if name in self._stores:
+            return self._stores[name]
+        if name in (STAGING_STORE, TASKS_STORE):
+            return self.reserved_store(name)
+        raise exceptions.StoreNotConfigured('Unknown store %r' % name)
+
+    def reserved_store(self, name):
+        if name not in self._reserved:
+            self._reserved[name] = self._build_reserved(name)
+        return self._reserved[name]
+
+    def staging_store(self):
+        return self.reserved_store(STAGING_STORE)
+
+    def default_store(self):
+        return self._stores[self.default_name]
+
+    def stores(self):
+        """The enabled (not reserved) stores, heaviest first."""
+        return list(self._stores.values())
+
+    def store_for_location(self, uri, store_name=None):
+        """The store that holds ``uri``.
+
+        ``store_name`` (the ``store`` of the location metadata) decides
+        when it names an enabled store that reads this scheme. Otherwise
+        the store owning the longest prefix of ``uri`` wins (a file store
+        owns file://<its directories>/); among equals, the heaviest.
+        """
+        scheme = driver.scheme_of(uri)
+        named = self._stores.get(store_name)
+        if named is not None and scheme in named.schemes:
+            return named
+        candidates = [s for s in self._stores.values()
+                      if scheme in s.schemes]
+        if not candidates:
+            raise exceptions.UnknownScheme(
+                'No store handles %s:// locations' % scheme)
+        return max(candidates, key=lambda s: s.match_location(uri))
+
+
+_registry = None
+
+
+def configure(conf=cfg.CONF):
+    """(Re)build the process-wide registry from ``conf``, and return it."""
+    global _registry
+    _registry = StoreRegistry(conf)
+    return _registry
+
+
+def get_registry():
+    return _registry if _registry is not None else configure()
+
+
+def reset():
+    global _registry
+    _registry = None
+
+
+def get_store(name):
+    return get_registry().get_store(name)
+
+
+def default_store():
+    return get_registry().default_store()
+
+
+def store_for_location(uri, store_name=None):
+    return get_registry().store_for_location(uri, store_name)
