@@ -25,6 +25,7 @@ from eventlet import patcher
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from glance.common import balance
 from glance.common import config
 
 CONF = cfg.CONF
@@ -32,6 +33,8 @@ LOG = logging.getLogger(__name__)
 # The parent never serves requests: it blocks for real, not green.
 _select = patcher.original('select')
 _sleep = patcher.original('time').sleep
+# Longest a worker defers an accept to a less loaded sibling, in seconds.
+BALANCE_WAIT = 0.005
 
 
 class AppHolder:
@@ -78,30 +81,49 @@ class _Signal(Exception):
     pass
 
 
-def _accept_loop(sock, serv, pool, connections):
-    """Accept connections and serve each in a green thread of ``pool``."""
+def _accept_loop(sock, serv, pool, connections, board=None, slot=None):
+    """Accept connections and serve each in a green thread of ``pool``.
+
+    With a ``board``, a worker that has more open connections than a
+    sibling lets the sibling accept first (up to BALANCE_WAIT seconds).
+    """
     def forget(_thread, conn):
         connections.pop(id(conn), None)
         conn[2] = eventlet.wsgi.STATE_CLOSE
         eventlet.greenio.shutdown_safe(conn[1])
         conn[1].close()
+        if board is not None and not conn[3]:
+            board.add(slot, -1)
 
+    listener = sock.fd
     while True:
+        eventlet.hubs.trampoline(listener.fileno(), read=True)
+        if board is not None:
+            deadline = time.monotonic() + BALANCE_WAIT
+            while (not board.least_loaded(slot)
+                   and time.monotonic() < deadline):
+                eventlet.sleep(0.0005)
         try:
-            client, address = sock.accept()
+            client, address = listener.accept()
+        except BlockingIOError:
+            continue
         except OSError as e:
             if e.errno in (errno.EPIPE, errno.ECONNRESET, errno.ECONNABORTED,
                            errno.EMFILE, errno.ENFILE, errno.ENOBUFS):
                 eventlet.sleep(0.01)
                 continue
             raise
+        client = eventlet.greenio.GreenSocket(client)
         client.settimeout(serv.socket_timeout)
-        conn = [address, client, eventlet.wsgi.STATE_IDLE]
+        # [address, socket, state, left the board]
+        conn = [address, client, eventlet.wsgi.STATE_IDLE, False]
         connections[id(conn)] = conn
+        if board is not None:
+            board.add(slot, 1)
         pool.spawn(serv.process_request, conn).link(forget, conn)
 
 
-def _drain(serv, connections):
+def _drain(serv, connections, board=None, slot=None):
     """Stop keep-alive: finish what clients already sent, then close.
 
     A connection waiting for its next request is closed at once unless
@@ -109,7 +131,10 @@ def _drain(serv, connections):
     stopping worker drops no request it accepted.
     """
     serv.keepalive = False
+    if board is not None:
+        board.release(slot)
     for conn in list(connections.values()):
+        conn[3] = True
         previous = conn[2]
         conn[2] = eventlet.wsgi.STATE_CLOSE
         if previous == eventlet.wsgi.STATE_IDLE:
@@ -172,7 +197,8 @@ class Server:
         self.reload_config = reload_config or (lambda: None)
         self.sock = None
         self.holder = None
-        self.children = {}     # pid -> (generation, start time)
+        self.children = {}     # pid -> (generation, start time, board slot)
+        self.board = None
         self.generation = 0
         self.stopping = False
         self.pending = []
@@ -200,6 +226,8 @@ class Server:
             return self._serve_in_parent()
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, self._parent_signal)
+        # Room for two generations of workers during a reload.
+        self.board = balance.Board(2 * self.workers + 2)
         for _ in range(self.workers):
             self._spawn()
         while self.children or not self.stopping:
@@ -239,7 +267,7 @@ class Server:
                 self._reload()
 
     def _signal_children(self, signum, generation=None):
-        for pid, (gen, _started) in list(self.children.items()):
+        for pid, (gen, _started, _slot) in list(self.children.items()):
             if generation is None or gen == generation:
                 try:
                     os.kill(pid, signum)
@@ -272,24 +300,28 @@ class Server:
         self._signal_children(signal.SIGHUP, generation=old)
 
     def _spawn(self):
+        slot = self.board.claim()
         pid = os.fork()
         if pid == 0:
             status = 0
             try:
-                self._child()
+                self._child(slot)
             except BaseException:
                 LOG.exception('Worker failed')
                 status = 1
             finally:
                 os._exit(status)
-        self.children[pid] = (self.generation, time.time())
+        self.children[pid] = (self.generation, time.time(), slot)
         LOG.info('Started worker %d', pid)
 
     def _reap(self, pid, status):
         info = self.children.pop(pid, None)
         if info is None:
             return
-        generation, started = info
+        generation, started, slot = info
+        if slot not in {s for _g, _t, s in self.children.values()}:
+            # A worker killed before it could leave the board.
+            self.board.release(slot)
         if self.stopping or generation != self.generation:
             return
         code = os.waitstatus_to_exitcode(status)
@@ -300,13 +332,13 @@ class Server:
 
     # -- worker ---------------------------------------------------------------
 
-    def _child(self):
+    def _child(self, slot):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         # A hub (and its epoll descriptor) the parent may have used must
         # not be shared with it.
         eventlet.hubs.use_hub()
         reset_log_locks()
-        self._serve(parent=os.getppid())
+        self._serve(parent=os.getppid(), slot=slot)
 
     def _serve_in_parent(self):
         signal.signal(signal.SIGHUP, self._reload_in_place)
@@ -325,7 +357,7 @@ class Server:
             LOG.error('Reload failed, keeping the running application: %s',
                       e)
 
-    def _serve(self, parent=None):
+    def _serve(self, parent=None, slot=None):
         from glance.db import session
         session.dispose()
         pool = eventlet.GreenPool(CONF.wsgi_default_pool_size)
@@ -358,11 +390,12 @@ class Server:
             keepalive=CONF.http_keepalive,
             socket_timeout=CONF.client_socket_timeout or None, debug=False)
         connections = {}
+        board = self.board if slot is not None else None
         acceptor = eventlet.spawn(_accept_loop, self.sock, serv, pool,
-                                  connections)
+                                  connections, board, slot)
         stop.wait()
         acceptor.kill()
-        _drain(serv, connections)
+        _drain(serv, connections, board, slot)
         timeout = CONF.graceful_shutdown_timeout or None
         with eventlet.Timeout(timeout, False):
             pool.waitall()

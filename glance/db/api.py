@@ -25,7 +25,7 @@ NULLABLE_SORT_KEYS = {'name', 'container_format', 'disk_format', 'size',
 
 
 def _row_to_image(row):
-    image = dict(row._mapping)
+    image = row._asdict()
     image['properties'] = {}
     image['tags'] = []
     image['locations'] = []
@@ -51,9 +51,22 @@ def _children(image_ids):
 
 
 _CHILDREN_ONE = _children([sa.bindparam('image_id')])
-_CHILDREN_MANY = _children(sa.bindparam('ids', expanding=True))
 _GET = sa.select(images).where(images.c.id == sa.bindparam('image_id'))
 _GET_LIVE = _GET.where(images.c.deleted == sa.false())
+
+
+_CHILDREN_BY_COUNT = {}
+
+
+def _children_of(count):
+    """The children query for ``count`` ids, built once per count: plain
+    bind parameters cost far less per call than an expanding IN."""
+    query = _CHILDREN_BY_COUNT.get(count)
+    if query is None:
+        query = _children([sa.bindparam('i%d' % n) for n in range(count)])
+        if len(_CHILDREN_BY_COUNT) < 64:
+            _CHILDREN_BY_COUNT[count] = query
+    return query
 
 
 def _attach(conn, found):
@@ -63,8 +76,9 @@ def _attach(conn, found):
     if len(found) == 1:
         result = conn.execute(_CHILDREN_ONE, {'image_id': next(iter(found))})
     else:
-        result = conn.execute(_CHILDREN_MANY, {'ids': list(found)})
-    for kind, image_id, row_id, c0, c1, c2 in result:
+        result = conn.execute(_children_of(len(found)), {
+            'i%d' % n: image_id for n, image_id in enumerate(found)})
+    for kind, image_id, row_id, c0, c1, c2 in result.all():
         image = found[image_id]
         if kind == 'p':
             image['properties'][c0] = c1
@@ -91,7 +105,7 @@ def image_get(conn, image_id, include_deleted=False, for_update=False):
 
 def image_create(conn, values, properties, tags):
     try:
-        conn.execute(images.insert().values(**values))
+        conn.execute(images.insert(), values)
     except sa.exc.IntegrityError:
         raise exception.Duplicate('Image with identifier %s already exists!'
                                   % values['id'])
@@ -107,13 +121,20 @@ def image_create(conn, values, properties, tags):
              'updated_at': now, 'deleted': False} for t in tags])
 
 
+# The SET clause comes from the parameters, so these statements are built
+# (and compiled) once.
+_UPDATE = images.update().where(images.c.id == sa.bindparam('w_id'),
+                                images.c.deleted == sa.false())
+_UPDATE_FROM = _UPDATE.where(images.c.status == sa.bindparam('w_status'))
+
+
 def image_update(conn, image_id, values, from_status=None):
     """Update image columns; False when ``from_status`` no longer holds."""
-    query = images.update().where(images.c.id == image_id,
-                                  images.c.deleted == sa.false())
-    if from_status is not None:
-        query = query.where(images.c.status == from_status)
-    return conn.execute(query.values(**values)).rowcount == 1
+    params = dict(values, w_id=image_id)
+    if from_status is None:
+        return conn.execute(_UPDATE, params).rowcount == 1
+    params['w_status'] = from_status
+    return conn.execute(_UPDATE_FROM, params).rowcount == 1
 
 
 def image_set_properties(conn, image_id, old, new, now):
@@ -283,7 +304,7 @@ def image_list(conn, ctx, filters, marker=None, limit=None,
         query = query.limit(limit)
     found = {}
     ordered = []
-    for row in conn.execute(query):
+    for row in conn.execute(query).all():
         image = _row_to_image(row)
         found[image['id']] = image
         ordered.append(image)

@@ -9,8 +9,12 @@ the hub waiting for a lock that another green thread of the process holds.
 """
 
 import contextlib
+import fcntl
+import os
 import threading
 import time
+
+from eventlet import tpool
 
 import sqlalchemy as sa
 from oslo_config import cfg
@@ -132,6 +136,55 @@ def reader():
         raise
 
 
+class _ProcessFileLock:
+    """An exclusive flock() on a file next to the database, taken in a real
+    thread when another process holds it, so waiting never blocks the
+    green threads of this process and ends as soon as the lock is free
+    (SQLite's own busy handler sleeps in coarse steps and blocks them)."""
+
+    def __init__(self, path):
+        self.path = path
+        self.fd = None
+        self.pid = None
+
+    def _fd(self):
+        # flock() locks belong to an open file: one per process, after fork.
+        if self.pid != os.getpid():
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o640)
+            self.pid = os.getpid()
+        return self.fd
+
+    def __enter__(self):
+        fd = self._fd()
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            tpool.execute(fcntl.flock, fd, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc):
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+
+
+_FILE_LOCKS = {}
+
+
+@contextlib.contextmanager
+def _sqlite_write_lock(engine):
+    """Writers of this process queue on a green lock, then processes on a
+    file lock; BEGIN IMMEDIATE then rarely has to wait."""
+    database = engine.url.database
+    with _WRITE_LOCK:
+        if not database or database == ':memory:':
+            yield
+            return
+        lock = _FILE_LOCKS.get(database)
+        if lock is None:
+            lock = _FILE_LOCKS[database] = _ProcessFileLock(
+                database + '.writelock')
+        with lock:
+            yield
+
+
 @contextlib.contextmanager
 def writer():
     """A write transaction holding the write lock from its first statement.
@@ -140,7 +193,7 @@ def writer():
     block ends.
     """
     engine = get_engine()
-    lock = _WRITE_LOCK if engine.dialect.name == 'sqlite' else (
+    lock = _sqlite_write_lock(engine) if engine.dialect.name == 'sqlite' else (
         contextlib.nullcontext())
     try:
         with lock, engine.connect() as conn:

@@ -194,7 +194,7 @@ def create(ctx, body):
     }
     with session.writer() as conn:
         db.image_create(conn, values, extra, tags)
-        return db.image_get(conn, values['id'])
+    return dict(values, properties=extra, tags=tags, locations=[])
 
 
 def list_images(ctx, filters, marker=None, limit=None, sort_keys=None,
@@ -272,7 +272,8 @@ def update(ctx, image_id, changes):
         db.image_set_properties(conn, image_id, old_props,
                                 image['properties'], now)
         db.image_set_tags(conn, image_id, old_tags, image['tags'], now)
-        return db.image_get(conn, image_id)
+    image['updated_at'] = now
+    return image
 
 
 def _location_change(op):

@@ -111,15 +111,21 @@ def _evaluate(enforcer, rule, target, creds, name):
     per-node signature inspection, which cost more than the rest of a
     GET /v2/images/{id} request.
     """
-    if isinstance(rule, _checks.OrCheck):
-        return any(_evaluate(enforcer, r, target, creds, name)
-                   for r in rule.rules)
-    if isinstance(rule, _checks.AndCheck):
-        return all(_evaluate(enforcer, r, target, creds, name)
-                   for r in rule.rules)
-    if isinstance(rule, _checks.NotCheck):
+    # Exact types: the checks are ABCs and isinstance() on them is slow.
+    kind = type(rule)
+    if kind is _checks.OrCheck:
+        for sub in rule.rules:
+            if _evaluate(enforcer, sub, target, creds, name):
+                return True
+        return False
+    if kind is _checks.AndCheck:
+        for sub in rule.rules:
+            if not _evaluate(enforcer, sub, target, creds, name):
+                return False
+        return True
+    if kind is _checks.NotCheck:
         return not _evaluate(enforcer, rule.rule, target, creds, name)
-    if isinstance(rule, _checks.RuleCheck):
+    if kind is _checks.RuleCheck:
         sub = enforcer.rules.get(rule.match)
         return sub is not None and _evaluate(enforcer, sub, target, creds,
                                              rule.match)
@@ -144,7 +150,8 @@ def check(ctx, rule, target):
 
 def image_target(ctx, image):
     target = dict(image.get('properties') or {})
-    target.update((k, v) for k, v in image.items() if k != 'properties')
+    target.update(image)
+    del target['properties']
     target['project_id'] = image.get('owner')
     target['image_id'] = image.get('id')
     member = None
