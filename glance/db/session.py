@@ -79,6 +79,9 @@ def create_engine(url):
         kwargs['connect_args'] = {
             'check_same_thread': False,
             'timeout': CONF.database.sqlite_busy_timeout / 1000.0}
+        # Transactions are always ended explicitly (reads run in autocommit
+        # mode), so a connection going back to the pool needs no rollback.
+        kwargs['pool_reset_on_return'] = None
     else:
         kwargs.update(pool_size=CONF.database.max_pool_size,
                       max_overflow=CONF.database.max_overflow,
