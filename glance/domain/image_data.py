@@ -17,6 +17,7 @@ from glance.common import exception
 from glance.db import api as db
 from glance.db import models
 from glance.db import session
+from glance.domain import format_check
 from glance.domain import images
 from glance.store import registry
 
@@ -30,8 +31,9 @@ TPOOL_MIN = 256 * 1024
 class HashingReader:
     """A file-like reader that hashes, counts and bounds what it passes."""
 
-    def __init__(self, source, limit, expected=None):
+    def __init__(self, source, limit, expected=None, checker=None):
         self.source = source
+        self.checker = checker
         self.limit = limit
         self.expected = expected
         self.md5 = hashlib.md5(usedforsecurity=False)
@@ -54,6 +56,8 @@ class HashingReader:
                 tpool.execute(self._update, data)
             else:
                 self._update(data)
+            if self.checker is not None:
+                self.checker.feed(data)
         elif self.expected is not None and self.count != self.expected:
             raise exception.BadRequest(
                 'Image data ended after %d of %d bytes.'
@@ -103,17 +107,21 @@ def upload(ctx, image_id, stream, size=None, store_name=None):
         store = registry.get_store(store_name)
     else:
         store = registry.default_store()
-    _start(ctx, image_id, size)
-    reader = HashingReader(stream, CONF.image_size_cap, expected=size)
+    image = _start(ctx, image_id, size)
+    checker = format_check.FormatChecker(image['disk_format'])
+    reader = HashingReader(stream, CONF.image_size_cap, expected=size,
+                           checker=checker)
     location = None
     try:
         location, written, metadata = store.add(image_id, reader, size)
         if size is not None and written != size:
             raise exception.BadRequest('Image data ended after %d of %d '
                                        'bytes.' % (written, size))
+        virtual_size = checker.verdict()
         with session.writer() as conn:
             done = db.image_update(conn, image_id, {
                 'status': 'active', 'size': written,
+                'virtual_size': virtual_size,
                 'checksum': reader.md5.hexdigest(),
                 'os_hash_algo': CONF.hashing_algorithm,
                 'os_hash_value': reader.multihash.hexdigest(),

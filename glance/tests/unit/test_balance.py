@@ -1,0 +1,44 @@
+"""The connection board that spreads connections over workers."""
+
+import os
+
+import testtools
+
+from glance.common import balance
+
+
+class TestBoard(testtools.TestCase):
+
+    def test_slots_are_claimed_and_released(self):
+        board = balance.Board(2)
+        self.assertEqual(0, board.claim())
+        self.assertEqual(1, board.claim())
+        self.assertIsNone(board.claim())
+        board.release(0)
+        self.assertEqual(0, board.claim())
+
+    def test_least_loaded(self):
+        board = balance.Board(4)
+        a, b = board.claim(), board.claim()
+        self.assertTrue(board.least_loaded(a))
+        board.add(a, 3)
+        board.add(b, 1)
+        self.assertFalse(board.least_loaded(a))
+        self.assertTrue(board.least_loaded(b))
+        board.add(b, 2)
+        self.assertTrue(board.least_loaded(a))
+        # A free slot (a stopped worker) never counts as less loaded.
+        board.release(b)
+        self.assertTrue(board.least_loaded(a))
+
+    def test_shared_with_forked_children(self):
+        board = balance.Board(2)
+        slot = board.claim()
+        pid = os.fork()
+        if pid == 0:
+            board.add(slot, 5)
+            os._exit(0)
+        os.waitpid(pid, 0)
+        other = board.claim()
+        self.assertFalse(board.least_loaded(slot))
+        self.assertTrue(board.least_loaded(other))
