@@ -323,3 +323,9 @@ def location_add(conn, image_id, url, metadata, now):
     conn.execute(locations.insert().values(
         image_id=image_id, value=url, meta_data=json.dumps(metadata or {}),
         status='active', created_at=now, updated_at=now, deleted=False))
+
+
+def location_delete(conn, location_id, now):
+    conn.execute(locations.update().where(locations.c.id == location_id)
+                 .values(status='deleted', deleted=True, deleted_at=now,
+                         updated_at=now))

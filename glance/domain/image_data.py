@@ -19,6 +19,7 @@ from glance.db import models
 from glance.db import session
 from glance.domain import format_check
 from glance.domain import images
+from glance.domain import policy
 from glance.store import registry
 
 CONF = cfg.CONF
@@ -104,6 +105,9 @@ def _revert(image_id):
 def upload(ctx, image_id, stream, size=None, store_name=None):
     """Store the data of a queued image; the image becomes active."""
     if store_name and CONF.enabled_backends:
+        if store_name not in CONF.enabled_backends:
+            raise exception.BadRequest('Store for identifier %s not found.'
+                                       % store_name)
         store = registry.get_store(store_name)
     else:
         store = registry.default_store()
@@ -175,3 +179,33 @@ def download(ctx, image_id):
         raise exception.NotFound('Image data of %s not found in any store.'
                                  % image_id)
     return image, open_data
+
+
+def delete_from_store(ctx, store_id, image_id):
+    """Remove the data of an active image from one of several stores."""
+    if not CONF.enabled_backends:
+        raise exception.NotFound('Multi backend is not supported at this '
+                                 'site.')
+    if store_id not in CONF.enabled_backends:
+        raise exception.Conflict('Unknown store %s.' % store_id)
+    with session.writer() as conn:
+        image = images.load(conn, ctx, image_id, 'get_image_location',
+                            for_update=True)
+        policy.enforce_image(ctx, 'delete_image_location', image)
+        if image['status'] != 'active':
+            raise exception.Conflict('It is not allowed to remove image data '
+                                     'from store if image status is not '
+                                     "'active'")
+        live = [loc for loc in image['locations']
+                if loc['status'] == 'active']
+        if len(live) <= 1:
+            raise exception.Forbidden('Cannot delete image data from the '
+                                      'only store containing it. Consider '
+                                      'deleting the image instead.')
+        found = [loc for loc in live
+                 if loc['metadata'].get('store') == store_id]
+        if not found:
+            raise exception.NotFound('Image %s has no data in store %s.'
+                                     % (image_id, store_id))
+        db.location_delete(conn, found[0]['id'], _now())
+    _delete_quietly(registry.get_store(store_id), found[0]['url'])

@@ -70,6 +70,15 @@ image_rules = [
           [('POST', '/v2/images/{image_id}/actions/deactivate')]),
     _rule('reactivate', _or_admin(OWNER_M), 'Reactivate an image.',
           [('POST', '/v2/images/{image_id}/actions/reactivate')]),
+    _rule('get_image_location', _or_admin(OWNER_R),
+          'Read the locations of an image.',
+          [('DELETE', '/v2/stores/{store_id}/{image_id}')]),
+    _rule('delete_image_location', ADMIN,
+          'Remove a location (and its data) from an image.',
+          [('DELETE', '/v2/stores/{store_id}/{image_id}')]),
+    _rule('stores_info_detail', ADMIN + ' or rule:service_api',
+          'Show the stores with their drivers and settings.',
+          [('GET', '/v2/info/stores/detail')]),
 ]
 
 

@@ -26,6 +26,11 @@ class ImageDataController:
                        size, store)
         return wsgi.empty_response()
 
+    def delete_from_store(self, req, store_id, image_id):
+        req.reject_body()
+        service.delete_from_store(req.context, store_id, image_id)
+        return wsgi.empty_response()
+
     def download(self, req, image_id):
         req.reject_body()
         image, open_data = service.download(req.context, image_id)

@@ -1,5 +1,6 @@
 """The v2 route table: path, then method -> (controller, action)."""
 
+from glance.api.v2 import discovery
 from glance.api.v2 import image_actions
 from glance.api.v2 import image_data
 from glance.api.v2 import image_tags
@@ -28,6 +29,11 @@ ROUTES = [
       {'POST': ('actions', 'reactivate')}),
     R('/images/{image_id}/file', {'GET': ('data', 'download'),
                                   'PUT': ('data', 'upload')}),
+    R('/stores/{store_id}/{image_id}', {'DELETE': ('data',
+                                                   'delete_from_store')}),
+    R('/info/import', {'GET': ('info', 'get_image_import')}),
+    R('/info/stores', {'GET': ('info', 'get_stores')}),
+    R('/info/stores/detail', {'GET': ('info', 'get_stores_detail')}),
     R('/images/{image_id}/tags/{tag_value}',
       {'PUT': ('tags', 'update'), 'DELETE': ('tags', 'delete')}),
 ]
@@ -40,6 +46,7 @@ def controllers():
         'tags': image_tags.TagsController(),
         'actions': image_actions.ActionsController(),
         'data': image_data.ImageDataController(),
+        'info': discovery.InfoController(),
     }
 
 
