@@ -117,6 +117,8 @@ api_opts = [
     cfg.IntOpt('scrub_time', default=0, min=0,
                help='Seconds before the scrubber removes pending_delete '
                     'data.'),
+    cfg.IntOpt('wakeup_time', default=300, min=1,
+               help='Seconds between two runs of glance-scrubber --daemon.'),
     cfg.StrOpt('metadata_source_path', default='/etc/glance/metadefs/',
                help='Directory of metadata definition files.'),
 ]
@@ -230,6 +232,9 @@ DESCRIPTIONS = {
                   'with pre-forked eventlet workers. SIGTERM drains, SIGHUP '
                   'reloads the configuration and the paste pipeline.',
     'glance-manage': 'Database administration of the Image service.',
+    'glance-scrubber': 'Deletes the data of images deleted with '
+                       'delayed_delete (status pending_delete), once or '
+                       'as a daemon, or restores one of them.',
 }
 
 

@@ -179,11 +179,56 @@ def image_destroy(conn, image_id, status, now):
             table.c.image_id == image_id,
             table.c.deleted == sa.false()).values(
             deleted=True, deleted_at=now, updated_at=now))
+    live = locations.update().where(locations.c.image_id == image_id,
+                                    locations.c.deleted == sa.false(),
+                                    locations.c.status == 'active')
+    if status == 'pending_delete':
+        # The scrubber deletes the data later (or it is restored).
+        conn.execute(live.values(status='pending_delete', updated_at=now))
+    else:
+        conn.execute(live.values(status='deleted', deleted=True,
+                                 deleted_at=now, updated_at=now))
+
+
+def pending_delete_images(conn, before):
+    """Images waiting for the scrubber, deleted before ``before``."""
+    rows = conn.execute(sa.select(images.c.id).where(
+        images.c.status == 'pending_delete',
+        images.c.deleted_at <= before).order_by(images.c.deleted_at))
+    return [row.id for row in rows]
+
+
+def pending_locations(conn, image_id):
+    rows = conn.execute(sa.select(
+        locations.c.id, locations.c.value, locations.c.meta_data).where(
+        locations.c.image_id == image_id,
+        locations.c.status == 'pending_delete',
+        locations.c.deleted == sa.false()))
+    return [{'id': r.id, 'url': r.value,
+             'metadata': json.loads(r.meta_data or '{}')} for r in rows]
+
+
+def image_restore(conn, image_id, now):
+    """pending_delete -> active, with the locations, properties and tags it
+    had; False when the image is not pending_delete."""
+    deleted_at = conn.execute(sa.select(images.c.deleted_at).where(
+        images.c.id == image_id,
+        images.c.status == 'pending_delete')).scalar()
+    if deleted_at is None:
+        return False
+    conn.execute(images.update().where(images.c.id == image_id).values(
+        status='active', deleted=False, deleted_at=None, updated_at=now))
     conn.execute(locations.update().where(
         locations.c.image_id == image_id,
-        locations.c.deleted == sa.false(),
-        locations.c.status != 'pending_delete').values(
-        status='deleted', deleted=True, deleted_at=now, updated_at=now))
+        locations.c.status == 'pending_delete').values(
+        status='active', updated_at=now))
+    # Rows deleted together with the image come back with it.
+    for table in (props, tags_t, members):
+        conn.execute(table.update().where(
+            table.c.image_id == image_id,
+            table.c.deleted_at == deleted_at).values(
+            deleted=False, deleted_at=None, updated_at=now))
+    return True
 
 
 def is_member(conn, image_id, project_id):
@@ -329,3 +374,10 @@ def location_delete(conn, location_id, now):
     conn.execute(locations.update().where(locations.c.id == location_id)
                  .values(status='deleted', deleted=True, deleted_at=now,
                          updated_at=now))
+
+
+def image_update_deleted(conn, image_id, now):
+    """pending_delete -> deleted once the scrubber removed the data."""
+    return conn.execute(images.update().where(
+        images.c.id == image_id, images.c.status == 'pending_delete').values(
+        status='deleted', updated_at=now)).rowcount == 1
