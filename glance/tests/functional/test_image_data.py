@@ -278,3 +278,37 @@ class TestUploadRaw(base.FunctionalTest):
         sock.close()
         resp = requests.get('%s/v2/images/%s/file' % (self.url, image['id']))
         self.assertEqual(b'hello', resp.content)
+
+
+class TestStoreFull(base.FunctionalTest):
+    """A store on a 1 MiB tmpfs (needs root to mount)."""
+
+    def setUp(self):
+        self.images_dir = None
+        super().setUp()
+
+    def make_daemon(self, **kwargs):
+        mount = os.path.join(self.workdir, 'small')
+        os.makedirs(mount)
+        done = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=1m',
+                               'tmpfs', mount], capture_output=True)
+        if done.returncode != 0:
+            self.skipTest('cannot mount a tmpfs: %s' % done.stderr[:200])
+        self.addCleanup(subprocess.run, ['umount', '-l', mount])
+        self.images_dir = mount
+        options = {'glance_store.filesystem_store_datadir': mount}
+        return super().make_daemon(options=options, **kwargs)
+
+    def test_store_full_is_413_and_reverts(self):
+        image = self.create_image(name='big', disk_format='raw',
+                                  container_format='bare')
+        resp = self.request('PUT', '/v2/images/%s/file' % image['id'],
+                            data=os.urandom(2 * 1024 * 1024),
+                            headers=OCTET)
+        self.assertEqual(413, resp.status_code, resp.text)
+        shown = self.request('GET', '/v2/images/%s' % image['id']).json()
+        self.assertEqual('queued', shown['status'])
+        self.assertEqual([], os.listdir(self.images_dir))
+        resp = self.request('PUT', '/v2/images/%s/file' % image['id'],
+                            data=b'small enough', headers=OCTET)
+        self.assertEqual(204, resp.status_code, resp.text)
