@@ -381,3 +381,19 @@ def image_update_deleted(conn, image_id, now):
     return conn.execute(images.update().where(
         images.c.id == image_id, images.c.status == 'pending_delete').values(
         status='deleted', updated_at=now)).rowcount == 1
+
+
+def storage_usage(conn, owner, exclude=None):
+    """Bytes stored for ``owner``: each image's size once per location."""
+    live = sa.select(sa.func.count()).select_from(locations).where(
+        locations.c.image_id == images.c.id,
+        locations.c.deleted == sa.false(),
+        locations.c.status == 'active').scalar_subquery()
+    query = sa.select(sa.func.coalesce(sa.func.sum(images.c.size * live), 0)
+                      ).where(images.c.owner == owner,
+                              images.c.deleted == sa.false(),
+                              images.c.status.notin_(
+                                  ('killed', 'pending_delete', 'deleted')))
+    if exclude is not None:
+        query = query.where(images.c.id != exclude)
+    return int(conn.execute(query).scalar() or 0)

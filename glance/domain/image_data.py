@@ -51,8 +51,8 @@ class HashingReader:
             self.count += len(data)
             if self.count > self.limit:
                 raise exception.RequestEntityTooLarge(
-                    'Image exceeds the storage limit of %d bytes.'
-                    % self.limit)
+                    'Image exceeds the size limit or the storage quota '
+                    '(%d bytes).' % self.limit)
             if len(data) >= TPOOL_MIN:
                 tpool.execute(self._update, data)
             else:
@@ -82,12 +82,46 @@ def _start(ctx, image_id, size):
             raise exception.RequestEntityTooLarge(
                 'Image size %d exceeds the limit of %d bytes.'
                 % (size, CONF.image_size_cap))
+        room = storage_room(conn, image)
+        if room is not None and size is not None and size > room:
+            raise exception.RequestEntityTooLarge(
+                'Denying attempt to upload image because it exceeds the '
+                'quota: the image would use %d bytes of the %d left.'
+                % (size, room))
         if not db.image_update(conn, image_id, {
                 'status': 'saving', 'updated_at': _now()},
                 from_status='queued'):
             raise exception.Conflict('Image %s is being uploaded by another '
                                      'request.' % image_id)
+        image['room'] = room
         return image
+
+
+def parse_quota(text):
+    """``user_storage_quota`` in bytes (0 means no quota)."""
+    units = {'B': 1, 'KB': 1024, 'MB': 1024 ** 2, 'GB': 1024 ** 3,
+             'TB': 1024 ** 4}
+    text = (text or '0').strip().upper()
+    for suffix in ('KB', 'MB', 'GB', 'TB', 'B'):
+        if text.endswith(suffix):
+            number, factor = text[:-len(suffix)].strip(), units[suffix]
+            break
+    else:
+        number, factor = text, 1
+    try:
+        value = int(number)
+    except ValueError:
+        raise exception.Invalid('Invalid user_storage_quota %r' % text)
+    return value * factor
+
+
+def storage_room(conn, image):
+    """Bytes the owner may still store, or None without a quota."""
+    quota = parse_quota(CONF.user_storage_quota)
+    if not quota or CONF.use_keystone_limits:
+        return None
+    used = db.storage_usage(conn, image['owner'], exclude=image['id'])
+    return max(0, quota - used)
 
 
 def _now():
@@ -113,8 +147,10 @@ def upload(ctx, image_id, stream, size=None, store_name=None):
         store = registry.default_store()
     image = _start(ctx, image_id, size)
     checker = format_check.FormatChecker(image['disk_format'])
-    reader = HashingReader(stream, CONF.image_size_cap, expected=size,
-                           checker=checker)
+    limit = CONF.image_size_cap
+    if image['room'] is not None:
+        limit = min(limit, image['room'])
+    reader = HashingReader(stream, limit, expected=size, checker=checker)
     location = None
     try:
         location, written, metadata = store.add(image_id, reader, size)

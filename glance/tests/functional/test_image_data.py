@@ -312,3 +312,34 @@ class TestStoreFull(base.FunctionalTest):
         resp = self.request('PUT', '/v2/images/%s/file' % image['id'],
                             data=b'small enough', headers=OCTET)
         self.assertEqual(204, resp.status_code, resp.text)
+
+
+class TestStorageQuota(ImageDataTest):
+
+    options = {'user_storage_quota': '1KB'}
+
+    def test_quota_counts_the_owners_images(self):
+        first = self.new_image()
+        self.assertEqual(204, self.put_data(first['id'], b'a' * 600)
+                         .status_code)
+        second = self.new_image()
+        resp = self.put_data(second['id'], b'b' * 600)
+        self.assertEqual(413, resp.status_code, resp.text)
+        self.assert_queued_without_data(second['id'])
+
+        def chunks():
+            yield b'c' * 300
+            yield b'c' * 300
+        resp = self.put_data(second['id'], chunks())
+        self.assertEqual(413, resp.status_code, resp.text)
+        self.assert_queued_without_data(second['id'])
+        self.assertEqual(204, self.put_data(second['id'], b'd' * 400)
+                         .status_code)
+        # Another project has its own quota.
+        other = self.create_image(headers=self.headers(project='other-' +
+                                                       self.project),
+                                  name='o', disk_format='raw',
+                                  container_format='bare')
+        resp = self.put_data(other['id'], b'e' * 900, headers=self.headers(
+            project='other-' + self.project))
+        self.assertEqual(204, resp.status_code, resp.text)
