@@ -9,6 +9,7 @@ queued, so it can be uploaded again.
 
 import hashlib
 
+import eventlet
 from eventlet import tpool
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -40,13 +41,22 @@ class HashingReader:
         self.md5 = hashlib.md5(usedforsecurity=False)
         self.multihash = hashlib.new(CONF.hashing_algorithm)
         self.count = 0
+        self._hashing = None
 
     def _update(self, data):
         self.md5.update(data)
         self.multihash.update(data)
 
+    def _wait_hashing(self):
+        if self._hashing is not None:
+            self._hashing.wait()
+            self._hashing = None
+
     def read(self, size=-1):
         data = self.source.read(size)
+        # The previous chunk was hashed in a real thread while this one
+        # arrived and the store wrote the previous one.
+        self._wait_hashing()
         if data:
             self.count += len(data)
             if self.count > self.limit:
@@ -54,7 +64,8 @@ class HashingReader:
                     'Image exceeds the size limit or the storage quota '
                     '(%d bytes).' % self.limit)
             if len(data) >= TPOOL_MIN:
-                tpool.execute(self._update, data)
+                self._hashing = eventlet.spawn(tpool.execute, self._update,
+                                               data)
             else:
                 self._update(data)
             if self.checker is not None:
@@ -64,6 +75,11 @@ class HashingReader:
                 'Image data ended after %d of %d bytes.'
                 % (self.count, self.expected))
         return data
+
+    def digests(self):
+        """(md5, multihash) hex digests, once the data is all read."""
+        self._wait_hashing()
+        return self.md5.hexdigest(), self.multihash.hexdigest()
 
 
 def _start(ctx, image_id, size):
@@ -158,13 +174,14 @@ def upload(ctx, image_id, stream, size=None, store_name=None):
             raise exception.BadRequest('Image data ended after %d of %d '
                                        'bytes.' % (written, size))
         virtual_size = checker.verdict()
+        checksum, multihash = reader.digests()
         with session.writer() as conn:
             done = db.image_update(conn, image_id, {
                 'status': 'active', 'size': written,
                 'virtual_size': virtual_size,
-                'checksum': reader.md5.hexdigest(),
+                'checksum': checksum,
                 'os_hash_algo': CONF.hashing_algorithm,
-                'os_hash_value': reader.multihash.hexdigest(),
+                'os_hash_value': multihash,
                 'updated_at': _now()}, from_status='saving')
             if not done:
                 raise exception.Conflict('Image %s was deleted during the '
