@@ -76,7 +76,7 @@ class Request(webob.Request):
 
 def json_response(data, status=200, headers=None):
     resp = webob.Response(status=status, content_type=JSON, charset='UTF-8')
-    resp.body = json.dumps(data).encode('utf-8')
+    resp.body = json.dumps(data, separators=(',', ':')).encode('utf-8')
     if headers:
         resp.headers.update(headers)
     return resp

@@ -7,6 +7,7 @@ SQLAlchemy Core keeps a page of images to three queries.
 """
 
 import json
+import operator
 
 import sqlalchemy as sa
 
@@ -24,8 +25,8 @@ NULLABLE_SORT_KEYS = {'name', 'container_format', 'disk_format', 'size',
                       'updated_at', 'virtual_size', 'min_ram', 'min_disk'}
 
 
-def _row_to_image(row):
-    image = row._asdict()
+def _row_to_image(row, keys=IMAGE_COLUMNS):
+    image = dict(zip(keys, row))
     image['properties'] = {}
     image['tags'] = []
     image['locations'] = []
@@ -47,10 +48,11 @@ def _children(image_ids):
         rows(tags_t, 't', tags_t.c.value),
         rows(locations, 'l', locations.c.value, locations.c.meta_data,
              locations.c.status),
-    ).order_by(sa.literal_column('id'))
+    )
 
 
 _CHILDREN_ONE = _children([sa.bindparam('image_id')])
+_row_id = operator.itemgetter(2)
 _GET = sa.select(images).where(images.c.id == sa.bindparam('image_id'))
 _GET_LIVE = _GET.where(images.c.deleted == sa.false())
 
@@ -78,7 +80,10 @@ def _attach(conn, found):
     else:
         result = conn.execute(_children_of(len(found)), {
             'i%d' % n: image_id for n, image_id in enumerate(found)})
-    for kind, image_id, row_id, c0, c1, c2 in result.all():
+    # Unordered (a sort in SQL costs more): tags and locations keep the
+    # order they were added in, their row ids.
+    for kind, image_id, row_id, c0, c1, c2 in sorted(result.all(),
+                                                     key=_row_id):
         image = found[image_id]
         if kind == 'p':
             image['properties'][c0] = c1

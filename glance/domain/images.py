@@ -220,9 +220,7 @@ def list_images(ctx, filters, marker=None, limit=None, sort_keys=None,
                               member_status=member_status,
                               visibility=visibility)
     page_full = limit is not None and len(found) == limit
-    shown = [i for i in found
-             if policy.check(ctx, 'get_image', policy.image_target(ctx, i))]
-    return shown, page_full
+    return policy.filter_images(ctx, 'get_image', found), page_full
 
 
 def update(ctx, image_id, changes):

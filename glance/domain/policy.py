@@ -5,6 +5,7 @@ policy.yaml keeps its meaning. Service functions call ``enforce`` once per
 operation; a failure on an image the caller cannot see becomes 404.
 """
 
+import re
 import time
 
 from oslo_config import cfg
@@ -155,6 +156,63 @@ def check(ctx, rule, target):
         if parsed is None:
             return False
     return _evaluate(enforcer, parsed, target, creds(ctx), rule)
+
+
+_TARGET_KEY = re.compile(r'%\(([^)]+)\)s')
+_MISSING = object()
+
+
+def _target_keys(enforcer, rule, seen=()):
+    """The target keys a rule's decision depends on; None when a check of
+    unknown kind may look at anything."""
+    kind = type(rule)
+    if kind in (_checks.OrCheck, _checks.AndCheck):
+        keys = set()
+        for sub in rule.rules:
+            found = _target_keys(enforcer, sub, seen)
+            if found is None:
+                return None
+            keys |= found
+        return keys
+    if kind is _checks.NotCheck:
+        return _target_keys(enforcer, rule.rule, seen)
+    if kind is _checks.RuleCheck:
+        sub = enforcer.rules.get(rule.match)
+        if sub is None or rule.match in seen:
+            return set()
+        return _target_keys(enforcer, sub, seen + (rule.match,))
+    if kind in (_checks.TrueCheck, _checks.FalseCheck):
+        return set()
+    if kind in (_checks.RoleCheck, _checks.GenericCheck):
+        return set(_TARGET_KEY.findall(rule.match)) | set(
+            _TARGET_KEY.findall(rule.kind))
+    return None
+
+
+def filter_images(ctx, rule, found):
+    """The images of ``found`` that ``rule`` allows, deciding once per
+    distinct combination of the target values the rule looks at."""
+    enforcer = get_enforcer()
+    parsed = enforcer.rules.get(rule) or enforcer.rules.get('default')
+    if parsed is None:
+        return []
+    keys = _target_keys(enforcer, parsed)
+    caller = creds(ctx)
+    decided = {}
+    shown = []
+    for image in found:
+        target = image_target(ctx, image)
+        if keys is None:
+            allowed = _evaluate(enforcer, parsed, target, caller, rule)
+        else:
+            memo = tuple(target.get(k, _MISSING) for k in sorted(keys))
+            allowed = decided.get(memo)
+            if allowed is None:
+                allowed = decided[memo] = _evaluate(enforcer, parsed, target,
+                                                    caller, rule)
+        if allowed:
+            shown.append(image)
+    return shown
 
 
 def image_target(ctx, image):

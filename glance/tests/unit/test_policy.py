@@ -34,8 +34,25 @@ class TestRules(base.TestCase):
                           'add_image', 'get_image', 'get_images',
                           'modify_image', 'delete_image', 'publicize_image',
                           'communitize_image', 'upload_image',
-                          'download_image', 'deactivate', 'reactivate'},
+                          'download_image', 'deactivate', 'reactivate',
+                          'get_image_location', 'delete_image_location',
+                          'stores_info_detail'},
                          names)
+
+    def test_filter_images_decides_like_check(self):
+        # Decisions are shared between images with the same owner,
+        # visibility and member: they must equal one check per image.
+        caller = OWNER_READER
+        found = [image(id='a', owner='p1', visibility='private'),
+                 image(owner='p2', visibility='private'),
+                 image(owner='p2', visibility='public'),
+                 image(owner='p2', visibility='shared'),
+                 image(owner='p1', visibility='private')]
+        expected = [i for i in found if policy.check(
+            caller, 'get_image', policy.image_target(caller, i))]
+        self.assertEqual(expected,
+                         policy.filter_images(caller, 'get_image', found))
+        self.assertEqual(4, len(expected))
 
     def test_owner_member_rules(self):
         for rule in ('modify_image', 'delete_image', 'upload_image',
