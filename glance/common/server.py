@@ -123,12 +123,15 @@ def _accept_loop(sock, serv, pool, connections, board=None, slot=None):
         pool.spawn(serv.process_request, conn).link(forget, conn)
 
 
-def _drain(serv, connections, board=None, slot=None):
+def _drain(serv, connections, board=None, slot=None, linger=False):
     """Stop keep-alive: finish what clients already sent, then close.
 
-    A connection waiting for its next request is closed at once unless
-    the request already arrived (bytes waiting in the socket), so a
-    stopping worker drops no request it accepted.
+    Every response from now on closes its connection. When the service
+    goes on (a reload, ``linger``), an idle keep-alive connection stays
+    open for the client's next request, which is then answered by this
+    worker: closing it could cross a request already on its way. When the
+    service stops, an idle connection is closed at once unless its next
+    request already arrived (bytes waiting in the socket).
     """
     serv.keepalive = False
     if board is not None:
@@ -137,7 +140,7 @@ def _drain(serv, connections, board=None, slot=None):
         conn[3] = True
         previous = conn[2]
         conn[2] = eventlet.wsgi.STATE_CLOSE
-        if previous == eventlet.wsgi.STATE_IDLE:
+        if previous == eventlet.wsgi.STATE_IDLE and not linger:
             try:
                 waiting, _, _ = _select.select([conn[1].fileno()], [], [], 0)
             except (OSError, ValueError):
@@ -393,9 +396,10 @@ class Server:
         board = self.board if slot is not None else None
         acceptor = eventlet.spawn(_accept_loop, self.sock, serv, pool,
                                   connections, board, slot)
-        stop.wait()
+        signum = stop.wait()
         acceptor.kill()
-        _drain(serv, connections, board, slot)
+        _drain(serv, connections, board, slot,
+               linger=signum == signal.SIGHUP)
         timeout = CONF.graceful_shutdown_timeout or None
         with eventlet.Timeout(timeout, False):
             pool.waitall()

@@ -230,11 +230,10 @@ def update(ctx, image_id, changes):
         old_props = dict(image['properties'])
         old_tags = list(image['tags'])
         old_status = image['status']
-        new_keys = False
         for op, path, value, media_version in changes:
             name = path[0]
             if name == 'locations':
-                _location_change(op)
+                _location_change()
             elif op == 'remove':
                 if name in BASE_ATTRIBUTES or name in SETTABLE_COLUMNS:
                     raise exception.Forbidden('Properties %s may not be '
@@ -251,11 +250,8 @@ def update(ctx, image_id, changes):
                         and _exists(image, name)):
                     raise exception.Conflict('Property %s already present.'
                                              % name)
-                if name not in image['properties'] and (
-                        name not in BASE_ATTRIBUTES):
-                    new_keys = True
                 _set(ctx, image, name, value)
-        if new_keys:
+        if set(image['properties']) - set(old_props):
             _check_quota('image_property_quota', len(image['properties']),
                          'image properties')
         if not changes:
@@ -274,7 +270,7 @@ def update(ctx, image_id, changes):
     return image
 
 
-def _location_change(op):
+def _location_change():
     if not CONF.show_multiple_locations:
         raise exception.Forbidden('It is not allowed to add, replace or '
                                   'remove image locations.')
