@@ -43,11 +43,7 @@ def _scrub_image(image_id):
         pending = db.pending_locations(conn, image_id)
     for loc in pending:
         try:
-            store = registry.store_for_location(loc['url'],
-                                                loc['metadata'].get('store'))
-            store.delete(loc['url'])
-        except exception.NotFound:
-            pass
+            registry.delete_location_data(loc)
         except Exception as e:
             LOG.error('Could not delete data of image %s at %s, will retry: '
                       '%s', image_id, loc['url'], e)

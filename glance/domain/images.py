@@ -346,11 +346,7 @@ def delete(ctx, image_id):
 def _delete_data(loc):
     from glance.store import registry
     try:
-        store = registry.store_for_location(loc['url'],
-                                            loc['metadata'].get('store'))
-        store.delete(loc['url'])
-    except exception.NotFound:
-        pass
+        registry.delete_location_data(loc)
     except Exception as e:
         LOG.warning('Could not delete image data at %s: %s', loc['url'], e)
 

@@ -271,3 +271,14 @@ def default_store():
 
 def store_for_location(uri, store_name=None):
     return get_registry().store_for_location(uri, store_name)
+
+
+def delete_location_data(location):
+    """Delete the data behind an image location ({'url', 'metadata'});
+    data that is already gone counts as deleted."""
+    store = store_for_location(location['url'],
+                               location['metadata'].get('store'))
+    try:
+        store.delete(location['url'])
+    except exceptions.NotFound:
+        pass
