@@ -106,10 +106,9 @@ def domain_error_response(req, error):
 class Route:
     """One path of the route table: method -> (controller name, action)."""
 
-    def __init__(self, path, methods, name=None):
+    def __init__(self, path, methods):
         self.path = path
         self.methods = methods
-        self.name = name
 
 
 class Router:
