@@ -28,7 +28,9 @@ class RequestContext(context.RequestContext):
 
     def to_dict_for_copy(self):
         return dict(user_id=self.user_id, project_id=self.project_id,
-                    roles=list(self.roles), is_admin=self.is_admin,
+                    roles=list(self.roles),
+                    service_roles=list(self.service_roles or ()),
+                    is_admin=self.is_admin,
                     read_only=self.read_only, request_id=self.request_id,
                     auth_token=self.auth_token,
                     show_deleted=self.show_deleted)

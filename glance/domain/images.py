@@ -16,6 +16,7 @@ from glance.db import api as db
 from glance.db import models
 from glance.db import session
 from glance.domain import policy
+from glance.domain import property_protections as protections
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ _BAD_TEXT = re.compile('[\x00-\x08\x0b\x0c\x0e-\x1f\x7f'
                        '\ud800-\udfff\U00010000-\U0010ffff]')
 
 
-def _check_text(value):
+def check_text(value):
     """Refuse what a database cannot store or a client cannot print.
 
     MySQL's utf8 holds 3-byte UTF-8 at most, PostgreSQL no NUL, and lone
@@ -86,7 +87,7 @@ def _check_text(value):
                                     'metadata: %r' % value)
 
 
-def _check_quota(option, count, what):
+def check_quota(option, count, what):
     limit = getattr(CONF, option)
     if limit >= 0 and count > limit:
         raise exception.LimitExceeded(
@@ -141,7 +142,7 @@ def _visible(conn, ctx, image):
 
 def get(ctx, image_id):
     with session.reader() as conn:
-        return load(conn, ctx, image_id)
+        return protections.readable(ctx, load(conn, ctx, image_id))
 
 
 def create(ctx, body):
@@ -154,6 +155,7 @@ def create(ctx, body):
         if key in RESERVED_PROPERTIES or key.startswith('os_glance'):
             raise exception.ReservedProperty(
                 "Attribute '%s' is reserved." % key)
+        _check_protection(ctx, key, 'create')
     owner = body.get('owner') or ctx.project_id
     visibility = body.get('visibility', 'shared')
     target = {'project_id': owner, 'owner': owner,
@@ -168,13 +170,13 @@ def create(ctx, body):
     for key in READONLY_ATTRIBUTES & set(body):
         raise exception.ReadonlyProperty("Attribute '%s' is read-only." % key)
     tags = list(dict.fromkeys(body.get('tags') or []))
-    _check_quota('image_tag_quota', len(tags), 'tags')
-    _check_quota('image_property_quota', len(extra), 'image properties')
+    check_quota('image_tag_quota', len(tags), 'tags')
+    check_quota('image_property_quota', len(extra), 'image properties')
     _check_min('min_ram', body.get('min_ram'))
     _check_min('min_disk', body.get('min_disk'))
     for value in list(extra.values()) + list(extra) + tags + [
             body.get('name'), owner]:
-        _check_text(value)
+        check_text(value)
     now = models.utcnow().replace(microsecond=0)
     values = {
         'id': body.get('id') or str(uuid.uuid4()),
@@ -194,7 +196,8 @@ def create(ctx, body):
     }
     with session.writer() as conn:
         db.image_create(conn, values, extra, tags)
-    return dict(values, properties=extra, tags=tags, locations=[])
+    return protections.readable(
+        ctx, dict(values, properties=extra, tags=tags, locations=[]))
 
 
 def list_images(ctx, filters, marker=None, limit=None, sort_keys=None,
@@ -202,6 +205,10 @@ def list_images(ctx, filters, marker=None, limit=None, sort_keys=None,
     """A page of images and whether the database filled the page."""
     policy.enforce(ctx, 'get_images', {'project_id': ctx.project_id,
                                        'owner': ctx.project_id})
+    if not all(protections.allowed(ctx, key, 'read')
+               for key in filters.get('properties', ())):
+        # Filtering on a property one cannot read would reveal it.
+        return [], False
     with session.reader() as conn:
         marker_image = None
         if marker is not None:
@@ -220,7 +227,8 @@ def list_images(ctx, filters, marker=None, limit=None, sort_keys=None,
                               member_status=member_status,
                               visibility=visibility)
     page_full = limit is not None and len(found) == limit
-    return policy.filter_images(ctx, 'get_image', found), page_full
+    shown = policy.filter_images(ctx, 'get_image', found)
+    return [protections.readable(ctx, i) for i in shown], page_full
 
 
 def update(ctx, image_id, changes):
@@ -230,6 +238,9 @@ def update(ctx, image_id, changes):
         old_props = dict(image['properties'])
         old_tags = list(image['tags'])
         old_status = image['status']
+        # Properties the caller may not read are as good as absent to it.
+        hidden = set(old_props) - set(
+            protections.readable(ctx, image)['properties'])
         for op, path, value, media_version in changes:
             name = path[0]
             if name == 'locations':
@@ -238,24 +249,31 @@ def update(ctx, image_id, changes):
                 if name in BASE_ATTRIBUTES or name in SETTABLE_COLUMNS:
                     raise exception.Forbidden('Properties %s may not be '
                                               'removed.' % name)
-                if name not in image['properties']:
+                if name not in image['properties'] or name in hidden:
                     raise exception.Conflict('Property %s does not exist.'
                                              % name)
+                _check_protection(ctx, name, 'delete')
                 del image['properties'][name]
             else:
-                if op == 'replace' and _missing_extra(image, name):
+                if op == 'replace' and (_missing_extra(image, name)
+                                        or name in hidden):
                     raise exception.Conflict('Property %s does not exist.'
                                              % name)
                 if (op == 'add' and media_version == '2.0'
-                        and _exists(image, name)):
+                        and _exists(image, name) and name not in hidden):
                     raise exception.Conflict('Property %s already present.'
                                              % name)
+                if name not in BASE_ATTRIBUTES and name != 'tags':
+                    known = name in image['properties'] and name not in hidden
+                    _check_protection(ctx, name,
+                                      'update' if known else 'create')
+                    hidden.discard(name)
                 _set(ctx, image, name, value)
         if set(image['properties']) - set(old_props):
-            _check_quota('image_property_quota', len(image['properties']),
+            check_quota('image_property_quota', len(image['properties']),
                          'image properties')
         if not changes:
-            return image
+            return protections.readable(ctx, image)
         now = models.utcnow().replace(microsecond=0)
         values = {k: image[k] for k in SETTABLE_COLUMNS}
         values['updated_at'] = now
@@ -267,7 +285,13 @@ def update(ctx, image_id, changes):
                                 image['properties'], now)
         db.image_set_tags(conn, image_id, old_tags, image['tags'], now)
     image['updated_at'] = now
-    return image
+    return protections.readable(ctx, image)
+
+
+def _check_protection(ctx, name, op):
+    if not protections.allowed(ctx, name, op):
+        raise exception.Forbidden('Not allowed to %s the property %s.'
+                                  % (op, name))
 
 
 def _location_change():
@@ -293,15 +317,15 @@ def _set(ctx, image, name, value):
     target = policy.image_target(ctx, image)
     if name == 'tags':
         tags = list(dict.fromkeys(value))
-        _check_quota('image_tag_quota', len(tags), 'tags')
+        check_quota('image_tag_quota', len(tags), 'tags')
         for tag in tags:
-            _check_text(tag)
+            check_text(tag)
         image['tags'] = tags
     elif name == 'owner':
         if not ctx.is_admin:
             raise exception.Forbidden("Attribute 'owner' can be only "
                                       "replaced by an administrator")
-        _check_text(value)
+        check_text(value)
         image['owner'] = value
     elif name == 'visibility':
         _check_visibility_policy(ctx, value, target)
@@ -315,11 +339,11 @@ def _set(ctx, image, name, value):
         _check_min(name, value)
         image[name] = value
     elif name in SETTABLE_COLUMNS:
-        _check_text(value)
+        check_text(value)
         image[name] = value
     else:
-        _check_text(name)
-        _check_text(value)
+        check_text(name)
+        check_text(value)
         image['properties'][name] = value
 
 
@@ -352,12 +376,12 @@ def _delete_data(loc):
 
 
 def add_tag(ctx, image_id, tag):
-    _check_text(tag)
+    check_text(tag)
     with session.writer() as conn:
         image = load(conn, ctx, image_id, 'modify_image', for_update=True)
         if tag in image['tags']:
             return
-        _check_quota('image_tag_quota', len(image['tags']) + 1, 'tags')
+        check_quota('image_tag_quota', len(image['tags']) + 1, 'tags')
         now = models.utcnow().replace(microsecond=0)
         db.image_set_tags(conn, image_id, image['tags'],
                           image['tags'] + [tag], now)

@@ -71,24 +71,164 @@ image_rules = [
           [('POST', '/v2/images/{image_id}/actions/deactivate')]),
     _rule('reactivate', _or_admin(OWNER_M), 'Reactivate an image.',
           [('POST', '/v2/images/{image_id}/actions/reactivate')]),
+    _rule('download_from_store', _or_admin(VISIBLE_M),
+          'Download image data from a chosen store.',
+          [('GET', '/v2/images/{image_id}/file')]),
+    _rule('copy_image', ADMIN, 'Copy image data to more stores.',
+          [('POST', '/v2/images/{image_id}/import')]),
     _rule('get_image_location', _or_admin(OWNER_R),
           'Read the locations of an image.',
-          [('DELETE', '/v2/stores/{store_id}/{image_id}')]),
+          [('GET', '/v2/images/{image_id}'),
+           ('DELETE', '/v2/stores/{store_id}/{image_id}')]),
+    _rule('set_image_location', _or_admin(OWNER_M),
+          'Add or replace image locations through PATCH.',
+          [('PATCH', '/v2/images/{image_id}')]),
     _rule('delete_image_location', ADMIN,
           'Remove a location (and its data) from an image.',
-          [('DELETE', '/v2/stores/{store_id}/{image_id}')]),
+          [('PATCH', '/v2/images/{image_id}'),
+           ('DELETE', '/v2/stores/{store_id}/{image_id}')]),
+    _rule('add_image_location',
+          'rule:service_api or (%s and project_id:%%(owner)s)' % OWNER_M,
+          'Add a location to a queued image.',
+          [('POST', '/v2/images/{image_id}/locations')]),
+    _rule('fetch_image_location', 'rule:service_api',
+          'List the locations of an image.',
+          [('GET', '/v2/images/{image_id}/locations')]),
     _rule('stores_info_detail', ADMIN + ' or rule:service_api',
           'Show the stores with their drivers and settings.',
           [('GET', '/v2/info/stores/detail')]),
 ]
 
+MEMBER_OR_OWNER_R = ('role:reader and (project_id:%(project_id)s or '
+                     'project_id:%(member_id)s)')
+
+member_rules = [
+    _rule('add_member', _or_admin(OWNER_M), 'Share an image with a project.',
+          [('POST', '/v2/images/{image_id}/members')]),
+    _rule('delete_member', _or_admin(OWNER_M), 'Stop sharing an image.',
+          [('DELETE', '/v2/images/{image_id}/members/{member_id}')]),
+    _rule('get_member', _or_admin(MEMBER_OR_OWNER_R), 'Show a member.',
+          [('GET', '/v2/images/{image_id}/members/{member_id}')]),
+    _rule('get_members', _or_admin(MEMBER_OR_OWNER_R),
+          'List the members of an image.',
+          [('GET', '/v2/images/{image_id}/members')]),
+    _rule('modify_member',
+          _or_admin('role:member and project_id:%(member_id)s'),
+          'Accept or reject a shared image.',
+          [('PUT', '/v2/images/{image_id}/members/{member_id}')]),
+]
+
+cache_rules = [
+    _rule('manage_image_cache', ADMIN, 'Manage the image cache.',
+          [('GET', '/v2/cached_images'), ('GET', '/v2/queued_images')]),
+    _rule('cache_image', ADMIN, 'Queue an image for caching.',
+          [('PUT', '/v2/cache/{image_id}')]),
+    _rule('cache_list', ADMIN, 'List cached and queued images.',
+          [('GET', '/v2/cache')]),
+    _rule('cache_delete', ADMIN, 'Remove images from the cache.',
+          [('DELETE', '/v2/cache'), ('DELETE', '/v2/cache/{image_id}')]),
+    _rule('cache_clean', ADMIN, 'Clean the image cache.',
+          [('POST', '/v2/cache/clean')]),
+    _rule('cache_prune', ADMIN, 'Prune the image cache.',
+          [('POST', '/v2/cache/prune')]),
+    _rule('list_cached_nodes', ADMIN, 'List the nodes caching an image.',
+          [('GET', '/v2/cache/nodes/{image_id}')]),
+]
+
+task_rules = [
+    _rule('tasks_api_access', ADMIN, 'Use the tasks API at all.',
+          [('GET', '/v2/tasks'), ('POST', '/v2/tasks'),
+           ('GET', '/v2/tasks/{task_id}')]),
+    _rule('get_task', 'rule:default', 'Show a task.',
+          [('GET', '/v2/tasks/{task_id}')]),
+    _rule('get_tasks', 'rule:default', 'List tasks.', [('GET', '/v2/tasks')]),
+    _rule('add_task', 'rule:default', 'Create a task.',
+          [('POST', '/v2/tasks')]),
+    _rule('modify_task', 'rule:default', 'Update a task.',
+          [('POST', '/v2/tasks')]),
+]
+
+PUBLIC_NS_R = ('role:reader and (project_id:%(project_id)s or '
+               "'public':%(visibility)s)")
+_NS = '/v2/metadefs/namespaces/{namespace_name}'
+
+
+def _metadef_read(name, description, path):
+    return _rule(name, _or_admin(PUBLIC_NS_R), description, [('GET', path)])
+
+
+def _metadef_write(name, description, method, path):
+    return _rule(name, 'rule:metadef_admin', description, [(method, path)])
+
+
+metadef_rules = [
+    policy.RuleDefault('metadef_default', '',
+                       'Rule for metadata definition reads.'),
+    policy.RuleDefault('metadef_admin', 'rule:context_is_admin',
+                       'Rule for metadata definition writes.'),
+    _rule('get_metadef_namespaces', _or_admin(OWNER_R),
+          'List namespaces.', [('GET', '/v2/metadefs/namespaces')]),
+    _metadef_read('get_metadef_namespace', 'Show a namespace.', _NS),
+    _metadef_write('add_metadef_namespace', 'Create a namespace.', 'POST',
+                   '/v2/metadefs/namespaces'),
+    _metadef_write('modify_metadef_namespace', 'Update a namespace.', 'PUT',
+                   _NS),
+    _metadef_write('delete_metadef_namespace', 'Delete a namespace.',
+                   'DELETE', _NS),
+    _metadef_read('get_metadef_objects', 'List objects.', _NS + '/objects'),
+    _metadef_read('get_metadef_object', 'Show an object.',
+                  _NS + '/objects/{object_name}'),
+    _metadef_write('add_metadef_object', 'Create an object.', 'POST',
+                   _NS + '/objects'),
+    _metadef_write('modify_metadef_object', 'Update an object.', 'PUT',
+                   _NS + '/objects/{object_name}'),
+    _metadef_write('delete_metadef_object', 'Delete an object.', 'DELETE',
+                   _NS + '/objects/{object_name}'),
+    _metadef_read('get_metadef_properties', 'List properties.',
+                  _NS + '/properties'),
+    _metadef_read('get_metadef_property', 'Show a property.',
+                  _NS + '/properties/{property_name}'),
+    _metadef_write('add_metadef_property', 'Create a property.', 'POST',
+                   _NS + '/properties'),
+    _metadef_write('modify_metadef_property', 'Update a property.', 'PUT',
+                   _NS + '/properties/{property_name}'),
+    _metadef_write('remove_metadef_property', 'Delete a property.', 'DELETE',
+                   _NS + '/properties/{property_name}'),
+    _metadef_read('get_metadef_tags', 'List tags.', _NS + '/tags'),
+    _metadef_read('get_metadef_tag', 'Show a tag.', _NS + '/tags/{tag_name}'),
+    _metadef_write('add_metadef_tag', 'Create a tag.', 'POST',
+                   _NS + '/tags/{tag_name}'),
+    _metadef_write('add_metadef_tags', 'Create tags.', 'POST',
+                   _NS + '/tags'),
+    _metadef_write('modify_metadef_tag', 'Update a tag.', 'PUT',
+                   _NS + '/tags/{tag_name}'),
+    _metadef_write('delete_metadef_tag', 'Delete a tag.', 'DELETE',
+                   _NS + '/tags/{tag_name}'),
+    _metadef_write('delete_metadef_tags', 'Delete all tags.', 'DELETE',
+                   _NS + '/tags'),
+    _metadef_read('list_metadef_resource_types', 'List resource types.',
+                  '/v2/metadefs/resource_types'),
+    _metadef_read('get_metadef_resource_type',
+                  'List the resource types of a namespace.',
+                  _NS + '/resource_types'),
+    _metadef_write('add_metadef_resource_type_association',
+                   'Associate a resource type.', 'POST',
+                   _NS + '/resource_types'),
+    _metadef_write('remove_metadef_resource_type_association',
+                   'Dissociate a resource type.', 'DELETE',
+                   _NS + '/resource_types/{resource_type}'),
+]
+
 
 def list_rules():
-    return base_rules + image_rules
+    return (base_rules + image_rules + member_rules + cache_rules
+            + task_rules + metadef_rules)
 
 
 _ENFORCER = None
 _LOADED_AT = 0.0
+# Rules made at start-up from configuration (property protections).
+_EXTRA_RULES = []
 # How often the policy file is looked at for changes, in seconds.
 RELOAD_INTERVAL = 1.0
 
@@ -98,7 +238,7 @@ def get_enforcer():
     global _ENFORCER, _LOADED_AT
     if _ENFORCER is None:
         _ENFORCER = policy.Enforcer(CONF, use_conf=True)
-        _ENFORCER.register_defaults(list_rules())
+        _ENFORCER.register_defaults(list_rules() + _EXTRA_RULES)
     now = time.monotonic()
     if now - _LOADED_AT > RELOAD_INTERVAL:
         _ENFORCER.use_conf = True
@@ -106,6 +246,12 @@ def get_enforcer():
         _ENFORCER.use_conf = False
         _LOADED_AT = now
     return _ENFORCER
+
+
+def register_extra(rules):
+    """Rules beyond the built-in ones, overridable from the policy file."""
+    _EXTRA_RULES[:] = rules
+    reset()
 
 
 def reset():

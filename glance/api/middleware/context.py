@@ -48,6 +48,7 @@ class ContextMiddleware:
                 project_id=(req.headers.get('X-Project-Id')
                             or req.headers.get('X-Tenant-Id')),
                 roles=roles_of(req.headers.get('X-Roles')),
+                service_roles=roles_of(req.headers.get('X-Service-Roles')),
                 request_id=request_id_of(req))
         elif CONF.allow_anonymous_access:
             ctx = context.RequestContext(read_only=True, is_admin=False,

@@ -3,10 +3,12 @@
 from glance.api.v2 import discovery
 from glance.api.v2 import image_actions
 from glance.api.v2 import image_data
+from glance.api.v2 import image_members
 from glance.api.v2 import image_tags
 from glance.api.v2 import images
 from glance.api.v2 import schemas
 from glance.common import wsgi
+from glance.domain import property_protections
 from glance.store import registry
 
 R = wsgi.Route
@@ -36,6 +38,11 @@ ROUTES = [
     R('/info/stores/detail', {'GET': ('info', 'get_stores_detail')}),
     R('/images/{image_id}/tags/{tag_value}',
       {'PUT': ('tags', 'update'), 'DELETE': ('tags', 'delete')}),
+    R('/images/{image_id}/members', {'GET': ('members', 'index'),
+                                     'POST': ('members', 'create')}),
+    R('/images/{image_id}/members/{member_id}',
+      {'GET': ('members', 'show'), 'PUT': ('members', 'update'),
+       'DELETE': ('members', 'delete')}),
 ]
 
 
@@ -44,6 +51,7 @@ def controllers():
         'schemas': schemas.SchemasController(),
         'images': images.ImagesController(),
         'tags': image_tags.TagsController(),
+        'members': image_members.MembersController(),
         'actions': image_actions.ActionsController(),
         'data': image_data.ImageDataController(),
         'info': discovery.InfoController(),
@@ -54,4 +62,5 @@ def app_factory(global_conf, **local_conf):
     # Stores are ready (directories created, drivers loaded) before the
     # first request, and rebuilt from the new configuration on reload.
     registry.configure()
+    property_protections.load()
     return wsgi.Router(ROUTES, controllers())

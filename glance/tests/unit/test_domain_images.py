@@ -60,12 +60,12 @@ class TestCheckText(base.TestCase):
 
     def test_four_byte_rejected(self):
         for text in ('\U0001F600', 'abc\U00010000', '\U0010FFFF'):
-            self.assertRaises(exception.Invalid, images._check_text, text)
+            self.assertRaises(exception.Invalid, images.check_text, text)
 
     def test_bmp_accepted(self):
         for value in ('plain', 'caf\u00e9', '\u4e2d\u6587', '\uffff', None,
                       5, ''):
-            images._check_text(value)
+            images.check_text(value)
 
 
 class DomainTestCase(base.DBTestCase):
