@@ -30,14 +30,49 @@ class TestRules(base.TestCase):
 
     def test_every_upstream_rule_registered(self):
         names = {r.name for r in policy.list_rules()}
-        self.assertEqual({'default', 'context_is_admin', 'service_api',
-                          'add_image', 'get_image', 'get_images',
-                          'modify_image', 'delete_image', 'publicize_image',
-                          'communitize_image', 'upload_image',
-                          'download_image', 'deactivate', 'reactivate',
-                          'get_image_location', 'delete_image_location',
-                          'stores_info_detail'},
-                         names)
+        image_rules = {
+            'default', 'context_is_admin', 'service_api', 'add_image',
+            'get_image', 'get_images', 'modify_image', 'delete_image',
+            'publicize_image', 'communitize_image', 'upload_image',
+            'download_image', 'download_from_store', 'copy_image',
+            'deactivate', 'reactivate', 'get_image_location',
+            'set_image_location', 'delete_image_location',
+            'add_image_location', 'fetch_image_location',
+            'stores_info_detail', 'add_member', 'delete_member',
+            'get_member', 'get_members', 'modify_member',
+            'manage_image_cache', 'cache_image', 'cache_list',
+            'cache_delete', 'cache_clean', 'cache_prune',
+            'list_cached_nodes', 'tasks_api_access', 'get_task',
+            'get_tasks', 'add_task', 'modify_task'}
+        metadef_rules = {
+            'metadef_default', 'metadef_admin', 'get_metadef_namespace',
+            'get_metadef_namespaces', 'add_metadef_namespace',
+            'modify_metadef_namespace', 'delete_metadef_namespace',
+            'get_metadef_object', 'get_metadef_objects',
+            'add_metadef_object', 'modify_metadef_object',
+            'delete_metadef_object', 'get_metadef_property',
+            'get_metadef_properties', 'add_metadef_property',
+            'modify_metadef_property', 'remove_metadef_property',
+            'get_metadef_tag', 'get_metadef_tags', 'add_metadef_tag',
+            'add_metadef_tags', 'modify_metadef_tag', 'delete_metadef_tag',
+            'delete_metadef_tags', 'list_metadef_resource_types',
+            'get_metadef_resource_type',
+            'add_metadef_resource_type_association',
+            'remove_metadef_resource_type_association'}
+        self.assertEqual(image_rules | metadef_rules, names)
+
+    def test_member_rules(self):
+        img = image(owner='p1', visibility='shared')
+        owner = base.ctx('p1', ('member', 'reader'))
+        member = base.ctx('p2', ('member', 'reader'))
+        reader = base.ctx('p2', ('reader',))
+        self.assertTrue(self.allowed(owner, 'add_member', img))
+        self.assertFalse(self.allowed(member, 'add_member', img))
+        self.assertFalse(self.allowed(owner, 'modify_member', img))
+        self.assertTrue(self.allowed(member, 'modify_member', img))
+        self.assertFalse(self.allowed(reader, 'modify_member', img))
+        self.assertTrue(self.allowed(reader, 'get_members', img))
+        self.assertFalse(self.allowed(member, 'delete_member', img))
 
     def test_filter_images_decides_like_check(self):
         # Decisions are shared between images with the same owner,
