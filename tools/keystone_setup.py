@@ -186,7 +186,8 @@ def main():
         return 1
     say('accounts ready: service user %s (project service); test users %s'
         % (args.service_user, ', '.join(
-            '%s (%s on %s)' % acct for acct in TEST_ACCOUNTS)))
+            '%s (%s on %s)' % (user, role, project)
+            for user, project, role in TEST_ACCOUNTS)))
     return 0
 
 

@@ -9,6 +9,7 @@ import multiprocessing
 import os
 
 from oslo_config import cfg
+from oslo_limit import opts as limit_opts
 from oslo_log import log as logging
 
 from glance import version
@@ -121,6 +122,20 @@ api_opts = [
                help='Seconds between two runs of glance-scrubber --daemon.'),
     cfg.StrOpt('metadata_source_path', default='/etc/glance/metadefs/',
                help='Directory of metadata definition files.'),
+    cfg.BoolOpt('do_secure_hash', default=True,
+                help='Compute the checksum and os_hash_value of an image '
+                     'whose location is added through POST '
+                     '/v2/images/{image_id}/locations by reading its data; '
+                     'when false, the validation data of the request (if '
+                     'any) is recorded as is.'),
+    cfg.IntOpt('http_retries', default=3, min=0,
+               help='Times a failed read of image data from a location is '
+                    'retried while its hashes are computed.'),
+]
+
+task_opts = [
+    cfg.IntOpt('task_time_to_live', default=48,
+               help='Hours a finished task is kept before it expires.'),
 ]
 
 noauth_opts = [
@@ -151,6 +166,14 @@ image_format_opts = [
     cfg.BoolOpt('require_image_format_match', default=True,
                 help='Refuse data whose content does not match the '
                      'disk_format of the image.'),
+    cfg.ListOpt('gpt_safety_checks_nonfatal', default=[],
+                help='Safety checks of disks with a partition table (such '
+                     'as mbr) whose failure is only logged.'),
+    cfg.ListOpt('vmdk_allowed_types',
+                default=['streamOptimized', 'monolithicSparse'],
+                help='VMDK create types accepted; others (flat and split '
+                     'disks, whose extents live in other files) are '
+                     'refused.'),
 ]
 
 paste_deploy_opts = [
@@ -208,6 +231,7 @@ def list_opts():
         ('database', database_opts),
         ('glance_store', store_opts),
         ('wsgi', wsgi_opts),
+        ('task', task_opts),
     ] + store_options.list_opts()
 
 
@@ -218,6 +242,7 @@ def register_opts(conf=CONF):
 
 register_opts()
 logging.register_options(CONF)
+limit_opts.register_opts(CONF)
 
 
 def default_workers():

@@ -370,9 +370,11 @@ def image_count_by_owner(conn, owner):
 
 
 def location_add(conn, image_id, url, metadata, now):
-    conn.execute(locations.insert().values(
+    """Append a live location to an image; returns its row id."""
+    result = conn.execute(locations.insert().values(
         image_id=image_id, value=url, meta_data=json.dumps(metadata or {}),
         status='active', created_at=now, updated_at=now, deleted=False))
+    return result.inserted_primary_key[0]
 
 
 def location_delete(conn, location_id, now):
@@ -402,3 +404,37 @@ def storage_usage(conn, owner, exclude=None):
     if exclude is not None:
         query = query.where(images.c.id != exclude)
     return int(conn.execute(query).scalar() or 0)
+
+
+def location_rewrite(conn, location_id, url, metadata, now):
+    """Give a live location row another url and metadata (locations keep
+    the order of their rows, so reordering rewrites rows)."""
+    conn.execute(locations.update().where(locations.c.id == location_id)
+                 .values(value=url, meta_data=json.dumps(metadata or {}),
+                         updated_at=now))
+
+
+def location_remove(conn, location_id, now):
+    """Take a location off its image, its data still to be deleted: the
+    row is deleted with status pending_delete until the data is gone."""
+    conn.execute(locations.update().where(locations.c.id == location_id)
+                 .values(status='pending_delete', deleted=True,
+                         deleted_at=now, updated_at=now))
+
+
+def location_get(conn, location_id):
+    """One location row, deleted or not, as a dict; None if unknown."""
+    row = conn.execute(sa.select(
+        locations.c.id, locations.c.image_id, locations.c.value,
+        locations.c.meta_data, locations.c.status, locations.c.deleted)
+        .where(locations.c.id == location_id)).first()
+    if row is None:
+        return None
+    return {'id': row.id, 'image_id': row.image_id, 'url': row.value,
+            'metadata': json.loads(row.meta_data or '{}'),
+            'status': row.status, 'deleted': row.deleted}
+
+
+def location_set_status(conn, location_id, status, now):
+    conn.execute(locations.update().where(locations.c.id == location_id)
+                 .values(status=status, updated_at=now))

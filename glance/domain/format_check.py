@@ -78,12 +78,29 @@ class FormatChecker:
             raise exception.Invalid(
                 'Image content is %s, which does not match its disk_format '
                 '%s.' % (detected.NAME, self.disk_format))
+        self._check_vmdk_type(detected)
         try:
             detected.safety_check()
         except format_inspector.SafetyCheckFailed as e:
-            raise exception.Invalid('Image content failed the %s safety '
-                                    'check: %s' % (detected.NAME, e))
+            nonfatal = set(CONF.image_format.gpt_safety_checks_nonfatal)
+            if detected.NAME != 'gpt' or set(e.failures) - nonfatal:
+                raise exception.Invalid('Image content failed the %s safety '
+                                        'check: %s' % (detected.NAME, e))
+            LOG.warning('Partition table safety checks %s failed; accepted '
+                        'as gpt_safety_checks_nonfatal allows.',
+                        ', '.join(sorted(e.failures)))
         return detected.virtual_size
+
+    @staticmethod
+    def _check_vmdk_type(detected):
+        if detected.NAME != 'vmdk':
+            return
+        allowed = {t.lower() for t in CONF.image_format.vmdk_allowed_types}
+        kind = getattr(detected, 'vmdktype', None)
+        if kind not in allowed:
+            raise exception.Invalid(
+                'VMDK create type %s is not allowed (allowed: %s).'
+                % (kind, ', '.join(CONF.image_format.vmdk_allowed_types)))
 
     def _raw(self):
         for inspector in self.inspectors:

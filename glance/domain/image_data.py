@@ -20,6 +20,7 @@ from glance.db import models
 from glance.db import session
 from glance.domain import format_check
 from glance.domain import images
+from glance.domain import limits
 from glance.domain import policy
 from glance.store import registry
 
@@ -161,6 +162,9 @@ def upload(ctx, image_id, stream, size=None, store_name=None):
         store = registry.get_store(store_name)
     else:
         store = registry.default_store()
+    limits.enforce(ctx.project_id,
+                   image_size_total=(size or 0) // limits.MIB,
+                   image_count_uploading=0)
     image = _start(ctx, image_id, size)
     checker = format_check.FormatChecker(image['disk_format'])
     limit = CONF.image_size_cap

@@ -15,6 +15,7 @@ from glance.common import exception
 from glance.db import api as db
 from glance.db import models
 from glance.db import session
+from glance.domain import limits
 from glance.domain import policy
 from glance.domain import property_protections as protections
 
@@ -177,6 +178,7 @@ def create(ctx, body):
     for value in list(extra.values()) + list(extra) + tags + [
             body.get('name'), owner]:
         check_text(value)
+    limits.enforce(owner, image_count_total=1)
     now = models.utcnow().replace(microsecond=0)
     values = {
         'id': body.get('id') or str(uuid.uuid4()),
@@ -233,6 +235,7 @@ def list_images(ctx, filters, marker=None, limit=None, sort_keys=None,
 
 def update(ctx, image_id, changes):
     """Apply JSON-patch ``changes`` (op, path tokens, value) in one save."""
+    probes = _location_probes(ctx, image_id, changes)
     with session.writer() as conn:
         image = load(conn, ctx, image_id, 'modify_image', for_update=True)
         old_props = dict(image['properties'])
@@ -244,7 +247,8 @@ def update(ctx, image_id, changes):
         for op, path, value, media_version in changes:
             name = path[0]
             if name == 'locations':
-                _location_change()
+                old_status = _location_change(conn, ctx, image, op, path,
+                                              value, probes)
             elif op == 'remove':
                 if name in BASE_ATTRIBUTES or name in SETTABLE_COLUMNS:
                     raise exception.Forbidden('Properties %s may not be '
@@ -294,12 +298,18 @@ def _check_protection(ctx, name, op):
                                   % (op, name))
 
 
-def _location_change():
-    if not CONF.show_multiple_locations:
-        raise exception.Forbidden('It is not allowed to add, replace or '
-                                  'remove image locations.')
-    raise exception.Forbidden('Image locations cannot be changed through '
-                              'this API on this deployment.')
+def _location_probes(ctx, image_id, changes):
+    # Store look-ups for new locations, before the transaction: it must
+    # not wait on the network.
+    from glance.domain import locations
+    return locations.probe_patch(ctx, image_id, changes)
+
+
+def _location_change(conn, ctx, image, op, path, value, probes):
+    """Apply one /locations operation; returns the status the image now
+    has in the database (the conditional save below must expect it)."""
+    from glance.domain import locations
+    return locations.apply_patch(conn, ctx, image, op, path, value, probes)
 
 
 def _missing_extra(image, name):

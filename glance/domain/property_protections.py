@@ -5,9 +5,9 @@ The rules file is INI. Each section name is a regular expression searched
 in the property name; the first section that matches decides, and a
 property no section matches is denied. With the ``roles`` format an
 operation lists the roles allowed (``@`` everyone, ``!`` nobody); with the
-``policies`` format it names one policy rule. Base image attributes are
-never protected, and ``os_glance*`` properties (the service's own) are
-always open.
+``policies`` format it names one policy rule, or ``@`` or ``!``. Base image
+attributes are never protected, and ``os_glance*`` properties (the
+service's own) are always open.
 """
 
 import configparser
@@ -98,7 +98,10 @@ def _roles(section, op, value, path):
 
 
 def _policy(section, op, value, path):
-    if not value:
+    # '@' and '!' keep their meaning of the roles format.
+    if value == '@':
+        return True
+    if not value or value == '!':
         return False
     if ',' in value or not re.match(r'^[\w.:-]+$', value):
         raise InvalidRules('Section [%s] of %s: %s must name one policy '

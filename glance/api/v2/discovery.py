@@ -4,6 +4,7 @@ from oslo_config import cfg
 
 from glance.common import exception
 from glance.common import wsgi
+from glance.domain import limits
 from glance.domain import policy
 from glance.store import registry
 
@@ -47,3 +48,8 @@ class InfoController:
         policy.enforce(req.context, 'stores_info_detail',
                        {'project_id': req.context.project_id})
         return wsgi.json_response({'stores': _stores(detail=True)})
+
+    def get_usage(self, req):
+        req.reject_body()
+        return wsgi.json_response(
+            {'usage': limits.usage_report(req.context.project_id)})

@@ -3,6 +3,7 @@
 from glance.api.v2 import discovery
 from glance.api.v2 import image_actions
 from glance.api.v2 import image_data
+from glance.api.v2 import image_locations
 from glance.api.v2 import image_members
 from glance.api.v2 import image_tags
 from glance.api.v2 import images
@@ -29,6 +30,8 @@ ROUTES = [
       {'POST': ('actions', 'deactivate')}),
     R('/images/{image_id}/actions/reactivate',
       {'POST': ('actions', 'reactivate')}),
+    R('/images/{image_id}/locations', {'GET': ('locations', 'index'),
+                                       'POST': ('locations', 'create')}),
     R('/images/{image_id}/file', {'GET': ('data', 'download'),
                                   'PUT': ('data', 'upload')}),
     R('/stores/{store_id}/{image_id}', {'DELETE': ('data',
@@ -36,6 +39,7 @@ ROUTES = [
     R('/info/import', {'GET': ('info', 'get_image_import')}),
     R('/info/stores', {'GET': ('info', 'get_stores')}),
     R('/info/stores/detail', {'GET': ('info', 'get_stores_detail')}),
+    R('/info/usage', {'GET': ('info', 'get_usage')}),
     R('/images/{image_id}/tags/{tag_value}',
       {'PUT': ('tags', 'update'), 'DELETE': ('tags', 'delete')}),
     R('/images/{image_id}/members', {'GET': ('members', 'index'),
@@ -54,6 +58,7 @@ def controllers():
         'members': image_members.MembersController(),
         'actions': image_actions.ActionsController(),
         'data': image_data.ImageDataController(),
+        'locations': image_locations.LocationsController(),
         'info': discovery.InfoController(),
     }
 

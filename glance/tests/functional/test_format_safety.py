@@ -86,3 +86,42 @@ class TestFormatSafety(test_image_data.ImageDataTest):
         self.assertEqual('active', self.show(image_id)['status'])
         image_id, _ = self.upload('ami', b'anything at all')
         self.assertEqual('active', self.show(image_id)['status'])
+
+    def test_monolithic_sparse_vmdk(self):
+        self.qemu_img('create', '-f', 'vmdk', '-o',
+                      'subformat=monolithicSparse', 'ms.vmdk', '2M')
+        image_id, _ = self.upload('vmdk', self.read('ms.vmdk'))
+        self.assertEqual('active', self.show(image_id)['status'])
+
+    def test_disk_with_bad_partition_table(self):
+        image_id, resp = self.upload('raw', bad_mbr_disk(), status=400)
+        self.assertIn('safety', resp.text)
+        self.assert_queued_without_data(image_id)
+
+
+def bad_mbr_disk():
+    """A 64 KiB disk whose MBR has a partition entry with a bad boot flag."""
+    disk = bytearray(65536)
+    disk[446] = 0x42                 # boot flag: only 0x00 and 0x80 exist
+    disk[446 + 4] = 0x83             # a Linux partition
+    disk[510:512] = b'\x55\xaa'
+    return bytes(disk)
+
+
+class TestFormatOptions(TestFormatSafety):
+    """[image_format] options relax or tighten the checks."""
+
+    options = {'image_format.gpt_safety_checks_nonfatal': 'mbr',
+               'image_format.vmdk_allowed_types': 'streamOptimized'}
+
+    def test_monolithic_sparse_vmdk(self):
+        self.qemu_img('create', '-f', 'vmdk', '-o',
+                      'subformat=monolithicSparse', 'ms.vmdk', '2M')
+        image_id, resp = self.upload('vmdk', self.read('ms.vmdk'),
+                                     status=400)
+        self.assertIn('monolithicsparse', resp.text)
+        self.assert_queued_without_data(image_id)
+
+    def test_disk_with_bad_partition_table(self):
+        image_id, _ = self.upload('raw', bad_mbr_disk())
+        self.assertEqual('active', self.show(image_id)['status'])
