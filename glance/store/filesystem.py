@@ -7,9 +7,11 @@ uploads of one image cannot clobber each other) and the directory is
 fsynced. Any failure, including an exception raised by the reader when the
 client disconnects, removes what was written.
 
-Reads and writes are plain blocking system calls on regular files: under
-eventlet they are not green (no OS offers non-blocking regular-file I/O),
-which is why the chunk size matters (see filesystem_store_chunk_size).
+System calls on regular files cannot be made non-blocking, so under
+eventlet they stall every request of the worker while they run. Writes of
+big chunks and the fsyncs go to eventlet's thread pool, the write of one
+chunk overlapping the receipt of the next; reads stay in the calling green
+thread, bounded by filesystem_store_chunk_size.
 """
 
 import errno
@@ -17,6 +19,9 @@ import itertools
 import logging
 import os
 import uuid
+
+import eventlet
+from eventlet import tpool
 
 from glance.store import driver
 from glance.store import exceptions
@@ -78,10 +83,36 @@ def _write_all(fd, data):
         view = view[os.write(fd, view):]
 
 
+# Writes at least this big are handed to a real thread.
+OFFLOAD_MIN = 64 * 1024
+
+
+class _Writer:
+    """Writes chunks to ``fd`` in a real thread, one at a time, so the
+    caller can receive the next chunk meanwhile."""
+
+    def __init__(self, fd):
+        self.fd = fd
+        self.pending = None
+
+    def write(self, chunk):
+        self.wait()
+        if len(chunk) < OFFLOAD_MIN:
+            _write_all(self.fd, chunk)
+        else:
+            self.pending = eventlet.spawn(tpool.execute, _write_all,
+                                          self.fd, chunk)
+
+    def wait(self):
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            pending.wait()
+
+
 def _fsync_dir(path):
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        os.fsync(fd)
+        tpool.execute(os.fsync, fd)
     finally:
         os.close(fd)
 
@@ -237,16 +268,26 @@ class FilesystemStore(driver.Store):
             if self.file_perm:
                 os.fchmod(fd, self.file_perm)
             written = 0
-            for chunk in driver.read_chunks(reader, self.chunk_size):
-                written += len(chunk)
-                if size is not None and written > size:
-                    raise exceptions.SizeMismatch(
-                        'More than the announced %d bytes.' % size)
-                _write_all(fd, chunk)
+            writer = _Writer(fd)
+            try:
+                for chunk in driver.read_chunks(reader, self.chunk_size):
+                    written += len(chunk)
+                    if size is not None and written > size:
+                        raise exceptions.SizeMismatch(
+                            'More than the announced %d bytes.' % size)
+                    writer.write(chunk)
+                writer.wait()
+            except BaseException:
+                # Never close the file under a write still running.
+                try:
+                    writer.wait()
+                except OSError:
+                    pass
+                raise
             if size is not None and written != size:
                 raise exceptions.SizeMismatch(
                     'Got %d bytes, %d announced.' % (written, size))
-            os.fsync(fd)
+            tpool.execute(os.fsync, fd)
         finally:
             os.close(fd)
         return written
