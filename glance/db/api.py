@@ -266,7 +266,6 @@ def _visibility_clause(ctx, visibility, member_status):
     if member_status != 'all':
         member_q = member_q.where(members.c.status == member_status)
     visible = [images.c.visibility.in_(('public', 'community')),
-               images.c.owner.is_(None),
                sa.and_(images.c.visibility == 'shared',
                        sa.exists(member_q))]
     if project is not None:

@@ -463,14 +463,19 @@ class TestMemberBadInput(MembersMixin, base.SharedDaemonTest):
                                 'Content-Type': content_type}))
 
     def test_bad_member_ids(self):
-        bodies = [{}, {'member': ''}, {'member': None}, {'member': 5},
-                  {'member': ['x']}, {'member': {'id': 'x'}},
-                  {'member': True}, {'member': 'm' * 256},
-                  {'member_id': self.c}]
-        for body in bodies:
+        # Each refusal says what is wrong with the request.
+        cases = [({}, 'not specified'), ({'member_id': self.c},
+                                         'not specified'),
+                 ({'member': ''}, 'empty'), ({'member': None}, 'string'),
+                 ({'member': 5}, 'string'), ({'member': ['x']}, 'string'),
+                 ({'member': {'id': 'x'}}, 'string'),
+                 ({'member': True}, 'string'),
+                 ({'member': 'm' * 256}, '255')]
+        for body, reason in cases:
             resp = self.post_raw(json.dumps(body))
             self.assertEqual(400, resp.status_code,
                              '%r: %s' % (body, resp.text))
+            self.assertIn(reason, resp.text, body)
         self.assert_unchanged()
 
     def test_non_object_bodies(self):
@@ -499,6 +504,8 @@ class TestMemberBadInput(MembersMixin, base.SharedDaemonTest):
                                 headers=self.as_(self.b))
             self.assertEqual(400, resp.status_code,
                              '%r: %s' % (body, resp.text))
+            self.assertIn('status' if isinstance(body, dict) else 'body',
+                          resp.text.lower(), body)
         self.assert_unchanged()
 
     def test_unknown_member(self):

@@ -179,8 +179,6 @@ class TestAdministratorRule(PolicyFileTest):
     policy = {'context_is_admin': 'role:cloud_admin'}
 
     def test_context_is_admin_decides_who_is_admin(self):
-        self.skipTest('BUG: context.is_admin comes from the admin role, not '
-                      'from the context_is_admin rule')
         image = self.new_image(visibility='private')
         cloud_admin = self.headers(project=h.new_project(),
                                    roles='cloud_admin,member,reader')

@@ -395,8 +395,6 @@ class TestReadAndWriteRules(VisibilityMixin, base.SharedDaemonTest):
             self.images['private'], headers=self.admin())['id'])
 
     def test_image_without_owner_is_not_listed(self):
-        self.skipTest('BUG: a shared image without owner is listed to every '
-                      'project (db/api.py _visibility_clause)')
         # Readable is not listed: only public, community, own and
         # shared-with-me images are.
         self.set_columns(self.images['shared'], owner=None)
