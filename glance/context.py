@@ -7,11 +7,24 @@ class RequestContext(context.RequestContext):
     """oslo.context's context plus what the Image service derives from it."""
 
     def __init__(self, **kwargs):
+        self._is_admin = None
         super().__init__(**kwargs)
-        if not self.is_admin:
-            # Whoever the context_is_admin rule accepts is an administrator.
+        # Decided from the roles on first use, not while they were unset.
+        self.is_admin = kwargs.get('is_admin')
+
+    @property
+    def is_admin(self):
+        """True when made an administrator, or when the context_is_admin
+        rule accepts the caller (decided on first use)."""
+        if self._is_admin is None:
             from glance.domain import policy
-            self.is_admin = policy.check(self, 'context_is_admin', {})
+            self._is_admin = False
+            self._is_admin = policy.check(self, 'context_is_admin', {})
+        return self._is_admin
+
+    @is_admin.setter
+    def is_admin(self, value):
+        self._is_admin = True if value else None
 
     @property
     def owner(self):

@@ -133,11 +133,6 @@ api_opts = [
                     'retried while its hashes are computed.'),
 ]
 
-task_opts = [
-    cfg.IntOpt('task_time_to_live', default=48,
-               help='Hours a finished task is kept before it expires.'),
-]
-
 noauth_opts = [
     cfg.StrOpt('project_id', default='admin',
                help='Project that requests without identity headers act '
@@ -231,7 +226,6 @@ def list_opts():
         ('database', database_opts),
         ('glance_store', store_opts),
         ('wsgi', wsgi_opts),
-        ('task', task_opts),
     ] + store_options.list_opts()
 
 

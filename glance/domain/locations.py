@@ -6,10 +6,8 @@ Three ways in:
   ``show_multiple_locations``): ``probe_patch`` reads the size of every
   location a patch adds before its transaction opens, then ``apply_patch``
   applies one operation inside the transaction of ``images.update``.
-* ``POST /v2/images/{id}/locations`` (``add_location``): checks, takes the
-  image's import lock, records a ``location_import`` task and answers;
-  a green thread then adds the location, hashes the data when asked to and
-  makes the image active, or puts it back to queued.
+* ``POST /v2/images/{id}/locations``: see ``glance.domain.location_import``,
+  which uses the checks of this module.
 * ``GET /v2/images/{id}/locations`` (``list_locations``).
 
 A location removed through PATCH leaves its row deleted with status
@@ -17,15 +15,11 @@ A location removed through PATCH leaves its row deleted with status
 commits, or left for the scrubber with ``delayed_delete``.
 """
 
-import datetime
 import hashlib
 import re
-import time
-import urllib.parse
-import uuid
+import threading
 
 import eventlet
-from eventlet import tpool
 from oslo_config import cfg
 from oslo_log import log as logging
 
@@ -33,7 +27,6 @@ from glance.common import exception
 from glance.db import api as db
 from glance.db import models
 from glance.db import session
-from glance.db import tasks as db_tasks
 from glance.domain import image_data
 from glance.domain import images
 from glance.domain import policy
@@ -47,12 +40,6 @@ LOG = logging.getLogger(__name__)
 # Schemes nobody may add: they would expose files of the service's host
 # or credentials from its configuration.
 RESTRICTED_SCHEMES = frozenset(['file', 'filesystem', 'swift+config'])
-HASH_ALGOS = ('sha1', 'sha256', 'sha512', 'md5')
-LOCK_PROPERTY = 'os_glance_import_task'
-HASH_HOST_PROPERTY = 'os_glance_hash_op_host'
-TASK_TYPE = 'location_import'
-# Seconds between two looks at the image while hashing its data.
-CANCEL_CHECK_INTERVAL = 1.0
 _INDEX = re.compile('[0-9]+')
 
 
@@ -60,7 +47,21 @@ def _now():
     return models.utcnow().replace(microsecond=0)
 
 
-def _live(image):
+def green():
+    return eventlet.patcher.is_monkey_patched('thread')
+
+
+def spawn(func, *args):
+    """Run ``func`` in the background: a green thread under the eventlet
+    daemon; a real thread under other WSGI servers (uWSGI, gunicorn),
+    where no hub would ever run a green one."""
+    if green():
+        eventlet.spawn_n(func, *args)
+    else:
+        threading.Thread(target=func, args=args, daemon=True).start()
+
+
+def live_locations(image):
     return [loc for loc in image['locations'] if loc['status'] == 'active']
 
 
@@ -75,6 +76,12 @@ def usable_store(url, store_name=None):
     if not isinstance(url, str) or not url:
         raise exception.BadRequest('Invalid location: the url must be a '
                                    'non-empty string.')
+    try:
+        images.check_text(url)
+    except exception.Invalid as e:
+        raise exception.BadRequest('Invalid location: %s' % e.msg)
+    if not isinstance(store_name, str):
+        store_name = None
     try:
         scheme = driver.scheme_of(url)
     except store_exc.BadStoreUri:
@@ -105,22 +112,27 @@ def _check_metadata(value, key='metadata'):
     """Location metadata: objects, arrays and strings only."""
     if isinstance(value, dict):
         for name, item in value.items():
+            images.check_text(name)
             _check_metadata(item, name)
     elif isinstance(value, list):
         for item in value:
             _check_metadata(item, key)
-    elif not isinstance(value, str):
+    elif isinstance(value, str):
+        images.check_text(value)
+    else:
         raise exception.BadRequest(
             'Invalid location metadata: %s is a %s; only objects, arrays '
             'and strings are allowed.' % (key, type(value).__name__))
 
 
-def _store_metadata(url, metadata):
+def store_metadata(url, metadata):
     """``metadata`` naming the store of ``url`` in multi-store."""
     metadata = dict(metadata)
     if registry.get_registry().multi_store:
+        name = metadata.get('store')
         try:
-            store = registry.store_for_location(url, metadata.get('store'))
+            store = registry.store_for_location(
+                url, name if isinstance(name, str) else None)
         except store_exc.StoreError:
             return metadata
         metadata['store'] = store.name
@@ -139,11 +151,11 @@ def _checked(value, probes):
     if size is None:
         # Not probed: the image changed since the probe (rare).
         size = backend_size(url, metadata.get('store'))
-    return {'url': url, 'metadata': _store_metadata(url, metadata),
+    return {'url': url, 'metadata': store_metadata(url, metadata),
             'size': size, 'status': 'active'}
 
 
-# -- JSON patch ----------------------------------------------------------------
+# -- JSON patch ---------------------------------------------------------------
 
 def probe_patch(ctx, image_id, changes):
     """{url: size or error} for the locations ``changes`` add.
@@ -166,7 +178,7 @@ def probe_patch(ctx, image_id, changes):
             image = images.load(conn, ctx, image_id, 'set_image_location')
     except exception.GlanceError:
         return {}
-    known = {loc['url'] for loc in _live(image)}
+    known = {loc['url'] for loc in live_locations(image)}
     probes = {}
     for op, loc in wanted:
         url = loc['url']
@@ -222,14 +234,14 @@ def _add(conn, ctx, image, token, value, probes):
     policy.enforce_image(ctx, 'set_image_location', image)
     _check_status(image, ('queued', 'active'), 'added')
     new_values = validation_values(image, [value])
-    live = _live(image)
+    live = live_locations(image)
     pos = _position(token, len(live), insert=True)
     loc = _checked(value, probes)
     for old in live:
         if (old['url'], old['metadata']) == (loc['url'], loc['metadata']):
             raise exception.BadRequest('The image already has the location '
                                        '%s.' % loc['url'])
-    _check_quotas(conn, image, len(live) + 1, [loc])
+    check_quotas(conn, image, len(live) + 1, [loc])
     from_status = image['status']
     _fill(image, new_values, loc['size'])
     _write(conn, image, live, live[:pos] + [loc] + live[pos:])
@@ -243,7 +255,7 @@ def _replace(conn, ctx, image, value, probes):
         raise exception.Forbidden('Locations cannot be replaced by none: '
                                   'delete the image instead.')
     new_values = validation_values(image, value)
-    live = _live(image)
+    live = live_locations(image)
     urls = sorted(v['url'] for v in value)
     same = urls == sorted(loc['url'] for loc in live)
     if live and not same:
@@ -258,7 +270,7 @@ def _replace(conn, ctx, image, value, probes):
             metadata = v.get('metadata') or {}
             _check_metadata(metadata)
             new.append({'url': v['url'], 'status': 'active',
-                        'metadata': _store_metadata(v['url'], metadata)})
+                        'metadata': store_metadata(v['url'], metadata)})
     else:
         new = [_checked(v, probes) for v in value]
     for loc in new:
@@ -266,7 +278,7 @@ def _replace(conn, ctx, image, value, probes):
                == (loc['url'], loc['metadata'])) > 1:
             raise exception.BadRequest('Location %s is given twice.'
                                        % loc['url'])
-    _check_quotas(conn, image, len(new), [] if same else new)
+    check_quotas(conn, image, len(new), [] if same else new)
     from_status = image['status']
     if not same:
         _fill(image, new_values, new[0]['size'])
@@ -277,7 +289,7 @@ def _replace(conn, ctx, image, value, probes):
 def _remove(conn, ctx, image, token):
     policy.enforce_image(ctx, 'delete_image_location', image)
     _check_status(image, ('active',), 'removed')
-    live = _live(image)
+    live = live_locations(image)
     if len(live) <= 1:
         raise exception.Forbidden('Cannot remove the last location of an '
                                   'image: delete the image instead.')
@@ -285,7 +297,7 @@ def _remove(conn, ctx, image, token):
     db.location_remove(conn, gone['id'], _now())
     image['locations'] = [loc for loc in live if loc is not gone]
     if not CONF.delayed_delete:
-        eventlet.spawn_n(_delete_removed, image['id'], gone['id'])
+        spawn(_delete_removed, image['id'], gone['id'])
 
 
 def _delete_removed(image_id, location_id):
@@ -337,7 +349,7 @@ def validation_values(image, locs):
         raise exception.Conflict("New value(s) for %s may only be provided "
                                  "when the image is queued."
                                  % ', '.join(sorted(new)))
-    if 'checksum' in new and not _hex_of_size(new['checksum'], 16):
+    if 'checksum' in new and not hex_of_size(new['checksum'], 16):
         raise exception.Conflict('checksum %s is not the hexadecimal md5 of '
                                  '16 bytes.' % new['checksum'])
     algo = supplied.get('os_hash_algo')
@@ -345,7 +357,7 @@ def validation_values(image, locs):
         raise exception.Conflict('os_hash_algo must be %s, not %s.'
                                  % (CONF.hashing_algorithm, algo))
     size = hashlib.new(algo).digest_size
-    if not _hex_of_size(supplied.get('os_hash_value'), size):
+    if not hex_of_size(supplied.get('os_hash_value'), size):
         raise exception.Conflict('os_hash_value %s is not a hexadecimal %s '
                                  'digest (%d bytes).'
                                  % (supplied.get('os_hash_value'), algo,
@@ -353,14 +365,14 @@ def validation_values(image, locs):
     return new
 
 
-def _hex_of_size(value, size):
+def hex_of_size(value, size):
     try:
         return len(bytes.fromhex(value)) == size
     except (TypeError, ValueError):
         return False
 
 
-def _check_quotas(conn, image, count, added):
+def check_quotas(conn, image, count, added):
     """``image_location_quota`` for ``count`` locations, and the owner's
     storage quota for the ``added`` ones (413)."""
     images.check_quota('image_location_quota', count, 'locations')
@@ -422,301 +434,10 @@ def _save(conn, image, from_status):
                                  'retry.' % image['id'])
 
 
-# -- GET and POST /v2/images/{id}/locations ------------------------------------
+# -- GET and POST /v2/images/{id}/locations -----------------------------------
 
 def list_locations(ctx, image_id):
     with session.reader() as conn:
         image = images.load(conn, ctx, image_id, 'fetch_image_location')
     return [{'url': loc['url'], 'metadata': loc['metadata']}
-            for loc in _live(image)]
-
-
-def add_location(ctx, image_id, url, validation_data=None):
-    """Start adding ``url`` to a queued image; returns the task id.
-
-    The location is added, and the data hashed, by a green thread after
-    the request is answered (see ``_import``).
-    """
-    with session.writer() as conn:
-        image = images.load(conn, ctx, image_id, 'add_image_location',
-                            for_update=True)
-        if image['status'] != 'queued':
-            raise exception.Conflict('A location can be added only to a '
-                                     'queued image (this one is %s).'
-                                     % image['status'])
-        _check_caller_may_add(ctx, url)
-        usable_store(url)
-        if validation_data:
-            _check_hash_value(validation_data)
-        missing = [k for k in ('disk_format', 'container_format')
-                   if not image.get(k)]
-        if missing:
-            raise exception.Conflict('Set %s of the image before adding a '
-                                     'location.' % ' and '.join(missing))
-        now = _now()
-        task_id = str(uuid.uuid4())
-        _take_lock(conn, image, task_id, now)
-        db_tasks.create(conn, {
-            'id': task_id, 'type': TASK_TYPE, 'status': 'pending',
-            'owner': ctx.project_id or '', 'image_id': image_id,
-            'user_id': (ctx.user_id or '')[:64] or None,
-            'request_id': (ctx.request_id or '')[:64] or None},
-            {'image_id': image_id, 'loc_url': url,
-             'validation_data': validation_data or {}}, now)
-    eventlet.spawn_n(_import, task_id, image_id, url, validation_data or {})
-    return task_id
-
-
-def _check_caller_may_add(ctx, url):
-    """Without the service role (user or service token), only http(s)
-    locations, and only where an http store reads them (403)."""
-    roles = {r.lower() for r in list(ctx.roles or ())
-             + list(ctx.service_roles or ())}
-    if 'service' in roles:
-        return
-    scheme = urllib.parse.urlsplit(url).scheme.lower()
-    if scheme not in ('http', 'https'):
-        raise exception.Forbidden('Only http and https locations may be '
-                                  'added by callers without the service '
-                                  'role.')
-    if not any(s.type_name == 'http'
-               for s in registry.get_registry().stores()):
-        raise exception.Forbidden('Locations may be added by callers '
-                                  'without the service role only when an '
-                                  'http store is enabled.')
-
-
-def _check_hash_value(validation_data):
-    algo = validation_data['os_hash_algo']
-    size = hashlib.new(algo).digest_size
-    if not _hex_of_size(validation_data['os_hash_value'], size):
-        raise exception.BadRequest('os_hash_value must be the hexadecimal '
-                                   '%s digest (%d bytes).' % (algo, size))
-
-
-def _expiry(now):
-    return now + datetime.timedelta(hours=CONF.task.task_time_to_live)
-
-
-def _take_lock(conn, image, task_id, now):
-    """Make ``task_id`` the holder of the image's import lock (409 while
-    another live task holds it; a stale holder is failed)."""
-    props = image['properties']
-    holder = props.get(LOCK_PROPERTY)
-    if holder and not db_tasks.fail_if_stale(
-            conn, holder, now, 'Expired lock preempted', _expiry(now)):
-        raise exception.Conflict('Image %s has active task %s.'
-                                 % (image['id'], holder))
-    db.image_set_properties(conn, image['id'], props,
-                            dict(props, **{LOCK_PROPERTY: task_id}), now)
-
-
-def _set_properties(conn, image, changes, now):
-    """Set (value) or drop (None) some properties of a loaded image."""
-    new = dict(image['properties'])
-    for key, value in changes.items():
-        if value is None:
-            new.pop(key, None)
-        else:
-            new[key] = value
-    db.image_set_properties(conn, image['id'], image['properties'], new,
-                            now)
-    image['properties'] = new
-
-
-def _finish_task(task_id, status, result=None, message=None):
-    now = _now()
-    with session.writer() as conn:
-        db_tasks.update(conn, task_id, {'status': status,
-                                        'expires_at': _expiry(now)}, now,
-                        result=result, message=message)
-
-
-class _Cancelled(Exception):
-    pass
-
-
-def _import(task_id, image_id, url, validation_data):
-    """The location_import task: add the location, hash, activate."""
-    location_id = None
-    try:
-        with session.writer() as conn:
-            db_tasks.update(conn, task_id, {'status': 'processing'}, _now())
-        size = backend_size(url)
-        hashing = CONF.do_secure_hash
-        with session.writer() as conn:
-            image = _locked(conn, image_id, task_id)
-            _check_quotas(conn, image, len(_live(image)) + 1,
-                          [{'size': size}])
-            now = _now()
-            location_id = db.location_add(conn, image_id, url,
-                                          _store_metadata(url, {}), now)
-            values = {'size': image['size'] or size, 'updated_at': now}
-            if hashing and validation_data:
-                values['status'] = 'importing'
-                host = CONF.worker_self_reference_url or CONF.public_endpoint
-                if host:
-                    _set_properties(conn, image, {HASH_HOST_PROPERTY: host},
-                                    now)
-            else:
-                values['status'] = 'active'
-                if validation_data:
-                    values['os_hash_algo'] = validation_data['os_hash_algo']
-                    values['os_hash_value'] = validation_data[
-                        'os_hash_value']
-            images.check_transition(image, values['status'])
-            if not db.image_update(conn, image_id, values,
-                                   from_status='queued'):
-                raise exception.Conflict('Image %s changed during the '
-                                         'task.' % image_id)
-        if hashing and validation_data:
-            algo = validation_data['os_hash_algo']
-            checksum, digest = _hash_data(image_id, url, algo)
-            if digest != validation_data['os_hash_value'].lower():
-                raise exception.Invalid(
-                    'The %s digest of the data at %s is %s, not the %s '
-                    'given.' % (algo, url, digest,
-                                validation_data['os_hash_value']))
-            _activate(image_id, checksum, algo, digest)
-    except Exception as e:
-        LOG.warning('Task %s (location %s of image %s) failed: %s',
-                    task_id, url, image_id, e)
-        _revert(image_id, location_id)
-        _finish_task(task_id, 'failure', message=str(e))
-        _release(image_id, task_id)
-        return
-    _finish_task(task_id, 'success', result={'image_id': image_id})
-    _release(image_id, task_id)
-    if hashing and not validation_data:
-        _hash_active(image_id, url)
-
-
-def _locked(conn, image_id, task_id):
-    image = db.image_get(conn, image_id, for_update=True)
-    if image is None:
-        raise exception.NotFound('Image %s was deleted.' % image_id)
-    if image['properties'].get(LOCK_PROPERTY) != task_id:
-        raise exception.Conflict('Task %s no longer holds the lock of '
-                                 'image %s.' % (task_id, image_id))
-    if image['status'] != 'queued':
-        raise exception.Conflict('Image %s is %s, no longer queued.'
-                                 % (image_id, image['status']))
-    return image
-
-
-def _activate(image_id, checksum, algo, digest):
-    with session.writer() as conn:
-        image = db.image_get(conn, image_id, for_update=True)
-        now = _now()
-        if image is None or not db.image_update(conn, image_id, {
-                'status': 'active', 'checksum': checksum,
-                'os_hash_algo': algo, 'os_hash_value': digest,
-                'updated_at': now}, from_status='importing'):
-            raise _Cancelled('Image %s was deleted or changed while its '
-                             'data was hashed.' % image_id)
-        _set_properties(conn, image, {HASH_HOST_PROPERTY: None}, now)
-
-
-def _revert(image_id, location_id):
-    """Back to queued without the location, if the task got that far and
-    the image is still importing (nothing else touched it). The data at
-    the location is not the service's and stays."""
-    if location_id is None:
-        return
-    try:
-        with session.writer() as conn:
-            image = db.image_get(conn, image_id, for_update=True)
-            if image is None or image['status'] != 'importing':
-                return
-            now = _now()
-            db.location_delete(conn, location_id, now)
-            db.image_update(conn, image_id, {
-                'status': 'queued', 'size': None, 'virtual_size': None,
-                'checksum': None, 'os_hash_algo': None,
-                'os_hash_value': None, 'updated_at': now},
-                from_status='importing')
-            _set_properties(conn, image, {HASH_HOST_PROPERTY: None}, now)
-    except Exception:
-        LOG.exception('Could not put image %s back to queued', image_id)
-
-
-def _release(image_id, task_id):
-    """Drop the import lock if ``task_id`` still holds it."""
-    try:
-        with session.writer() as conn:
-            image = db.image_get(conn, image_id, for_update=True)
-            if image is not None and image['properties'].get(
-                    LOCK_PROPERTY) == task_id:
-                _set_properties(conn, image, {LOCK_PROPERTY: None}, _now())
-    except Exception:
-        LOG.exception('Could not release the lock of image %s', image_id)
-
-
-def _hash_active(image_id, url):
-    """Hashes of an image made active without them; failures are only
-    logged (the image stays active without hashes)."""
-    algo = CONF.hashing_algorithm
-    try:
-        checksum, digest = _hash_data(image_id, url, algo)
-        with session.writer() as conn:
-            image = db.image_get(conn, image_id, for_update=True)
-            if image is None or image['checksum'] or image['os_hash_value']:
-                return
-            db.image_update(conn, image_id, {
-                'checksum': checksum, 'os_hash_algo': algo,
-                'os_hash_value': digest, 'updated_at': _now()})
-    except Exception as e:
-        LOG.warning('Could not compute the hashes of image %s from %s: %s',
-                    image_id, url, e)
-
-
-def _hash_data(image_id, url, algo):
-    """(md5, ``algo``) hex digests of the data at ``url``; a failed read
-    is retried up to ``http_retries`` times; stops when the image is
-    deleted."""
-    attempt = 0
-    while True:
-        try:
-            return _hash_once(image_id, url, algo)
-        except _Cancelled:
-            raise
-        except Exception as e:
-            if attempt >= CONF.http_retries:
-                raise
-            attempt += 1
-            LOG.warning('Reading %s for image %s failed (%s); retry %d of '
-                        '%d', url, image_id, e, attempt, CONF.http_retries)
-
-
-def _update(hashes, data):
-    for h in hashes:
-        h.update(data)
-
-
-def _hash_once(image_id, url, algo):
-    store = registry.store_for_location(url)
-    chunks, _total = store.get(url)
-    hashes = (hashlib.md5(usedforsecurity=False), hashlib.new(algo))
-    checked = time.monotonic()
-    try:
-        for chunk in chunks:
-            if len(chunk) >= image_data.TPOOL_MIN:
-                # hashlib releases the GIL: the hub keeps serving.
-                tpool.execute(_update, hashes, chunk)
-            else:
-                _update(hashes, chunk)
-            if time.monotonic() - checked > CANCEL_CHECK_INTERVAL:
-                _check_alive(image_id)
-                checked = time.monotonic()
-    finally:
-        chunks.close()
-    _check_alive(image_id)
-    return hashes[0].hexdigest(), hashes[1].hexdigest()
-
-
-def _check_alive(image_id):
-    with session.reader() as conn:
-        image = db.image_get(conn, image_id)
-    if image is None or image['status'] not in ('importing', 'active'):
-        raise _Cancelled('Image %s was deleted while its data was hashed.'
-                         % image_id)
+            for loc in live_locations(image)]

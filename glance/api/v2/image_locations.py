@@ -2,7 +2,8 @@
 
 from glance.common import exception
 from glance.common import wsgi
-from glance.domain import locations as service
+from glance.domain import location_import
+from glance.domain import locations
 
 VALIDATION_KEYS = {'os_hash_algo', 'os_hash_value'}
 MAX_URL = 255
@@ -12,13 +13,14 @@ class LocationsController:
 
     def create(self, req, image_id):
         url, validation_data = parse_location(req.json())
-        service.add_location(req.context, image_id, url, validation_data)
+        location_import.add_location(req.context, image_id, url,
+                                     validation_data)
         return wsgi.empty_response(202)
 
     def index(self, req, image_id):
         req.reject_body()
-        return wsgi.json_response(service.list_locations(req.context,
-                                                         image_id))
+        return wsgi.json_response(locations.list_locations(req.context,
+                                                           image_id))
 
 
 def parse_location(body):
@@ -40,9 +42,9 @@ def parse_location(body):
         raise exception.BadRequest("'validation_data' must be an object "
                                    "with os_hash_algo and os_hash_value, "
                                    "and nothing else.")
-    if data['os_hash_algo'] not in service.HASH_ALGOS:
+    if data['os_hash_algo'] not in location_import.HASH_ALGOS:
         raise exception.BadRequest('os_hash_algo must be one of %s.'
-                                   % ', '.join(service.HASH_ALGOS))
+                                   % ', '.join(location_import.HASH_ALGOS))
     if not isinstance(data['os_hash_value'], str):
         raise exception.BadRequest('os_hash_value must be a string.')
     return url, dict(data)

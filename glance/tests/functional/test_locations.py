@@ -261,6 +261,7 @@ class TestPatchLocations(LocationTest):
         for url in ('file:///etc/passwd', 'filesystem:///etc/passwd',
                     'swift+config://ref/c/o', 'rbd://fsid/pool/image/snap',
                     'no-scheme', self.data_url('/missing'),
+                    self.data_url('/a\u0001b'),
                     self.data_url('/empty')):
             resp = self.add(image['id'], self.loc(url))
             self.assertEqual(400, resp.status_code, (url, resp.text))
@@ -444,6 +445,14 @@ class TestDelayedDeleteRemoval(LocationTest):
 
 class TestLocationApi(LocationTest):
 
+    options = {'worker_self_reference_url': 'http://worker-1:9292'}
+
+    def live_properties(self, image_id):
+        with self.engine().connect() as conn:
+            return dict(conn.execute(sa.text(
+                'SELECT name, value FROM image_properties WHERE image_id = '
+                ':i AND deleted = :f'), {'i': image_id, 'f': False}).all())
+
     def test_add_with_validation_data_hashes_the_data(self):
         image = self.new_image()
         url = self.data_url()
@@ -468,6 +477,7 @@ class TestLocationApi(LocationTest):
         self.assertEqual('sha256', shown['os_hash_algo'])
         self.assertEqual(SHA256, shown['os_hash_value'])
         self.assertNotIn('os_glance_import_task', shown)
+        self.assertEqual({}, self.live_properties(image['id']))
         path = '/v2/images/%s/locations' % image['id']
         self.assertEqual(403, self.request('GET', path).status_code)
         for headers in (self.admin(), self.service()):
@@ -651,6 +661,11 @@ class TestLocationApi(LocationTest):
         self.assertEqual(202, resp.status_code, resp.text)
         self.wait_for(lambda: self.show(image['id'])['status']
                       == 'importing')
+        props = self.live_properties(image['id'])
+        self.assertEqual('http://worker-1:9292',
+                         props['os_glance_hash_op_host'])
+        self.assertIn('os_glance_import_task', props)
+        self.assertNotIn('os_glance_hash_op_host', self.show(image['id']))
         resp = self.request('DELETE', '/v2/images/%s' % image['id'])
         self.assertEqual(204, resp.status_code)
         task = self.finished_task(image['id'])

@@ -14,6 +14,7 @@ from glance.db import models
 from glance.db import session
 from glance.db import tasks as db_tasks
 from glance.domain import images
+from glance.domain import location_import
 from glance.domain import locations
 from glance.store import registry
 from glance.tests.unit import base
@@ -137,18 +138,18 @@ class TestCallerMayAdd(TestUsableStore):
     def test_service_role_anywhere(self):
         for ctx in (base.ctx(roles=('service',)),
                     base.ctx(roles=('member',), service_roles=['service'])):
-            locations._check_caller_may_add(ctx, 'rbd://a/b/c/d')
+            location_import._check_caller_may_add(ctx, 'rbd://a/b/c/d')
 
     def test_others_http_only(self):
-        locations._check_caller_may_add(base.ctx(), 'http://h/x')
+        location_import._check_caller_may_add(base.ctx(), 'http://h/x')
         for ctx in (base.ctx(), base.admin_ctx()):
             self.assertRaises(exception.Forbidden,
-                              locations._check_caller_may_add, ctx,
+                              location_import._check_caller_may_add, ctx,
                               'rbd://a/b/c/d')
         self.config(stores=['file'], group='glance_store')
         registry.reset()
         self.assertRaises(exception.Forbidden,
-                          locations._check_caller_may_add, base.ctx(),
+                          location_import._check_caller_may_add, base.ctx(),
                           'http://h/x')
 
 

@@ -1,0 +1,340 @@
+"""POST /v2/images/{id}/locations: the location_import task.
+
+``add_location`` checks the request, takes the image's import lock,
+records a ``location_import`` task and returns; a background thread then
+adds the location, hashes the data when asked to and makes the image
+active, or puts it back to queued, and releases the lock.
+"""
+
+import datetime
+import hashlib
+import time
+import urllib.parse
+import uuid
+
+from eventlet import tpool
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from glance.common import exception
+from glance.db import api as db
+from glance.db import models
+from glance.db import session
+from glance.db import tasks as db_tasks
+from glance.domain import image_data
+from glance.domain import images
+from glance.domain import locations
+from glance.store import registry
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+HASH_ALGOS = ('sha1', 'sha256', 'sha512', 'md5')
+LOCK_PROPERTY = 'os_glance_import_task'
+HASH_HOST_PROPERTY = 'os_glance_hash_op_host'
+TASK_TYPE = 'location_import'
+# Seconds between two looks at the image while hashing its data.
+CANCEL_CHECK_INTERVAL = 1.0
+# Hours a finished task is kept (upstream's [task] task_time_to_live
+# default; the option comes with the tasks API).
+TASK_TIME_TO_LIVE = 48
+
+
+def _now():
+    return models.utcnow().replace(microsecond=0)
+
+
+def add_location(ctx, image_id, url, validation_data=None):
+    """Start adding ``url`` to a queued image; returns the task id.
+
+    The location is added, and the data hashed, by a green thread after
+    the request is answered (see ``_import``).
+    """
+    with session.writer() as conn:
+        image = images.load(conn, ctx, image_id, 'add_image_location',
+                            for_update=True)
+        if image['status'] != 'queued':
+            raise exception.Conflict('A location can be added only to a '
+                                     'queued image (this one is %s).'
+                                     % image['status'])
+        _check_caller_may_add(ctx, url)
+        locations.usable_store(url)
+        if validation_data:
+            _check_hash_value(validation_data)
+        missing = [k for k in ('disk_format', 'container_format')
+                   if not image.get(k)]
+        if missing:
+            raise exception.Conflict('Set %s of the image before adding a '
+                                     'location.' % ' and '.join(missing))
+        now = _now()
+        task_id = str(uuid.uuid4())
+        _take_lock(conn, image, task_id, now)
+        db_tasks.create(conn, {
+            'id': task_id, 'type': TASK_TYPE, 'status': 'pending',
+            'owner': ctx.project_id or '', 'image_id': image_id,
+            'user_id': (ctx.user_id or '')[:64] or None,
+            'request_id': (ctx.request_id or '')[:64] or None},
+            {'image_id': image_id, 'loc_url': url,
+             'validation_data': validation_data or {}}, now)
+    locations.spawn(_import, task_id, image_id, url, validation_data or {})
+    return task_id
+
+
+def _check_caller_may_add(ctx, url):
+    """Without the service role (user or service token), only http(s)
+    locations, and only where an http store reads them (403)."""
+    roles = {r.lower() for r in list(ctx.roles or ())
+             + list(ctx.service_roles or ())}
+    if 'service' in roles:
+        return
+    scheme = urllib.parse.urlsplit(url).scheme.lower()
+    if scheme not in ('http', 'https'):
+        raise exception.Forbidden('Only http and https locations may be '
+                                  'added by callers without the service '
+                                  'role.')
+    if not any(s.type_name == 'http'
+               for s in registry.get_registry().stores()):
+        raise exception.Forbidden('Locations may be added by callers '
+                                  'without the service role only when an '
+                                  'http store is enabled.')
+
+
+def _check_hash_value(validation_data):
+    algo = validation_data['os_hash_algo']
+    size = hashlib.new(algo).digest_size
+    if not locations.hex_of_size(validation_data['os_hash_value'], size):
+        raise exception.BadRequest('os_hash_value must be the hexadecimal '
+                                   '%s digest (%d bytes).' % (algo, size))
+
+
+def _expiry(now):
+    return now + datetime.timedelta(hours=TASK_TIME_TO_LIVE)
+
+
+def _take_lock(conn, image, task_id, now):
+    """Make ``task_id`` the holder of the image's import lock (409 while
+    another live task holds it; a stale holder is failed)."""
+    props = image['properties']
+    holder = props.get(LOCK_PROPERTY)
+    if holder and not db_tasks.fail_if_stale(
+            conn, holder, now, 'Expired lock preempted', _expiry(now)):
+        raise exception.Conflict('Image %s has active task %s.'
+                                 % (image['id'], holder))
+    db.image_set_properties(conn, image['id'], props,
+                            dict(props, **{LOCK_PROPERTY: task_id}), now)
+
+
+def _set_properties(conn, image, changes, now):
+    """Set (value) or drop (None) some properties of a loaded image."""
+    new = dict(image['properties'])
+    for key, value in changes.items():
+        if value is None:
+            new.pop(key, None)
+        else:
+            new[key] = value
+    db.image_set_properties(conn, image['id'], image['properties'], new,
+                            now)
+    image['properties'] = new
+
+
+def _finish_task(task_id, status, result=None, message=None):
+    now = _now()
+    try:
+        with session.writer() as conn:
+            db_tasks.update(conn, task_id, {'status': status,
+                                            'expires_at': _expiry(now)},
+                            now, result=result, message=message)
+    except Exception:
+        LOG.exception('Could not record the end of task %s', task_id)
+
+
+class _Cancelled(Exception):
+    pass
+
+
+def _import(task_id, image_id, url, validation_data):
+    """The location_import task: add the location, hash, activate."""
+    location_id = None
+    try:
+        with session.writer() as conn:
+            db_tasks.update(conn, task_id, {'status': 'processing'}, _now())
+        size = locations.backend_size(url)
+        hashing = CONF.do_secure_hash
+        with session.writer() as conn:
+            image = _locked(conn, image_id, task_id)
+            locations.check_quotas(conn, image,
+                                   len(locations.live_locations(image)) + 1,
+                                   [{'size': size}])
+            now = _now()
+            location_id = db.location_add(
+                conn, image_id, url, locations.store_metadata(url, {}), now)
+            values = {'size': image['size'] or size, 'updated_at': now}
+            if hashing and validation_data:
+                values['status'] = 'importing'
+                host = CONF.worker_self_reference_url or CONF.public_endpoint
+                if host:
+                    _set_properties(conn, image, {HASH_HOST_PROPERTY: host},
+                                    now)
+            else:
+                values['status'] = 'active'
+                if validation_data:
+                    values['os_hash_algo'] = validation_data['os_hash_algo']
+                    values['os_hash_value'] = validation_data[
+                        'os_hash_value']
+            images.check_transition(image, values['status'])
+            if not db.image_update(conn, image_id, values,
+                                   from_status='queued'):
+                raise exception.Conflict('Image %s changed during the '
+                                         'task.' % image_id)
+        if hashing and validation_data:
+            algo = validation_data['os_hash_algo']
+            checksum, digest = _hash_data(image_id, url, algo)
+            if digest != validation_data['os_hash_value'].lower():
+                raise exception.Invalid(
+                    'The %s digest of the data at %s is %s, not the %s '
+                    'given.' % (algo, url, digest,
+                                validation_data['os_hash_value']))
+            _activate(image_id, checksum, algo, digest)
+    except Exception as e:
+        LOG.warning('Task %s (location %s of image %s) failed: %s',
+                    task_id, url, image_id, e)
+        _revert(image_id, location_id)
+        _finish_task(task_id, 'failure', message=str(e))
+        _release(image_id, task_id)
+        return
+    _finish_task(task_id, 'success', result={'image_id': image_id})
+    _release(image_id, task_id)
+    if hashing and not validation_data:
+        _hash_active(image_id, url)
+
+
+def _locked(conn, image_id, task_id):
+    image = db.image_get(conn, image_id, for_update=True)
+    if image is None:
+        raise exception.NotFound('Image %s was deleted.' % image_id)
+    if image['properties'].get(LOCK_PROPERTY) != task_id:
+        raise exception.Conflict('Task %s no longer holds the lock of '
+                                 'image %s.' % (task_id, image_id))
+    if image['status'] != 'queued':
+        raise exception.Conflict('Image %s is %s, no longer queued.'
+                                 % (image_id, image['status']))
+    return image
+
+
+def _activate(image_id, checksum, algo, digest):
+    with session.writer() as conn:
+        image = db.image_get(conn, image_id, for_update=True)
+        now = _now()
+        if image is None or not db.image_update(conn, image_id, {
+                'status': 'active', 'checksum': checksum,
+                'os_hash_algo': algo, 'os_hash_value': digest,
+                'updated_at': now}, from_status='importing'):
+            raise _Cancelled('Image %s was deleted or changed while its '
+                             'data was hashed.' % image_id)
+        _set_properties(conn, image, {HASH_HOST_PROPERTY: None}, now)
+
+
+def _revert(image_id, location_id):
+    """Back to queued without the location, if the task got that far and
+    the image is still importing (nothing else touched it). The data at
+    the location is not the service's and stays."""
+    if location_id is None:
+        return
+    try:
+        with session.writer() as conn:
+            image = db.image_get(conn, image_id, for_update=True)
+            if image is None or image['status'] != 'importing':
+                return
+            now = _now()
+            db.location_delete(conn, location_id, now)
+            db.image_update(conn, image_id, {
+                'status': 'queued', 'size': None, 'virtual_size': None,
+                'checksum': None, 'os_hash_algo': None,
+                'os_hash_value': None, 'updated_at': now},
+                from_status='importing')
+            _set_properties(conn, image, {HASH_HOST_PROPERTY: None}, now)
+    except Exception:
+        LOG.exception('Could not put image %s back to queued', image_id)
+
+
+def _release(image_id, task_id):
+    """Drop the import lock if ``task_id`` still holds it."""
+    try:
+        with session.writer() as conn:
+            image = db.image_get(conn, image_id, for_update=True)
+            if image is not None and image['properties'].get(
+                    LOCK_PROPERTY) == task_id:
+                _set_properties(conn, image, {LOCK_PROPERTY: None}, _now())
+    except Exception:
+        LOG.exception('Could not release the lock of image %s', image_id)
+
+
+def _hash_active(image_id, url):
+    """Hashes of an image made active without them; failures are only
+    logged (the image stays active without hashes)."""
+    algo = CONF.hashing_algorithm
+    try:
+        checksum, digest = _hash_data(image_id, url, algo)
+        with session.writer() as conn:
+            image = db.image_get(conn, image_id, for_update=True)
+            if image is None or image['checksum'] or image['os_hash_value']:
+                return
+            db.image_update(conn, image_id, {
+                'checksum': checksum, 'os_hash_algo': algo,
+                'os_hash_value': digest, 'updated_at': _now()})
+    except Exception as e:
+        LOG.warning('Could not compute the hashes of image %s from %s: %s',
+                    image_id, url, e)
+
+
+def _hash_data(image_id, url, algo):
+    """(md5, ``algo``) hex digests of the data at ``url``; a failed read
+    is retried up to ``http_retries`` times; stops when the image is
+    deleted."""
+    attempt = 0
+    while True:
+        try:
+            return _hash_once(image_id, url, algo)
+        except _Cancelled:
+            raise
+        except Exception as e:
+            if attempt >= CONF.http_retries:
+                raise
+            attempt += 1
+            LOG.warning('Reading %s for image %s failed (%s); retry %d of '
+                        '%d', url, image_id, e, attempt, CONF.http_retries)
+
+
+def _update(hashes, data):
+    for h in hashes:
+        h.update(data)
+
+
+def _hash_once(image_id, url, algo):
+    store = registry.store_for_location(url)
+    chunks, _total = store.get(url)
+    hashes = (hashlib.md5(usedforsecurity=False), hashlib.new(algo))
+    checked = time.monotonic()
+    green = locations.green()
+    try:
+        for chunk in chunks:
+            if green and len(chunk) >= image_data.TPOOL_MIN:
+                # hashlib releases the GIL: the hub keeps serving.
+                tpool.execute(_update, hashes, chunk)
+            else:
+                _update(hashes, chunk)
+            if time.monotonic() - checked > CANCEL_CHECK_INTERVAL:
+                _check_alive(image_id)
+                checked = time.monotonic()
+    finally:
+        chunks.close()
+    _check_alive(image_id)
+    return hashes[0].hexdigest(), hashes[1].hexdigest()
+
+
+def _check_alive(image_id):
+    with session.reader() as conn:
+        image = db.image_get(conn, image_id)
+    if image is None or image['status'] not in ('importing', 'active'):
+        raise _Cancelled('Image %s was deleted while its data was hashed.'
+                         % image_id)
