@@ -35,7 +35,24 @@ def scrub_once():
     for image_id in waiting:
         if _scrub_image(image_id):
             done.append(image_id)
+    _scrub_removed_locations(before)
     return done
+
+
+def _scrub_removed_locations(before):
+    """The data of locations taken off images that are still there."""
+    with session.reader() as conn:
+        removed = db.removed_locations(conn, before)
+    for loc in removed:
+        try:
+            registry.delete_location_data(loc)
+        except Exception as e:
+            LOG.error('Could not delete data of image %s at %s, will retry: '
+                      '%s', loc['image_id'], loc['url'], e)
+            continue
+        with session.writer() as conn:
+            db.location_set_status(conn, loc['id'], 'deleted', _now())
+        LOG.info('Scrubbed removed location of image %s', loc['image_id'])
 
 
 def _scrub_image(image_id):

@@ -213,6 +213,21 @@ def pending_locations(conn, image_id):
              'metadata': json.loads(r.meta_data or '{}')} for r in rows]
 
 
+def removed_locations(conn, before):
+    """Locations removed from live images whose data waits for the
+    scrubber, removed before ``before``."""
+    rows = conn.execute(sa.select(
+        locations.c.id, locations.c.image_id, locations.c.value,
+        locations.c.meta_data).join(
+        images, images.c.id == locations.c.image_id).where(
+        locations.c.status == 'pending_delete',
+        locations.c.deleted == sa.true(),
+        locations.c.deleted_at <= before,
+        images.c.status != 'pending_delete'))
+    return [{'id': r.id, 'image_id': r.image_id, 'url': r.value,
+             'metadata': json.loads(r.meta_data or '{}')} for r in rows]
+
+
 def image_restore(conn, image_id, now):
     """pending_delete -> active, with the locations, properties and tags it
     had; False when the image is not pending_delete."""

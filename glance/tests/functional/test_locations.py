@@ -6,12 +6,15 @@ import hashlib
 import http.server
 import json
 import re
+import subprocess
+import sys
 import threading
 import time
 import uuid
 
 import sqlalchemy as sa
 
+from glance.tests.functional import base
 from glance.tests.functional import test_image_data
 
 DATA = bytes(range(256)) * 64 + b'location data'
@@ -441,6 +444,18 @@ class TestDelayedDeleteRemoval(LocationTest):
                 'image_id = :i ORDER BY id'), {'i': image['id']}).all()
         self.assertEqual([('pending_delete', True), ('active', False)],
                          [(s, bool(d)) for s, d in statuses])
+        out = subprocess.run(
+            [sys.executable, '-m', 'glance.cmd.scrubber', '--config-file',
+             self.daemon.conf], capture_output=True,
+            text=True, cwd=base.ROOT, timeout=60)
+        self.assertEqual(0, out.returncode, out.stderr)
+        self.assertNotIn(image['id'], self.stored_files())
+        self.assertEqual('active', self.show(image['id'])['status'])
+        with self.engine().connect() as conn:
+            status = conn.execute(sa.text(
+                'SELECT status FROM image_locations WHERE image_id = :i '
+                'ORDER BY id'), {'i': image['id']}).scalars().first()
+        self.assertEqual('deleted', status)
 
 
 class TestLocationApi(LocationTest):
