@@ -40,7 +40,9 @@ def main(argv=None):
         config.parse_args(sys.argv[1:] if argv is None else argv)
         config.set_config_defaults()
         logging.setup(CONF, 'glance')
-        srv = server.Server(config.load_paste_app, reload_config)
+        from glance.domain import import_flow
+        srv = server.Server(config.load_paste_app, reload_config,
+                            background=[import_flow.reaper_loop])
         srv.workers  # invalid values fail here, with the exit code of ValueError
         srv.start()
     except Exception as e:

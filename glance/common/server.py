@@ -195,8 +195,11 @@ def dump_green_threads(signum=None, frame=None):
 class Server:
     """Runs ``load_app()`` on a socket until told to stop."""
 
-    def __init__(self, load_app, reload_config=None):
+    def __init__(self, load_app, reload_config=None, background=()):
         self.load_app = load_app
+        # Callables run in a green thread of every worker, given the event
+        # that fires when the worker stops.
+        self.background = background
         self.reload_config = reload_config or (lambda: None)
         self.sock = None
         self.holder = None
@@ -381,6 +384,8 @@ class Server:
 
         if parent is not None:
             eventlet.spawn_n(orphan_watch)
+        for job in self.background:
+            eventlet.spawn_n(job, stop)
         eventlet.spawn_n(_wake_on_signals)
 
         signal.signal(signal.SIGTERM, on_stop)

@@ -64,3 +64,67 @@ def fail_if_stale(conn, task_id, now, message, expires_at):
     alive = conn.execute(sa.select(tasks.c.id).where(
         tasks.c.id == task_id, tasks.c.deleted == sa.false())).first()
     return alive is None
+
+
+COLUMNS = [c for c in tasks.columns] + [task_info.c.input, task_info.c.result,
+                                        task_info.c.message]
+_SELECT = sa.select(*COLUMNS).select_from(
+    tasks.outerjoin(task_info, task_info.c.task_id == tasks.c.id))
+
+
+def _row(row):
+    task = dict(row._mapping)
+    for key in ('input', 'result'):
+        task[key] = json.loads(task[key]) if task[key] else None
+    return task
+
+
+def get(conn, task_id):
+    row = conn.execute(_SELECT.where(tasks.c.id == task_id,
+                                     tasks.c.deleted == sa.false())).first()
+    return _row(row) if row is not None else None
+
+
+def expire(conn, now):
+    """Soft-delete the tasks past their expiry."""
+    conn.execute(tasks.update().where(
+        tasks.c.deleted == sa.false(), tasks.c.expires_at.is_not(None),
+        tasks.c.expires_at <= now).values(deleted=True, deleted_at=now))
+
+
+def for_image(conn, image_id):
+    rows = conn.execute(_SELECT.where(
+        tasks.c.image_id == image_id, tasks.c.deleted == sa.false())
+        .order_by(tasks.c.created_at.desc(), tasks.c.id))
+    return [_row(r) for r in rows]
+
+
+def list_tasks(conn, owner=None, filters=None, marker=None, limit=None,
+               sort_key='created_at', sort_dir='desc'):
+    """A page of tasks; ``marker`` is the task the page starts after."""
+    query = _SELECT.where(tasks.c.deleted == sa.false())
+    if owner is not None:
+        query = query.where(tasks.c.owner == owner)
+    for key, value in (filters or {}).items():
+        query = query.where(tasks.c[key] == value)
+    column = tasks.c[sort_key]
+    order = sa.desc if sort_dir == 'desc' else sa.asc
+    if marker is not None:
+        before = column < marker[sort_key] if sort_dir == 'desc' else (
+            column > marker[sort_key])
+        query = query.where(sa.or_(before, sa.and_(
+            column == marker[sort_key], tasks.c.id > marker['id'])))
+    query = query.order_by(order(column), tasks.c.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [_row(r) for r in conn.execute(query)]
+
+
+def stale(conn, before, types):
+    """Tasks of ``types`` still pending or processing whose last sign of
+    life is older than ``before``: their worker is gone."""
+    rows = conn.execute(_SELECT.where(
+        tasks.c.deleted == sa.false(), tasks.c.type.in_(types),
+        tasks.c.status.in_(('pending', 'processing')),
+        tasks.c.updated_at < before))
+    return [_row(r) for r in rows]

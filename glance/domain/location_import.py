@@ -6,11 +6,9 @@ adds the location, hashes the data when asked to and makes the image
 active, or puts it back to queued, and releases the lock.
 """
 
-import datetime
 import hashlib
 import time
 import urllib.parse
-import uuid
 
 from eventlet import tpool
 from oslo_config import cfg
@@ -24,20 +22,17 @@ from glance.db import tasks as db_tasks
 from glance.domain import image_data
 from glance.domain import images
 from glance.domain import locations
+from glance.domain import tasks
 from glance.store import registry
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 HASH_ALGOS = ('sha1', 'sha256', 'sha512', 'md5')
-LOCK_PROPERTY = 'os_glance_import_task'
 HASH_HOST_PROPERTY = 'os_glance_hash_op_host'
 TASK_TYPE = 'location_import'
 # Seconds between two looks at the image while hashing its data.
 CANCEL_CHECK_INTERVAL = 1.0
-# Hours a finished task is kept (upstream's [task] task_time_to_live
-# default; the option comes with the tasks API).
-TASK_TIME_TO_LIVE = 48
 
 
 def _now():
@@ -67,15 +62,10 @@ def add_location(ctx, image_id, url, validation_data=None):
             raise exception.Conflict('Set %s of the image before adding a '
                                      'location.' % ' and '.join(missing))
         now = _now()
-        task_id = str(uuid.uuid4())
-        _take_lock(conn, image, task_id, now)
-        db_tasks.create(conn, {
-            'id': task_id, 'type': TASK_TYPE, 'status': 'pending',
-            'owner': ctx.project_id or '', 'image_id': image_id,
-            'user_id': (ctx.user_id or '')[:64] or None,
-            'request_id': (ctx.request_id or '')[:64] or None},
-            {'image_id': image_id, 'loc_url': url,
-             'validation_data': validation_data or {}}, now)
+        task_id = tasks.create(conn, ctx, TASK_TYPE, image_id, {
+            'image_id': image_id, 'loc_url': url,
+            'validation_data': validation_data or {}}, now)
+        tasks.take_lock(conn, image, task_id, now)
     locations.spawn(_import, task_id, image_id, url, validation_data or {})
     return task_id
 
@@ -107,47 +97,6 @@ def _check_hash_value(validation_data):
                                    '%s digest (%d bytes).' % (algo, size))
 
 
-def _expiry(now):
-    return now + datetime.timedelta(hours=TASK_TIME_TO_LIVE)
-
-
-def _take_lock(conn, image, task_id, now):
-    """Make ``task_id`` the holder of the image's import lock (409 while
-    another live task holds it; a stale holder is failed)."""
-    props = image['properties']
-    holder = props.get(LOCK_PROPERTY)
-    if holder and not db_tasks.fail_if_stale(
-            conn, holder, now, 'Expired lock preempted', _expiry(now)):
-        raise exception.Conflict('Image %s has active task %s.'
-                                 % (image['id'], holder))
-    db.image_set_properties(conn, image['id'], props,
-                            dict(props, **{LOCK_PROPERTY: task_id}), now)
-
-
-def _set_properties(conn, image, changes, now):
-    """Set (value) or drop (None) some properties of a loaded image."""
-    new = dict(image['properties'])
-    for key, value in changes.items():
-        if value is None:
-            new.pop(key, None)
-        else:
-            new[key] = value
-    db.image_set_properties(conn, image['id'], image['properties'], new,
-                            now)
-    image['properties'] = new
-
-
-def _finish_task(task_id, status, result=None, message=None):
-    now = _now()
-    try:
-        with session.writer() as conn:
-            db_tasks.update(conn, task_id, {'status': status,
-                                            'expires_at': _expiry(now)},
-                            now, result=result, message=message)
-    except Exception:
-        LOG.exception('Could not record the end of task %s', task_id)
-
-
 class _Cancelled(Exception):
     pass
 
@@ -173,7 +122,7 @@ def _import(task_id, image_id, url, validation_data):
                 values['status'] = 'importing'
                 host = CONF.worker_self_reference_url or CONF.public_endpoint
                 if host:
-                    _set_properties(conn, image, {HASH_HOST_PROPERTY: host},
+                    tasks.set_properties(conn, image, {HASH_HOST_PROPERTY: host},
                                     now)
             else:
                 values['status'] = 'active'
@@ -199,11 +148,11 @@ def _import(task_id, image_id, url, validation_data):
         LOG.warning('Task %s (location %s of image %s) failed: %s',
                     task_id, url, image_id, e)
         _revert(image_id, location_id)
-        _finish_task(task_id, 'failure', message=str(e))
-        _release(image_id, task_id)
+        tasks.finish(task_id, 'failure', message=str(e))
+        tasks.release(image_id, task_id)
         return
-    _finish_task(task_id, 'success', result={'image_id': image_id})
-    _release(image_id, task_id)
+    tasks.finish(task_id, 'success', result={'image_id': image_id})
+    tasks.release(image_id, task_id)
     if hashing and not validation_data:
         _hash_active(image_id, url)
 
@@ -212,7 +161,7 @@ def _locked(conn, image_id, task_id):
     image = db.image_get(conn, image_id, for_update=True)
     if image is None:
         raise exception.NotFound('Image %s was deleted.' % image_id)
-    if image['properties'].get(LOCK_PROPERTY) != task_id:
+    if image['properties'].get(tasks.LOCK_PROPERTY) != task_id:
         raise exception.Conflict('Task %s no longer holds the lock of '
                                  'image %s.' % (task_id, image_id))
     if image['status'] != 'queued':
@@ -231,7 +180,7 @@ def _activate(image_id, checksum, algo, digest):
                 'updated_at': now}, from_status='importing'):
             raise _Cancelled('Image %s was deleted or changed while its '
                              'data was hashed.' % image_id)
-        _set_properties(conn, image, {HASH_HOST_PROPERTY: None}, now)
+        tasks.set_properties(conn, image, {HASH_HOST_PROPERTY: None}, now)
 
 
 def _revert(image_id, location_id):
@@ -252,21 +201,9 @@ def _revert(image_id, location_id):
                 'checksum': None, 'os_hash_algo': None,
                 'os_hash_value': None, 'updated_at': now},
                 from_status='importing')
-            _set_properties(conn, image, {HASH_HOST_PROPERTY: None}, now)
+            tasks.set_properties(conn, image, {HASH_HOST_PROPERTY: None}, now)
     except Exception:
         LOG.exception('Could not put image %s back to queued', image_id)
-
-
-def _release(image_id, task_id):
-    """Drop the import lock if ``task_id`` still holds it."""
-    try:
-        with session.writer() as conn:
-            image = db.image_get(conn, image_id, for_update=True)
-            if image is not None and image['properties'].get(
-                    LOCK_PROPERTY) == task_id:
-                _set_properties(conn, image, {LOCK_PROPERTY: None}, _now())
-    except Exception:
-        LOG.exception('Could not release the lock of image %s', image_id)
 
 
 def _hash_active(image_id, url):

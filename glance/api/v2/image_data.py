@@ -35,7 +35,7 @@ class ImageDataController:
         if content_type.strip().lower() != 'application/octet-stream':
             raise exception.UnsupportedMediaType(
                 'Content-Type must be application/octet-stream.')
-        size = _size(req)
+        size = request_size(req)
         store = req.headers.get('X-Image-Meta-Store')
         service.upload(req.context, image_id, req.environ['wsgi.input'],
                        size, store)
@@ -90,7 +90,7 @@ def _range(header, size):
     return start, count
 
 
-def _size(req):
+def request_size(req):
     raw = req.headers.get('x-openstack-image-size')
     if raw is not None:
         try:

@@ -1,0 +1,25 @@
+"""Controller of /v2/images/{image_id}/stage and /import."""
+
+from glance.api.v2 import image_data
+from glance.common import exception
+from glance.common import wsgi
+from glance.domain import imports
+from glance.domain import staging
+
+
+class ImportController:
+
+    def stage(self, req, image_id):
+        content_type = req.headers.get('Content-Type', '').split(';')[0]
+        if content_type.strip().lower() != 'application/octet-stream':
+            raise exception.UnsupportedMediaType(
+                'Content-Type must be application/octet-stream.')
+        staging.stage(req.context, image_id, req.environ['wsgi.input'],
+                      image_data.request_size(req))
+        return wsgi.empty_response()
+
+    def import_image(self, req, image_id):
+        body = req.json()
+        imports.start_import(req.context, image_id, body,
+                             req.headers.get('X-Image-Meta-Store'))
+        return wsgi.empty_response(202)

@@ -1,0 +1,417 @@
+"""The background part of an image import (the ``api_image_import`` task).
+
+``run`` moves the image to importing, brings its data into the staging
+area (web-download, copy-image; glance-direct staged it before), then
+copies the staged data to each target store, hashing it and checking its
+format on the way, and makes the image active. On failure everything the
+task did is undone: the image goes back to queued (an active image being
+copied stays active), its new locations and the staged data are removed
+and the stores that did not get the data are listed in
+``os_glance_failed_import``.
+
+A task that stops giving signs of life (its worker died) is reverted the
+same way by ``reap``, which every worker runs now and then.
+"""
+
+import os
+import time
+
+import eventlet
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from glance.common import exception
+from glance.db import api as db
+from glance.db import session
+from glance.db import tasks as db_tasks
+from glance.domain import format_check
+from glance.domain import image_data
+from glance.domain import images
+from glance.domain import limits
+from glance.domain import locations
+from glance.domain import staging
+from glance.domain import tasks
+from glance.store import registry
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+TASK_TYPE = 'api_image_import'
+IMPORTING = 'os_glance_importing_to_stores'
+FAILED = 'os_glance_failed_import'
+# Seconds between two signs of life of a running import, and without one
+# after which its worker is presumed dead.
+HEARTBEAT = 5
+STALE_AFTER = 30
+MIB = 1024 * 1024
+
+
+class Aborted(Exception):
+    """The image was deleted or the task lost its lock."""
+
+
+def _split(value):
+    return [s for s in (value or '').split(',') if s]
+
+
+def _join(names):
+    return ','.join(sorted(set(names)))
+
+
+def _load_locked(conn, image_id, task_id):
+    image = db.image_get(conn, image_id, for_update=True)
+    if image is None:
+        raise Aborted('Image %s was deleted during the import.' % image_id)
+    if image['properties'].get(tasks.LOCK_PROPERTY) != task_id:
+        raise Aborted('Task %s lost the import lock of image %s.'
+                      % (task_id, image_id))
+    return image
+
+
+class _Progress:
+    """Wraps a reader: counts bytes, and every HEARTBEAT seconds records
+    the progress in the task and checks the import may go on."""
+
+    def __init__(self, source, task_id, image_id, what):
+        self.source = source
+        self.chunks = None if hasattr(source, 'read') else iter(source)
+        self.task_id = task_id
+        self.image_id = image_id
+        self.what = what
+        self.count = 0
+        self.last = time.monotonic()
+
+    def read(self, size=-1):
+        if self.chunks is None:
+            data = self.source.read(size)
+        else:
+            data = next(self.chunks, b'')
+        self.count += len(data)
+        if time.monotonic() - self.last > HEARTBEAT:
+            self.last = time.monotonic()
+            with session.reader() as conn:
+                image = db.image_get(conn, self.image_id)
+            if image is None or image['properties'].get(
+                    tasks.LOCK_PROPERTY) != self.task_id:
+                raise Aborted('Image %s was deleted or its import taken '
+                              'over.' % self.image_id)
+            tasks.progress(self.task_id, message='%s %d MiB' % (
+                self.what, self.count // MIB))
+        return data
+
+
+def run(task_id, image_id, method, targets, all_must):
+    name = method['name']
+    copying = name == 'copy-image'
+    added = []
+    try:
+        tasks.progress(task_id)
+        owner = _begin(task_id, image_id, targets, copying)
+        _check_quota(name, owner, image_id)
+        _stage(task_id, image_id, method)
+        for index, store_name in enumerate(targets):
+            last = index == len(targets) - 1
+            activate = not copying and (last or not all_must)
+            try:
+                added.append(_to_store(task_id, image_id, store_name,
+                                       activate, check=not copying))
+            except Aborted:
+                raise
+            except Exception as e:
+                if all_must:
+                    raise
+                LOG.warning('Import of image %s to store %s failed: %s',
+                            image_id, store_name, e)
+                _store_failed(task_id, image_id, store_name)
+        staging.delete_staged(image_id)
+        with session.reader() as conn:
+            image = db.image_get(conn, image_id)
+        if image is None or image['status'] != 'active':
+            raise exception.Invalid('None of the uploads finished!')
+    except Exception as e:
+        LOG.warning('Import task %s of image %s failed: %s', task_id,
+                    image_id, e)
+        revert(task_id, image_id, copying, added)
+        tasks.finish(task_id, 'failure', message=str(e))
+    else:
+        tasks.finish(task_id, 'success', result={'image_id': image_id})
+    finally:
+        tasks.release(image_id, task_id)
+
+
+def _begin(task_id, image_id, targets, copying):
+    """importing, with the target stores listed; returns the owner."""
+    with session.writer() as conn:
+        image = _load_locked(conn, image_id, task_id)
+        when = tasks.now()
+        if not copying:
+            images.check_transition(image, 'importing')
+            if not db.image_update(conn, image_id, {
+                    'status': 'importing', 'updated_at': when},
+                    from_status=image['status']):
+                raise Aborted('Image %s changed under the import.'
+                              % image_id)
+        changes = {staging.STAGE_HOST_PROPERTY: None}
+        names = [t for t in targets if t]
+        if names:
+            props = image['properties']
+            changes[IMPORTING] = _join(_split(props.get(IMPORTING)) + names)
+            failed = [s for s in _split(props.get(FAILED))
+                      if s not in names]
+            changes[FAILED] = _join(failed) if failed else None
+        tasks.set_properties(conn, image, changes, when)
+        return image['owner']
+
+
+def _check_quota(name, owner, image_id):
+    if name == 'glance-direct':
+        size = os.path.getsize(staging.staged_path(image_id)) if \
+            os.path.exists(staging.staged_path(image_id)) else 0
+        limits.enforce(owner, image_size_total=size // MIB)
+    else:
+        limits.enforce(owner, image_stage_total=0, image_count_uploading=0)
+
+
+def _stage(task_id, image_id, method):
+    """Bring the data of the image into the staging area."""
+    name = method['name']
+    path = staging.staged_path(image_id)
+    store = staging.staging_store()
+    if name == 'glance-direct':
+        if not os.path.exists(path):
+            raise exception.Invalid('Image %s has no staged data.'
+                                    % image_id)
+        return
+    if name == 'web-download':
+        from glance.domain import web_fetch
+        source = web_fetch.open_url(method['uri'], CONF.image_size_cap)
+        size = source.size
+    elif name == 'copy-image':
+        source, size = _existing_data(image_id)
+        if os.path.exists(path):
+            if os.path.getsize(path) == size:
+                _close(source)
+                return
+            staging.delete_staged(image_id)
+    else:
+        raise exception.Invalid('Import method %s is not available.' % name)
+    try:
+        store.add(image_id, _Progress(source, task_id, image_id,
+                                      'Downloaded'), size)
+    finally:
+        _close(source)
+
+
+def _close(source):
+    close = getattr(source, 'close', None)
+    if close is not None:
+        close()
+
+
+def _existing_data(image_id):
+    """A reader of the data of an active image, and its size."""
+    with session.reader() as conn:
+        image = db.image_get(conn, image_id)
+    for loc in locations.live_locations(image):
+        try:
+            store = registry.store_for_location(
+                loc['url'], loc['metadata'].get('store'))
+            chunks, size = store.get(loc['url'])
+            return chunks, size
+        except Exception as e:
+            LOG.warning('Cannot read %s of image %s: %s', loc['url'],
+                        image_id, e)
+    raise exception.Invalid('No readable data for image %s.' % image_id)
+
+
+def _to_store(task_id, image_id, store_name, activate, check):
+    """Copy the staged data to one store; returns (store, location)."""
+    store = (registry.get_store(store_name) if store_name
+             else registry.default_store())
+    with session.reader() as conn:
+        image = db.image_get(conn, image_id)
+    chunks, size = staging.staging_store().get(
+        staging.staged_url(image_id))
+    checker = (format_check.FormatChecker(image['disk_format'])
+               if check else None)
+    reader = image_data.HashingReader(
+        _Progress(chunks, task_id, image_id, 'Copied'), CONF.image_size_cap,
+        expected=size, checker=checker)
+    location = None
+    try:
+        location, written, metadata = store.add(image_id, reader, size)
+        virtual_size = checker.verdict() if checker else None
+        checksum, multihash = reader.digests()
+        with session.writer() as conn:
+            image = _load_locked(conn, image_id, task_id)
+            if image['checksum'] and image['checksum'] != checksum:
+                raise exception.Invalid('Data copied to %s does not match '
+                                        'the image checksum.' % store.name)
+            when = tasks.now()
+            values = {'updated_at': when}
+            if not image['checksum']:
+                values.update(size=written, checksum=checksum,
+                              os_hash_algo=CONF.hashing_algorithm,
+                              os_hash_value=multihash,
+                              virtual_size=virtual_size)
+            if activate and image['status'] == 'importing':
+                values['status'] = 'active'
+            db.image_update(conn, image_id, values,
+                            from_status=image['status'])
+            db.location_add(conn, image_id, location, metadata, when)
+            if store_name:
+                left = [s for s in _split(image['properties'].get(IMPORTING))
+                        if s != store_name]
+                tasks.set_properties(conn, image, {
+                    IMPORTING: _join(left) if left else None}, when)
+    except BaseException:
+        _close(chunks)
+        if location is not None:
+            _delete_quietly(store, location)
+        raise
+    return store_name, location
+
+
+def _delete_quietly(store, location):
+    try:
+        store.delete(location)
+    except Exception as e:
+        LOG.warning('Could not delete %s: %s', location, e)
+
+
+def _store_failed(task_id, image_id, store_name):
+    with session.writer() as conn:
+        image = _load_locked(conn, image_id, task_id)
+        props = image['properties']
+        left = [s for s in _split(props.get(IMPORTING)) if s != store_name]
+        tasks.set_properties(conn, image, {
+            IMPORTING: _join(left) if left else None,
+            FAILED: _join(_split(props.get(FAILED)) + [store_name])},
+            tasks.now())
+
+
+def revert(task_id, image_id, copying, added=()):
+    """Undo an import: remove what it added, list the stores it did not
+    reach as failed, put a new image back to queued, drop staged data."""
+    removed = []
+    try:
+        with session.writer() as conn:
+            image = db.image_get(conn, image_id, for_update=True)
+            if image is None:
+                return
+            when = tasks.now()
+            added_urls = {url for _store, url in added}
+            for loc in locations.live_locations(image):
+                if loc['url'] in added_urls or (
+                        not copying and image['status'] == 'importing'):
+                    db.location_delete(conn, loc['id'], when)
+                    removed.append(loc)
+            props = image['properties']
+            pending = _split(props.get(IMPORTING))
+            failed = _split(props.get(FAILED)) + pending + [
+                s for s, _url in added if s]
+            tasks.set_properties(conn, image, {
+                IMPORTING: None, FAILED: _join(failed) if failed else None},
+                when)
+            if not copying and image['status'] == 'importing':
+                db.image_update(conn, image_id, {
+                    'status': 'queued', 'size': None, 'virtual_size': None,
+                    'checksum': None, 'os_hash_algo': None,
+                    'os_hash_value': None, 'updated_at': when},
+                    from_status='importing')
+    except Exception:
+        LOG.exception('Could not revert the import of image %s', image_id)
+    for loc in removed:
+        try:
+            registry.delete_location_data(loc)
+        except Exception as e:
+            LOG.warning('Could not delete %s: %s', loc['url'], e)
+    staging.delete_staged(image_id)
+
+
+# -- recovery ---------------------------------------------------------------
+
+def reap():
+    """Fail and revert the imports whose worker died, and drop staged
+    data nobody will import."""
+    before = tasks.now() - _seconds(STALE_AFTER)
+    with session.reader() as conn:
+        dead = db_tasks.stale(conn, before, (TASK_TYPE,))
+    for task in dead:
+        with session.writer() as conn:
+            # One worker claims it: the update only matches while the task
+            # is still as stale as it was read.
+            claimed = conn.execute(db_tasks.tasks.update().where(
+                db_tasks.tasks.c.id == task['id'],
+                db_tasks.tasks.c.updated_at == task['updated_at']).values(
+                updated_at=tasks.now())).rowcount == 1
+        if not claimed:
+            continue
+        LOG.warning('Import task %s of image %s stopped without finishing; '
+                    'reverting it', task['id'], task['image_id'])
+        method = ((task['input'] or {}).get('import_req') or {}).get(
+            'method') or {}
+        revert(task['id'], task['image_id'],
+               method.get('name') == 'copy-image')
+        tasks.finish(task['id'], 'failure',
+                     message='The import stopped (its worker went away) and '
+                             'was reverted.')
+        tasks.release(task['image_id'], task['id'])
+    _sweep_staging(before)
+
+
+def _seconds(n):
+    import datetime
+    return datetime.timedelta(seconds=n)
+
+
+def _sweep_staging(before):
+    try:
+        directory = staging.staging_store().paths[0]
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for store in registry.get_registry().stores():
+        if directory in (getattr(store, 'paths', None) or ()):
+            # Staging shares a directory with a store: never sweep it.
+            return
+    limit = time.time() - STALE_AFTER
+    for name in names:
+        path = os.path.join(directory, name)
+        try:
+            if not os.path.isfile(path) or os.path.getmtime(path) > limit:
+                continue
+        except OSError:
+            continue
+        image_id = name.lstrip('.').split('.')[0]
+        with session.reader() as conn:
+            image = db.image_get(conn, image_id)
+        busy = image is not None and (
+            image['properties'].get(tasks.LOCK_PROPERTY)
+            or (image['status'] == 'uploading' and not name.startswith('.')))
+        if not busy:
+            LOG.info('Removing orphaned staging file %s', path)
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        if (image is not None and image['status'] == 'uploading'
+                and name.startswith('.') and not os.path.exists(
+                    staging.staged_path(image_id))):
+            # A stage interrupted by the death of its worker.
+            with session.writer() as conn:
+                db.image_update(conn, image_id, {
+                    'status': 'queued', 'size': None,
+                    'updated_at': tasks.now()}, from_status='uploading')
+
+
+def reaper_loop(stop):
+    """Run ``reap`` at start and then every STALE_AFTER seconds until
+    ``stop`` (an eventlet Event) fires."""
+    while not stop.ready():
+        try:
+            reap()
+        except Exception:
+            LOG.exception('Import recovery failed')
+        with eventlet.Timeout(STALE_AFTER, False):
+            stop.wait()

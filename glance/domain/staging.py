@@ -1,0 +1,116 @@
+"""PUT /v2/images/{id}/stage: data kept in the staging area until an
+import (glance-direct) moves it to the stores.
+
+The image goes queued -> uploading while its data arrives and stays
+uploading once staged; any failure removes the staged file and puts the
+image back to queued.
+"""
+
+import os
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from glance.common import exception
+from glance.db import api as db
+from glance.db import session
+from glance.domain import image_data
+from glance.domain import images
+from glance.domain import limits
+from glance.domain import tasks
+from glance.store import exceptions as store_exc
+from glance.store import registry
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+STAGE_HOST_PROPERTY = 'os_glance_stage_host'
+
+
+def staging_store():
+    return registry.get_registry().staging_store()
+
+
+def staged_path(image_id):
+    """Where the staged data of an image lives (it may not exist)."""
+    return os.path.join(staging_store().paths[0], image_id)
+
+
+def staged_url(image_id):
+    return 'file://' + staged_path(image_id)
+
+
+def delete_staged(image_id):
+    """Remove the staged data of an image, if any."""
+    for suffix in ('', '.part'):
+        try:
+            os.unlink(staged_path(image_id) + suffix)
+        except FileNotFoundError:
+            pass
+        except OSError as e:
+            LOG.warning('Could not remove staged data of image %s: %s',
+                        image_id, e)
+
+
+def stage(ctx, image_id, stream, size=None):
+    if 'glance-direct' not in CONF.enabled_import_methods:
+        raise exception.NotFound("'glance-direct' method is not available "
+                                 "at this site.")
+    limits.enforce(ctx.project_id,
+                   image_stage_total=(size or 0) // limits.MIB,
+                   image_count_uploading=0)
+    if size is not None and size > CONF.image_size_cap:
+        raise exception.RequestEntityTooLarge(
+            'Image size %d exceeds the limit of %d bytes.'
+            % (size, CONF.image_size_cap))
+    with session.writer() as conn:
+        image = images.load(conn, ctx, image_id, 'modify_image',
+                            for_update=True)
+        if image['status'] != 'queued':
+            raise exception.Conflict('Image %s is %s: only a queued image '
+                                     'can be staged.' % (image_id,
+                                                         image['status']))
+        if os.path.exists(staged_path(image_id)):
+            raise exception.Conflict('Image %s already has data on '
+                                     'staging.' % image_id)
+        if not db.image_update(conn, image_id, {
+                'status': 'uploading', 'updated_at': tasks.now()},
+                from_status='queued'):
+            raise exception.Conflict('Image %s is being staged by another '
+                                     'request.' % image_id)
+    reader = image_data.HashingReader(stream, CONF.image_size_cap,
+                                      expected=size)
+    try:
+        _location, written, _meta = staging_store().add(image_id, reader,
+                                                        size)
+        with session.writer() as conn:
+            image = db.image_get(conn, image_id, for_update=True)
+            if image is None or image['status'] != 'uploading':
+                raise exception.Conflict('Image %s was deleted or changed '
+                                         'while it was staged.' % image_id)
+            when = tasks.now()
+            db.image_update(conn, image_id, {'size': written,
+                                             'updated_at': when})
+            host = CONF.worker_self_reference_url or CONF.public_endpoint
+            if host:
+                tasks.set_properties(conn, image,
+                                     {STAGE_HOST_PROPERTY: host}, when)
+    except store_exc.Duplicate:
+        _revert(image_id, remove=False)
+        raise exception.Conflict('Image %s already has data on staging.'
+                                 % image_id)
+    except BaseException:
+        _revert(image_id)
+        raise
+
+
+def _revert(image_id, remove=True):
+    if remove:
+        delete_staged(image_id)
+    try:
+        with session.writer() as conn:
+            db.image_update(conn, image_id, {'status': 'queued', 'size': None,
+                                             'updated_at': tasks.now()},
+                            from_status='uploading')
+    except Exception:
+        LOG.exception('Could not put image %s back to queued', image_id)
