@@ -1,0 +1,388 @@
+"""Interoperable image import through the real daemon: staging,
+glance-direct and copy-image, the tasks they leave, their failure paths,
+and the tasks API."""
+
+import hashlib
+import os
+import time
+
+import sqlalchemy as sa
+
+from glance.tests.functional import test_image_data
+
+OCTET = test_image_data.OCTET
+
+
+class ImportTest(test_image_data.ImageDataTest):
+
+    def staging(self):
+        path = os.path.join(self.workdir, 'staging')
+        return [n for n in os.listdir(path)] if os.path.isdir(path) else []
+
+    def stage(self, image_id, data, headers=None):
+        hdrs = self.headers(**OCTET)
+        hdrs.update(headers or {})
+        return self.request('PUT', '/v2/images/%s/stage' % image_id,
+                            data=data, headers=hdrs)
+
+    def start_import(self, image_id, body, headers=None):
+        return self.request('POST', '/v2/images/%s/import' % image_id,
+                            json=body, headers=headers)
+
+    def wait_status(self, image_id, statuses, timeout=30):
+        deadline = time.monotonic() + timeout
+        while True:
+            image = self.show(image_id)
+            if image['status'] in statuses:
+                return image
+            if time.monotonic() > deadline:
+                self.fail('image %s stayed %s' % (image_id, image['status']))
+            time.sleep(0.1)
+
+    def image_tasks(self, image_id):
+        resp = self.request('GET', '/v2/images/%s/tasks' % image_id)
+        self.assertEqual(200, resp.status_code, resp.text)
+        return resp.json()['tasks']
+
+    def wait_task(self, image_id, timeout=30):
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.image_tasks(image_id)
+            if found and found[0]['status'] in ('success', 'failure'):
+                return found[0]
+            if time.monotonic() > deadline:
+                self.fail('task of image %s did not end: %s'
+                          % (image_id, found))
+            time.sleep(0.1)
+
+    def engine(self):
+        engine = sa.create_engine(self.db.url)
+        self.addCleanup(engine.dispose)
+        return engine
+
+    def properties(self, image_id):
+        with self.engine().connect() as conn:
+            return dict(conn.execute(sa.text(
+                'SELECT name, value FROM image_properties WHERE image_id = '
+                ':i AND deleted = :f'), {'i': image_id, 'f': False}).all())
+
+
+class TestGlanceDirect(ImportTest):
+
+    def test_stage_then_import(self):
+        data = os.urandom(300000)
+        image = self.new_image()
+        resp = self.stage(image['id'], data)
+        self.assertEqual(204, resp.status_code, resp.text)
+        staged = self.show(image['id'])
+        self.assertEqual('uploading', staged['status'])
+        self.assertEqual(len(data), staged['size'])
+        self.assertIn(image['id'], self.staging())
+        resp = self.start_import(image['id'],
+                                 {'method': {'name': 'glance-direct'}})
+        self.assertEqual(202, resp.status_code, resp.text)
+        self.assertEqual('', resp.text)
+        done = self.wait_status(image['id'], ('active',))
+        self.assertEqual(hashlib.md5(data).hexdigest(), done['checksum'])
+        self.assertEqual(hashlib.sha512(data).hexdigest(),
+                         done['os_hash_value'])
+        self.assertEqual(len(data), done['size'])
+        self.assertNotIn(image['id'], ' '.join(self.staging()))
+        got = self.request('GET', '/v2/images/%s/file' % image['id'])
+        self.assertEqual(data, got.content)
+        task = self.wait_task(image['id'])
+        self.assertEqual('success', task['status'])
+        self.assertEqual('api_image_import', task['type'])
+        self.assertEqual({'image_id': image['id']}, task['result'])
+        self.assertEqual(image['id'], task['image_id'])
+        self.assertIsNotNone(task['expires_at'])
+        self.assertNotIn('os_glance_import_task',
+                         self.properties(image['id']))
+
+    def test_stage_rules(self):
+        image = self.new_image()
+        resp = self.request('PUT', '/v2/images/%s/stage' % image['id'],
+                            data=b'x', headers=self.headers(
+                                **{'Content-Type': 'text/plain'}))
+        self.assertEqual(415, resp.status_code)
+        self.assertEqual(204, self.stage(image['id'], b'once').status_code)
+        resp = self.stage(image['id'], b'twice')
+        self.assertEqual(409, resp.status_code, resp.text)
+        other = self.request('PUT', '/v2/images/%s/stage' % image['id'],
+                             data=b'x', headers=self.headers(
+                                 project='someone-else', **OCTET))
+        self.assertEqual(404, other.status_code)
+        reader = self.stage(image['id'], b'x', headers=self.headers(
+            roles='reader', **OCTET))
+        self.assertEqual(403, reader.status_code)
+
+    def test_stage_over_size_cap_reverts(self):
+        image = self.new_image()
+        resp = self.stage(image['id'], b'\0' * (9 * 1024 * 1024))
+        self.assertEqual(413, resp.status_code, resp.text)
+        self.assertEqual('queued', self.show(image['id'])['status'])
+        self.assertNotIn(image['id'], ' '.join(self.staging()))
+
+    def test_import_request_rules(self):
+        image = self.new_image()
+        direct = {'method': {'name': 'glance-direct'}}
+        # Not staged yet.
+        self.assertEqual(409, self.start_import(image['id'], direct)
+                         .status_code)
+        for body in ({}, {'method': {}}, {'method': 'glance-direct'},
+                     {'method': {'name': 'no-such-method'}},
+                     {'method': {'name': 'glance-direct'},
+                      'all_stores': 'yes'},
+                     {'method': {'name': 'glance-direct'},
+                      'all_stores_must_succeed': False},
+                     {'method': {'name': 'glance-direct'},
+                      'stores': ['fast']}):
+            self.stage(image['id'], b'data')
+            resp = self.start_import(image['id'], body)
+            self.assertIn(resp.status_code, (400, 409), (body, resp.text))
+            self.assertEqual(400, resp.status_code, (body, resp.text))
+        resp = self.request('POST', '/v2/images/%s/import' % image['id'],
+                            data=b'not json', headers=self.headers(
+                                **{'Content-Type': 'application/json'}))
+        self.assertEqual(400, resp.status_code)
+        self.assertEqual('uploading', self.show(image['id'])['status'])
+        self.assertEqual([], self.image_tasks(image['id']))
+        no_formats = self.create_image(headers=self.headers(), name='nf')
+        self.stage(no_formats['id'], b'data')
+        self.assertEqual(409, self.start_import(no_formats['id'], direct)
+                         .status_code)
+        stranger = self.start_import(image['id'], direct,
+                                     headers=self.headers(project='other'))
+        self.assertEqual(404, stranger.status_code)
+
+    def test_content_not_matching_disk_format_reverts(self):
+        image = self.new_image(disk_format='qcow2')
+        self.assertEqual(204, self.stage(image['id'], os.urandom(70000))
+                         .status_code)
+        self.assertEqual(202, self.start_import(
+            image['id'], {'method': {'name': 'glance-direct'}}).status_code)
+        task = self.wait_task(image['id'])
+        self.assertEqual('failure', task['status'])
+        self.assertIn('disk_format', task['message'])
+        image = self.show(image['id'])
+        self.assertEqual('queued', image['status'])
+        self.assertIsNone(image['size'])
+        self.assertNotIn(image['id'], ' '.join(self.staging()))
+        self.assertNotIn(image['id'], ' '.join(self.stored_files()))
+        self.assertNotIn('os_glance_import_task',
+                         self.properties(image['id']))
+
+    def test_import_methods_header_and_info(self):
+        resp = self.request('POST', '/v2/images', json={'name': 'x'})
+        self.assertIn('glance-direct',
+                      resp.headers['OpenStack-image-import-methods'])
+        info = self.request('GET', '/v2/info/import').json()
+        self.assertIn('glance-direct', info['import-methods']['value'])
+
+
+class TestImportDisabled(ImportTest):
+
+    options = {'enabled_import_methods': 'web-download'}
+
+    def test_stage_is_404_without_glance_direct(self):
+        image = self.new_image()
+        resp = self.stage(image['id'], b'data')
+        self.assertEqual(404, resp.status_code)
+        self.assertIn('glance-direct', resp.text)
+        resp = self.start_import(image['id'],
+                                 {'method': {'name': 'glance-direct'}})
+        self.assertEqual(400, resp.status_code)
+
+
+class TestMultiStoreImport(ImportTest):
+
+    options = {'enabled_backends': 'fast:file,cheap:file',
+               'glance_store.default_backend': 'fast'}
+
+    def admin(self):
+        return self.headers(roles='admin,member,reader')
+
+    def active_image(self, data=b'some image data'):
+        image = self.new_image()
+        self.assertEqual(204, self.put_data(image['id'], data).status_code)
+        return image
+
+    def test_glance_direct_to_all_stores(self):
+        image = self.new_image()
+        self.stage(image['id'], b'everywhere')
+        resp = self.start_import(image['id'], {
+            'method': {'name': 'glance-direct'}, 'all_stores': True})
+        self.assertEqual(202, resp.status_code, resp.text)
+        self.wait_task(image['id'])
+        shown = self.show(image['id'])
+        self.assertEqual('active', shown['status'])
+        self.assertEqual({'fast', 'cheap'}, set(shown['stores'].split(',')))
+        props = self.properties(image['id'])
+        self.assertNotIn('os_glance_importing_to_stores', props)
+        self.assertNotIn('os_glance_failed_import', props)
+
+    def test_unknown_store_is_409(self):
+        image = self.new_image()
+        self.stage(image['id'], b'data')
+        resp = self.start_import(image['id'], {
+            'method': {'name': 'glance-direct'}, 'stores': ['nowhere']})
+        self.assertEqual(409, resp.status_code, resp.text)
+        resp = self.start_import(image['id'], {
+            'method': {'name': 'glance-direct'}, 'stores': ['cheap']},
+            headers=self.headers(**{'X-Image-Meta-Store': 'fast'}))
+        self.assertEqual(400, resp.status_code, resp.text)
+
+    def test_copy_image(self):
+        data = os.urandom(100000)
+        image = self.active_image(data)
+        copy = {'method': {'name': 'copy-image'}, 'stores': ['cheap']}
+        # Admin only by default.
+        self.assertEqual(403, self.start_import(image['id'], copy)
+                         .status_code)
+        resp = self.start_import(image['id'], copy, headers=self.admin())
+        self.assertEqual(202, resp.status_code, resp.text)
+        task = self.wait_task(image['id'])
+        self.assertEqual('success', task['status'], task['message'])
+        shown = self.show(image['id'])
+        self.assertEqual('active', shown['status'])
+        self.assertEqual({'fast', 'cheap'}, set(shown['stores'].split(',')))
+        got = self.request('GET', '/v2/images/%s/file' % image['id'])
+        self.assertEqual(data, got.content)
+        # Already there.
+        resp = self.start_import(image['id'], copy, headers=self.admin())
+        self.assertEqual(400, resp.status_code, resp.text)
+        # Nothing left to copy to: accepted, nothing to do.
+        resp = self.start_import(image['id'], {
+            'method': {'name': 'copy-image'}, 'all_stores': True},
+            headers=self.admin())
+        self.assertEqual(202, resp.status_code, resp.text)
+        self.assertEqual(1, len(self.image_tasks(image['id'])))
+
+    def test_copy_needs_active_image(self):
+        image = self.new_image()
+        resp = self.start_import(image['id'], {
+            'method': {'name': 'copy-image'}, 'stores': ['cheap']},
+            headers=self.admin())
+        self.assertEqual(409, resp.status_code, resp.text)
+
+
+class TestTasksApi(ImportTest):
+
+    def admin(self):
+        return self.headers(roles='admin,member,reader')
+
+    def imported(self):
+        image = self.new_image()
+        self.stage(image['id'], b'data')
+        self.start_import(image['id'], {'method': {'name': 'glance-direct'}})
+        return self.wait_task(image['id'])
+
+    def test_tasks_api_is_for_admins(self):
+        task = self.imported()
+        self.assertEqual(403, self.request('GET', '/v2/tasks').status_code)
+        self.assertEqual(403, self.request(
+            'GET', '/v2/tasks/%s' % task['id']).status_code)
+        resp = self.request('GET', '/v2/tasks/%s' % task['id'],
+                            headers=self.admin())
+        self.assertEqual(200, resp.status_code, resp.text)
+        body = resp.json()
+        self.assertEqual(task['id'], body['id'])
+        self.assertEqual('/v2/tasks/%s' % task['id'], body['self'])
+        self.assertEqual('/v2/schemas/task', body['schema'])
+        self.assertEqual('success', body['status'])
+
+    def test_list_filters_and_pages(self):
+        first, second = self.imported(), self.imported()
+        resp = self.request('GET', '/v2/tasks?limit=1&sort_dir=desc',
+                            headers=self.admin())
+        self.assertEqual(200, resp.status_code, resp.text)
+        body = resp.json()
+        self.assertEqual(1, len(body['tasks']))
+        self.assertNotIn('input', body['tasks'][0])
+        self.assertIn('next', body)
+        self.assertEqual('/v2/schemas/tasks', body['schema'])
+        resp = self.request('GET', body['next'], headers=self.admin())
+        self.assertEqual(200, resp.status_code, resp.text)
+        self.assertNotEqual(body['tasks'][0]['id'],
+                            resp.json()['tasks'][0]['id'])
+        resp = self.request('GET', '/v2/tasks?status=success&limit=100',
+                            headers=self.admin())
+        ids = [t['id'] for t in resp.json()['tasks']]
+        self.assertIn(first['id'], ids)
+        self.assertIn(second['id'], ids)
+        for query in ('status=done', 'type=other', 'limit=-1', 'limit=x',
+                      'marker=not-a-uuid', 'sort_key=owner',
+                      'sort_dir=up'):
+            resp = self.request('GET', '/v2/tasks?' + query,
+                                headers=self.admin())
+            self.assertEqual(400, resp.status_code, query)
+
+    def test_delete_not_allowed_and_unknown(self):
+        task = self.imported()
+        resp = self.request('DELETE', '/v2/tasks/%s' % task['id'],
+                            headers=self.admin())
+        self.assertEqual(405, resp.status_code)
+        self.assertEqual('GET', resp.headers['Allow'])
+        resp = self.request('GET', '/v2/tasks/%s' % ('0' * 8 + '-0000-'
+                                                     '0000-0000-' + '0' * 12),
+                            headers=self.admin())
+        self.assertEqual(404, resp.status_code)
+
+    def test_task_schemas(self):
+        for path in ('/v2/schemas/task', '/v2/schemas/tasks'):
+            self.assertEqual(200, self.request('GET', path).status_code)
+
+
+class TestRecovery(ImportTest):
+    """An import whose daemon died is reverted when a daemon starts."""
+
+    def age(self, path):
+        old = time.time() - 3600
+        os.utime(path, (old, old))
+
+    def test_dead_import_and_orphans_are_cleaned_at_start(self):
+        import datetime
+        import uuid
+        dead = self.new_image()
+        self.assertEqual(204, self.stage(dead['id'], b'staged').status_code)
+        half = self.new_image()
+        orphan = str(uuid.uuid4())
+        staging = os.path.join(self.workdir, 'staging')
+        self.daemon.stop()
+        task_id = str(uuid.uuid4())
+        long_ago = datetime.datetime.utcnow() - datetime.timedelta(hours=1)
+        with self.engine().begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO tasks (id, type, status, owner, image_id, "
+                "created_at, updated_at, deleted) VALUES (:t, "
+                "'api_image_import', 'processing', :o, :i, :w, :w, :f)"),
+                {'t': task_id, 'o': self.project, 'i': dead['id'],
+                 'w': long_ago, 'f': False})
+            conn.execute(sa.text(
+                "INSERT INTO task_info (task_id, input) VALUES (:t, :in)"),
+                {'t': task_id, 'in': '{"import_req": {"method": {"name": '
+                                     '"glance-direct"}}}'})
+            conn.execute(sa.text(
+                "INSERT INTO image_properties (image_id, name, value, "
+                "created_at, deleted) VALUES (:i, 'os_glance_import_task', "
+                ":t, :w, :f)"), {'i': dead['id'], 't': task_id,
+                                 'w': long_ago, 'f': False})
+            conn.execute(sa.text(
+                "UPDATE images SET status = 'importing' WHERE id = :i"),
+                {'i': dead['id']})
+            conn.execute(sa.text(
+                "UPDATE images SET status = 'uploading' WHERE id = :i"),
+                {'i': half['id']})
+        for name in (orphan, '.%s.1234.part' % half['id']):
+            with open(os.path.join(staging, name), 'wb') as f:
+                f.write(b'left over')
+            self.age(os.path.join(staging, name))
+        self.age(os.path.join(staging, dead['id']))
+        self.daemon.start()
+        self.wait_status(dead['id'], ('queued',), timeout=20)
+        task = self.wait_task(dead['id'])
+        self.assertEqual('failure', task['status'])
+        self.assertIn('reverted', task['message'])
+        self.assertNotIn('os_glance_import_task', self.properties(dead['id']))
+        self.wait_status(half['id'], ('queued',), timeout=20)
+        self.assertEqual([], self.staging())
