@@ -2,10 +2,12 @@
 mode: the glance CLI, the glanceclient Python API and openstacksdk.
 Metadata operations only (no image data)."""
 
+import hashlib
 import os
 import pty
 import re
 import subprocess
+import time
 import uuid
 
 from glance.tests.functional import base
@@ -24,8 +26,8 @@ def parse_table(text):
     return rows
 
 
-class TestGlanceCLI(base.SharedDaemonTest):
-    """The ``glance`` command, as an operator runs it."""
+class CLITest(base.SharedDaemonTest):
+    """Runs the ``glance`` command, as an operator does."""
 
     def glance(self, *args, expect_ok=True):
         # A terminal on stdin: otherwise image-create would read image
@@ -46,6 +48,10 @@ class TestGlanceCLI(base.SharedDaemonTest):
                              'glance %s: %s %s' % (' '.join(args),
                                                    proc.stdout, proc.stderr))
         return proc
+
+
+class TestGlanceCLI(CLITest):
+    """The ``glance`` command, as an operator runs it."""
 
     def test_image_lifecycle(self):
         name = 'cli-%s' % uuid.uuid4().hex[:8]
@@ -228,3 +234,47 @@ class TestOpenStackSDK(base.SharedDaemonTest):
         resp = self.request('GET', '/v2/images?os_hidden=FALSE',
                             headers={})
         self.assertEqual(200, resp.status_code, resp.text)
+
+
+class TestGlanceCLIImport(CLITest):
+    """The import commands of the ``glance`` client."""
+
+    def data_file(self, data):
+        path = os.path.join(self.workdir, 'data-%s' % uuid.uuid4().hex[:8])
+        with open(path, 'wb') as f:
+            f.write(data)
+        return path
+
+    def wait_active(self, image_id):
+        for _ in range(100):
+            table = parse_table(self.glance('image-show', image_id).stdout)
+            if table['status'] == 'active':
+                return table
+            time.sleep(0.1)
+        self.fail('image %s not active: %s' % (image_id, table))
+
+    def test_create_via_import(self):
+        data = os.urandom(200000)
+        out = self.glance('image-create-via-import', '--name', 'via-import',
+                          '--disk-format', 'raw', '--container-format',
+                          'bare', '--import-method', 'glance-direct',
+                          '--file', self.data_file(data)).stdout
+        table = self.wait_active(parse_table(out)['id'])
+        self.assertEqual(hashlib.md5(data).hexdigest(), table['checksum'])
+
+    def test_stage_then_import(self):
+        data = os.urandom(100000)
+        out = self.glance('image-create', '--name', 'staged',
+                          '--disk-format', 'raw',
+                          '--container-format', 'bare').stdout
+        image_id = parse_table(out)['id']
+        self.glance('image-stage', '--file', self.data_file(data), image_id)
+        self.assertEqual('uploading', parse_table(
+            self.glance('image-show', image_id).stdout)['status'])
+        self.glance('image-import', '--import-method', 'glance-direct',
+                    image_id)
+        self.wait_active(image_id)
+        out = os.path.join(self.workdir, 'out-%s' % image_id)
+        self.glance('image-download', '--file', out, image_id)
+        with open(out, 'rb') as f:
+            self.assertEqual(data, f.read())
