@@ -17,6 +17,7 @@ import os
 import time
 
 import eventlet
+from eventlet import tpool
 from oslo_config import cfg
 from oslo_log import log as logging
 
@@ -27,6 +28,7 @@ from glance.db import tasks as db_tasks
 from glance.domain import format_check
 from glance.domain import image_data
 from glance.domain import images
+from glance.domain import import_plugins
 from glance.domain import limits
 from glance.domain import locations
 from glance.domain import staging
@@ -44,6 +46,8 @@ FAILED = 'os_glance_failed_import'
 HEARTBEAT = 5
 STALE_AFTER = 30
 MIB = 1024 * 1024
+# Image columns an import plugin may change.
+PLUGIN_COLUMNS = ('disk_format', 'container_format', 'size', 'virtual_size')
 
 
 class Aborted(Exception):
@@ -100,7 +104,7 @@ class _Progress:
         return data
 
 
-def run(task_id, image_id, method, targets, all_must):
+def run(task_id, image_id, method, targets, all_must, roles=()):
     name = method['name']
     copying = name == 'copy-image'
     added = []
@@ -109,6 +113,8 @@ def run(task_id, image_id, method, targets, all_must):
         owner = _begin(task_id, image_id, targets, copying)
         _check_quota(name, owner, image_id)
         _stage(task_id, image_id, method)
+        if not copying:
+            _run_plugins(task_id, image_id, roles)
         for index, store_name in enumerate(targets):
             last = index == len(targets) - 1
             activate = not copying and (last or not all_must)
@@ -200,6 +206,31 @@ def _stage(task_id, image_id, method):
                                       'Downloaded'), size)
     finally:
         _close(source)
+
+
+def _run_plugins(task_id, image_id, roles):
+    """The enabled import plugins, each on the staged data in turn."""
+    for name, plugin in import_plugins.enabled():
+        with session.reader() as conn:
+            image = db.image_get(conn, image_id)
+        path = staging.staged_path(image_id)
+        # File work and qemu-img: off the hub, in a real thread.
+        changes = tpool.execute(plugin, image, path, list(roles))
+        if not changes:
+            continue
+        with session.writer() as conn:
+            image = _load_locked(conn, image_id, task_id)
+            when = tasks.now()
+            values = {k: changes[k] for k in PLUGIN_COLUMNS if k in changes}
+            if values:
+                values['updated_at'] = when
+                db.image_update(conn, image_id, values,
+                                from_status=image['status'])
+            props = {k: str(v) for k, v in changes.get(
+                'properties', {}).items() if not k.startswith('os_glance')}
+            if props:
+                tasks.set_properties(conn, image, props, when)
+        tasks.progress(task_id, message='Import plugin %s done' % name)
 
 
 def _close(source):

@@ -146,5 +146,5 @@ def start_import(ctx, image_id, body, header_store=None):
             when)
         tasks.take_lock(conn, image, task_id, when)
     locations.spawn(import_flow.run, task_id, image_id, method, targets,
-                    all_must)
+                    all_must, list(ctx.roles or ()))
     return task_id

@@ -2,12 +2,17 @@
 glance-direct and copy-image, the tasks they leave, their failure paths,
 and the tasks API."""
 
+import gzip
 import hashlib
+import io
 import os
+import subprocess
 import time
+import zipfile
 
 import sqlalchemy as sa
 
+from glance.tests.functional import test_format_safety
 from glance.tests.functional import test_image_data
 
 OCTET = test_image_data.OCTET
@@ -386,3 +391,73 @@ class TestRecovery(ImportTest):
         self.assertNotIn('os_glance_import_task', self.properties(dead['id']))
         self.wait_status(half['id'], ('queued',), timeout=20)
         self.assertEqual([], self.staging())
+
+
+class TestImportPlugins(ImportTest):
+
+    options = {'image_import_opts.image_import_plugins':
+               'image_decompression,image_conversion,inject_image_metadata,'
+               'no_op',
+               'inject_metadata_properties.inject': 'color:blue,os_glance_x:y',
+               'image_size_cap': 64 * 1024 * 1024}
+
+    def setUp(self):
+        super().setUp()
+        if not test_format_safety.QEMU_IMG:
+            self.skipTest('qemu-img is not installed')
+
+    def qcow2(self, *options):
+        path = os.path.join(self.workdir, 'q-%s.qcow2' % self.project)
+        subprocess.run([test_format_safety.QEMU_IMG, 'create', '-f', 'qcow2']
+                       + list(options) + [path, '1M'], check=True,
+                       capture_output=True)
+        with open(path, 'rb') as f:
+            return f.read()
+
+    def run_import(self, data, headers=None, **extra):
+        image = self.new_image(**extra)
+        self.assertEqual(204, self.stage(image['id'], data).status_code)
+        resp = self.start_import(image['id'], {
+            'method': {'name': 'glance-direct'}}, headers=headers)
+        self.assertEqual(202, resp.status_code, resp.text)
+        return image['id'], self.wait_task(image['id'])
+
+    def test_gzipped_qcow2_becomes_raw_with_injected_property(self):
+        image_id, task = self.run_import(gzip.compress(self.qcow2()),
+                                         disk_format='qcow2')
+        self.assertEqual('success', task['status'], task['message'])
+        image = self.show(image_id)
+        self.assertEqual('active', image['status'])
+        self.assertEqual('raw', image['disk_format'])
+        self.assertEqual('bare', image['container_format'])
+        self.assertEqual(1024 * 1024, image['size'])
+        self.assertEqual(1024 * 1024, image['virtual_size'])
+        self.assertEqual('blue', image['color'])
+        self.assertNotIn('os_glance_x', self.properties(image_id))
+        got = self.request('GET', '/v2/images/%s/file' % image_id)
+        self.assertEqual(b'\0' * 1024 * 1024, got.content)
+
+    def test_admin_import_is_not_injected(self):
+        image_id, task = self.run_import(
+            self.qcow2(), disk_format='qcow2',
+            headers=self.headers(roles='admin,member,reader'))
+        self.assertEqual('success', task['status'], task['message'])
+        self.assertNotIn('color', self.show(image_id))
+
+    def test_backing_file_refused(self):
+        image_id, task = self.run_import(
+            self.qcow2('-F', 'raw', '-b', '/etc/hostname'),
+            disk_format='qcow2')
+        self.assertEqual('failure', task['status'])
+        self.assertEqual('queued', self.show(image_id)['status'])
+        self.assertNotIn(image_id, ' '.join(self.staging()))
+
+    def test_zip_with_two_members_refused(self):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, 'w') as archive:
+            archive.writestr('a', b'one')
+            archive.writestr('b', b'two')
+        image_id, task = self.run_import(buf.getvalue())
+        self.assertEqual('failure', task['status'])
+        self.assertIn('one file', task['message'])
+        self.assertEqual('queued', self.show(image_id)['status'])
