@@ -5,6 +5,7 @@ Names and defaults follow the upstream Image service so existing
 oslo-config-generator (namespace ``glance.api``).
 """
 
+import ipaddress
 import multiprocessing
 import os
 
@@ -133,6 +134,12 @@ api_opts = [
                     'retried while its hashes are computed.'),
 ]
 
+task_opts = [
+    cfg.IntOpt('task_time_to_live', default=48, min=1,
+               help='Hours a finished task (and its record under '
+                    'GET /v2/tasks) is kept before it expires.'),
+]
+
 noauth_opts = [
     cfg.StrOpt('project_id', default='admin',
                help='Project that requests without identity headers act '
@@ -215,6 +222,87 @@ wsgi_opts = [
 ]
 
 
+class _Network(cfg.types.String):
+    """A network in CIDR notation, kept as written once it parses."""
+
+    def __init__(self):
+        super().__init__(type_name='network value')
+
+    def __call__(self, value):
+        value = super().__call__(value)
+        ipaddress.ip_network(value, strict=False)
+        return value
+
+
+import_filtering_opts = [
+    cfg.ListOpt('allowed_schemes', default=['http', 'https'],
+                help='URL schemes web-download (and every other import '
+                     'that fetches a URL) may use. When set, '
+                     'disallowed_schemes is ignored. Only http and https '
+                     'can be fetched, whatever this list says.'),
+    cfg.ListOpt('disallowed_schemes', default=[],
+                help='URL schemes refused; used only when allowed_schemes '
+                     'is empty.'),
+    cfg.ListOpt('allowed_hosts', default=[],
+                help='Hosts (names or IP addresses, as written in the URL) '
+                     'that may be fetched from. When set, disallowed_hosts '
+                     'is ignored. An IP address listed here may be fetched '
+                     'from even when it is internal (see '
+                     'allowed_internal_networks); a name listed here does '
+                     'not make the internal addresses it resolves to '
+                     'acceptable.'),
+    cfg.ListOpt('disallowed_hosts', default=[],
+                help='Hosts refused; used only when allowed_hosts is '
+                     'empty. An IP address listed here is also refused '
+                     'when a name resolves to it.'),
+    cfg.ListOpt('allowed_ports', default=[80, 443],
+                item_type=cfg.types.Integer(min=1, max=65535),
+                help='Ports that may be connected to; a URL without a port '
+                     'uses 80 (http) or 443 (https). When set, '
+                     'disallowed_ports is ignored.'),
+    cfg.ListOpt('disallowed_ports', default=[],
+                item_type=cfg.types.Integer(min=1, max=65535),
+                help='Ports refused; used only when allowed_ports is '
+                     'empty.'),
+    cfg.ListOpt('allowed_internal_networks', default=[],
+                item_type=_Network(),
+                help='Networks (CIDR, e.g. 10.20.0.0/16 or fd00:1::/64) '
+                     'that may be fetched from although they are not '
+                     'public. Every address a URL host resolves to, at '
+                     'every redirect, is refused when it is loopback, '
+                     'link-local (including 169.254.169.254 and other '
+                     'metadata addresses), private, shared (100.64.0.0/10), '
+                     'unspecified, multicast or reserved, IPv6 '
+                     'equivalents and IPv4 addresses embedded in IPv6 '
+                     'included, unless it is in one of these networks or '
+                     'is an IP address listed in allowed_hosts.'),
+]
+
+
+image_import_opts = [
+    cfg.ListOpt('image_import_plugins', default=[],
+                help='Plugins run, in this order, on the staged data of '
+                     'every import but copy-image: image_conversion, '
+                     'image_decompression, inject_image_metadata, no_op.'),
+]
+
+image_conversion_opts = [
+    cfg.StrOpt('output_format', default='raw',
+               choices=['raw', 'qcow2', 'vmdk'],
+               help='Disk format the image_conversion plugin converts '
+                    'imported images to.'),
+]
+
+inject_metadata_opts = [
+    cfg.DictOpt('inject', default={},
+                help='Properties the inject_image_metadata plugin sets on '
+                     'imported images (key:value,...).'),
+    cfg.ListOpt('ignore_user_roles', default=['admin'],
+                help='Callers with one of these roles import without the '
+                     'injected properties.'),
+]
+
+
 def list_opts():
     """Options per group, for oslo-config-generator."""
     from glance.store import options as store_options
@@ -226,6 +314,11 @@ def list_opts():
         ('database', database_opts),
         ('glance_store', store_opts),
         ('wsgi', wsgi_opts),
+        ('import_filtering_opts', import_filtering_opts),
+        ('task', task_opts),
+        ('image_import_opts', image_import_opts),
+        ('image_conversion', image_conversion_opts),
+        ('inject_metadata_properties', inject_metadata_opts),
     ] + store_options.list_opts()
 
 

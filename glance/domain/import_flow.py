@@ -367,7 +367,7 @@ def reap():
     data nobody will import."""
     before = tasks.now() - _seconds(STALE_AFTER)
     with session.reader() as conn:
-        dead = db_tasks.stale(conn, before, (TASK_TYPE,))
+        dead = db_tasks.stale(conn, before, (TASK_TYPE, 'import'))
     for task in dead:
         with session.writer() as conn:
             # One worker claims it: the update only matches while the task

@@ -6,6 +6,7 @@ import uuid
 from glance.api.v2.images import isotime
 from glance.common import exception
 from glance.common import wsgi
+from glance.domain import legacy_import
 from glance.domain import tasks as service
 
 SORT_KEYS = ('id', 'type', 'status', 'created_at', 'updated_at')
@@ -105,9 +106,9 @@ class TasksController:
                                                              task_id)))
 
     def create(self, req):
-        raise exception.BadRequest('Tasks of type import are not supported '
-                                   'here: use the image import API '
-                                   '(POST /v2/images/{image_id}/import).')
+        task = legacy_import.create_task(req.context, req.json())
+        return wsgi.json_response(task_view(task), status=201, headers={
+            'Location': '/v2/tasks/%s' % task['id']})
 
     def delete(self, req, task_id):
         raise exception.MethodNotAllowed(

@@ -4,9 +4,11 @@ and the tasks API."""
 
 import gzip
 import hashlib
+import http.server
 import io
 import os
 import subprocess
+import threading
 import time
 import zipfile
 
@@ -461,3 +463,172 @@ class TestImportPlugins(ImportTest):
         self.assertEqual('failure', task['status'])
         self.assertIn('one file', task['message'])
         self.assertEqual('queued', self.show(image_id)['status'])
+
+
+class _Source(http.server.BaseHTTPRequestHandler):
+    """Serves /data (DATA), /slow (a trickle that never ends quickly),
+    /missing (404) and /redirect (to the metadata address)."""
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        if self.path == '/data':
+            self.send_response(200)
+            self.send_header('Content-Length', str(len(WEB_DATA)))
+            self.end_headers()
+            self.wfile.write(WEB_DATA)
+        elif self.path == '/slow':
+            self.send_response(200)
+            self.send_header('Content-Length', str(1024 * 1024 * 1024))
+            self.end_headers()
+            try:
+                for _ in range(600):
+                    self.wfile.write(b'\0' * 65536)
+                    time.sleep(0.1)
+            except OSError:
+                pass
+        elif self.path == '/redirect':
+            self.send_response(302)
+            self.send_header('Location', 'http://169.254.169.254/latest')
+            self.end_headers()
+        else:
+            self.send_response(404)
+            self.end_headers()
+
+
+WEB_DATA = os.urandom(150000)
+
+
+class WebDownloadTest(ImportTest):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.source = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
+                                                     _Source)
+        cls.source.daemon_threads = True
+        threading.Thread(target=cls.source.serve_forever,
+                         daemon=True).start()
+        cls.source_url = 'http://127.0.0.1:%d' % cls.source.server_port
+        cls.options = {
+            'import_filtering_opts.allowed_ports': '',
+            'import_filtering_opts.allowed_internal_networks': '127.0.0.1/32',
+            'image_size_cap': 64 * 1024 * 1024}
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.source.shutdown()
+        cls.source.server_close()
+        super().tearDownClass()
+
+    def web_import(self, path):
+        image = self.new_image()
+        resp = self.start_import(image['id'], {'method': {
+            'name': 'web-download', 'uri': self.source_url + path}})
+        return image['id'], resp
+
+
+class TestWebDownload(WebDownloadTest):
+
+    def test_web_download(self):
+        image_id, resp = self.web_import('/data')
+        self.assertEqual(202, resp.status_code, resp.text)
+        task = self.wait_task(image_id)
+        self.assertEqual('success', task['status'], task['message'])
+        image = self.show(image_id)
+        self.assertEqual('active', image['status'])
+        self.assertEqual(hashlib.md5(WEB_DATA).hexdigest(), image['checksum'])
+        self.assertEqual([], self.staging())
+
+    def test_failed_download_reverts(self):
+        image_id, resp = self.web_import('/missing')
+        self.assertEqual(202, resp.status_code, resp.text)
+        task = self.wait_task(image_id)
+        self.assertEqual('failure', task['status'])
+        self.assertIn('404', task['message'])
+        self.assertEqual('queued', self.show(image_id)['status'])
+        self.assertEqual([], self.staging())
+
+    def test_redirect_to_metadata_address_refused(self):
+        image_id, _resp = self.web_import('/redirect')
+        task = self.wait_task(image_id)
+        self.assertEqual('failure', task['status'])
+        self.assertEqual('queued', self.show(image_id)['status'])
+
+    def test_refused_urls(self):
+        image = self.new_image()
+        for uri in ('file:///etc/passwd', 'http://169.254.169.254/x',
+                    'ftp://example.com/x', 'http://[::1]:%d/data'
+                    % self.source.server_port, 'http://2130706433/x'):
+            resp = self.start_import(image['id'], {'method': {
+                'name': 'web-download', 'uri': uri}})
+            self.assertEqual(400, resp.status_code, (uri, resp.text))
+        self.assertEqual('queued', self.show(image['id'])['status'])
+        self.assertEqual([], self.image_tasks(image['id']))
+
+    def test_legacy_import_task(self):
+        admin = self.headers(roles='admin,member,reader')
+        resp = self.request('POST', '/v2/tasks', json={
+            'type': 'import', 'input': {
+                'import_from': self.source_url + '/data',
+                'import_from_format': 'raw',
+                'image_properties': {'name': 'legacy'}}}, headers=admin)
+        self.assertEqual(201, resp.status_code, resp.text)
+        task_id = resp.json()['id']
+        self.assertTrue(resp.headers['Location'].endswith(
+            '/v2/tasks/%s' % task_id))
+        deadline = time.monotonic() + 30
+        while True:
+            task = self.request('GET', '/v2/tasks/%s' % task_id,
+                                headers=admin).json()
+            if task['status'] in ('success', 'failure'):
+                break
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.1)
+        self.assertEqual('success', task['status'], task['message'])
+        image = self.show(task['result']['image_id'])
+        self.assertEqual('legacy', image['name'])
+        self.assertEqual(hashlib.md5(WEB_DATA).hexdigest(), image['checksum'])
+        for body in ({'input': {}}, {'type': 'import'},
+                     {'type': 'other', 'input': {}},
+                     {'type': 'import', 'input': {
+                         'import_from': 'file:///etc/passwd'}}):
+            resp = self.request('POST', '/v2/tasks', json=body,
+                                headers=admin)
+            self.assertEqual(400, resp.status_code, (body, resp.text))
+        resp = self.request('POST', '/v2/tasks', json={
+            'type': 'import', 'input': {'import_from': 'http://x/'}})
+        self.assertEqual(403, resp.status_code)
+
+
+class TestWebDownloadDefaults(ImportTest):
+
+    def test_loopback_refused_by_default(self):
+        image = self.new_image()
+        resp = self.start_import(image['id'], {'method': {
+            'name': 'web-download', 'uri': 'http://127.0.0.1/data'}})
+        self.assertEqual(400, resp.status_code, resp.text)
+
+
+class TestKilledDuringImport(WebDownloadTest):
+    """kill -9 of the daemon in the middle of an import, then a restart:
+    the image does not stay importing."""
+
+    def test_kill_and_restart(self):
+        image_id, resp = self.web_import('/slow')
+        self.assertEqual(202, resp.status_code, resp.text)
+        self.wait_status(image_id, ('importing',))
+        self.daemon.proc.kill()
+        self.daemon.proc.wait()
+        self.daemon.start()
+        self.wait_status(image_id, ('queued',), timeout=90)
+        task = self.wait_task(image_id)
+        self.assertEqual('failure', task['status'])
+        self.assertNotIn('os_glance_import_task', self.properties(image_id))
+        # The staged part is gone once the sweep sees it is stale.
+        image = self.new_image()
+        self.assertEqual(202, self.start_import(image['id'], {'method': {
+            'name': 'web-download', 'uri': self.source_url + '/data'}})
+            .status_code)
+        self.wait_status(image['id'], ('active',))

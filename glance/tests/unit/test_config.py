@@ -45,7 +45,10 @@ class TestOptions(base.TestCase):
     def test_list_opts_groups(self):
         groups = [g for g, _ in config.list_opts()]
         self.assertEqual([None, 'noauth', 'image_format', 'paste_deploy',
-                          'database', 'glance_store', 'wsgi', 'glance_store',
+                          'database', 'glance_store', 'wsgi',
+                          'import_filtering_opts', 'task', 'image_import_opts',
+                          'image_conversion', 'inject_metadata_properties',
+                          'glance_store',
                           'os_glance_staging_store', 'os_glance_tasks_store'],
                          groups)
 
