@@ -8,6 +8,8 @@ class RequestContext(context.RequestContext):
 
     def __init__(self, **kwargs):
         self._is_admin = None
+        # The caller's Keystone service catalog (glance-download).
+        self.service_catalog = []
         super().__init__(**kwargs)
         # Decided from the roles on first use, not while they were unset.
         self.is_admin = kwargs.get('is_admin')

@@ -279,6 +279,15 @@ import_filtering_opts = [
 ]
 
 
+glance_download_opts = [
+    cfg.ListOpt('extra_properties',
+                default=['hw_', 'trait:', 'os_distro', 'os_secure_boot',
+                         'os_type'],
+                help='Properties (names starting with one of these) copied '
+                     'from the remote image by the glance-download import; '
+                     'os_glance* properties are never copied.'),
+]
+
 image_import_opts = [
     cfg.ListOpt('image_import_plugins', default=[],
                 help='Plugins run, in this order, on the staged data of '
@@ -317,6 +326,7 @@ def list_opts():
         ('import_filtering_opts', import_filtering_opts),
         ('task', task_opts),
         ('image_import_opts', image_import_opts),
+        ('glance_download_properties', glance_download_opts),
         ('image_conversion', image_conversion_opts),
         ('inject_metadata_properties', inject_metadata_opts),
     ] + store_options.list_opts()

@@ -104,7 +104,8 @@ class _Progress:
         return data
 
 
-def run(task_id, image_id, method, targets, all_must, roles=()):
+def run(task_id, image_id, method, targets, all_must, roles=(),
+        credentials=None):
     name = method['name']
     copying = name == 'copy-image'
     added = []
@@ -112,7 +113,7 @@ def run(task_id, image_id, method, targets, all_must, roles=()):
         tasks.progress(task_id)
         owner = _begin(task_id, image_id, targets, copying)
         _check_quota(name, owner, image_id)
-        _stage(task_id, image_id, method)
+        _stage(task_id, image_id, method, credentials or {})
         if not copying:
             _run_plugins(task_id, image_id, roles)
         for index, store_name in enumerate(targets):
@@ -178,7 +179,7 @@ def _check_quota(name, owner, image_id):
         limits.enforce(owner, image_stage_total=0, image_count_uploading=0)
 
 
-def _stage(task_id, image_id, method):
+def _stage(task_id, image_id, method, credentials):
     """Bring the data of the image into the staging area."""
     name = method['name']
     path = staging.staged_path(image_id)
@@ -192,6 +193,13 @@ def _stage(task_id, image_id, method):
         from glance.domain import web_fetch
         source = web_fetch.open_url(method['uri'], CONF.image_size_cap)
         size = source.size
+    elif name == 'glance-download':
+        from glance.domain import glance_download
+        remote = glance_download.remote_image(credentials, method)
+        _apply_changes(task_id, image_id,
+                       *glance_download.local_changes(remote))
+        source = glance_download.open_data(credentials, method, remote)
+        size = remote.get('size')
     elif name == 'copy-image':
         source, size = _existing_data(image_id)
         if os.path.exists(path):
@@ -216,21 +224,27 @@ def _run_plugins(task_id, image_id, roles):
         path = staging.staged_path(image_id)
         # File work and qemu-img: off the hub, in a real thread.
         changes = tpool.execute(plugin, image, path, list(roles))
-        if not changes:
-            continue
-        with session.writer() as conn:
-            image = _load_locked(conn, image_id, task_id)
-            when = tasks.now()
-            values = {k: changes[k] for k in PLUGIN_COLUMNS if k in changes}
-            if values:
-                values['updated_at'] = when
-                db.image_update(conn, image_id, values,
-                                from_status=image['status'])
-            props = {k: str(v) for k, v in changes.get(
-                'properties', {}).items() if not k.startswith('os_glance')}
-            if props:
-                tasks.set_properties(conn, image, props, when)
+        if changes:
+            _apply_changes(task_id, image_id, changes,
+                           changes.get('properties', {}))
         tasks.progress(task_id, message='Import plugin %s done' % name)
+
+
+def _apply_changes(task_id, image_id, columns, properties):
+    """Set some columns and properties of the image being imported."""
+    with session.writer() as conn:
+        image = _load_locked(conn, image_id, task_id)
+        when = tasks.now()
+        values = {k: columns[k] for k in PLUGIN_COLUMNS
+                  if columns.get(k) is not None}
+        if values:
+            values['updated_at'] = when
+            db.image_update(conn, image_id, values,
+                            from_status=image['status'])
+        props = {k: str(v) for k, v in properties.items()
+                 if not k.startswith('os_glance')}
+        if props:
+            tasks.set_properties(conn, image, props, when)
 
 
 def _close(source):

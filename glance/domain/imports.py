@@ -118,9 +118,21 @@ def start_import(ctx, image_id, body, header_store=None):
     method, stores, all_stores, all_must = parse_request(body, header_store)
     name = method['name']
     limits.enforce(ctx.project_id, image_size_total=0)
+    credentials = None
     if name == 'web-download':
         from glance.domain import url_filter
         url_filter.check_url(method['uri'])
+    elif name == 'glance-download':
+        from glance.domain import glance_download
+        from glance.domain import url_filter
+        credentials = {'token': ctx.auth_token,
+                       'catalog': ctx.service_catalog}
+        try:
+            url_filter.check_url(glance_download.endpoint(
+                ctx.service_catalog, method['glance_region'],
+                method['glance_service_interface']))
+        except exception.Invalid as e:
+            raise exception.BadRequest(str(e))
     rule = 'copy_image' if name == 'copy-image' else 'modify_image'
     with session.writer() as conn:
         image = images.load(conn, ctx, image_id, rule, for_update=True)
@@ -146,5 +158,5 @@ def start_import(ctx, image_id, body, header_store=None):
             when)
         tasks.take_lock(conn, image, task_id, when)
     locations.spawn(import_flow.run, task_id, image_id, method, targets,
-                    all_must, list(ctx.roles or ()))
+                    all_must, list(ctx.roles or ()), credentials)
     return task_id

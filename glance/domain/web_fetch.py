@@ -88,7 +88,7 @@ def _ascii_target(target):
                    for c in target)
 
 
-def _request(url, target, auth, timeout, ssl_context):
+def _request(url, target, auth, timeout, ssl_context, headers=None):
     """Connect to a vetted address of ``target`` (the next one when a
     connection fails) and send the GET; the connection and response."""
     cls = _TLSConnection if target.scheme == 'https' else _Connection
@@ -110,6 +110,8 @@ def _request(url, target, auth, timeout, ssl_context):
         conn.putheader('User-Agent', USER_AGENT)
         if auth:
             conn.putheader('Authorization', auth)
+        for name, value in (headers or {}).items():
+            conn.putheader(name, value)
         conn.endheaders()
         return conn, conn.getresponse()
     except (OSError, http.client.HTTPException) as e:
@@ -196,13 +198,14 @@ class Download:
 
 
 def open_url(url, max_size, timeout=TIMEOUT, max_redirects=MAX_REDIRECTS,
-             ssl_context=None):
+             ssl_context=None, headers=None):
     """Start downloading ``url``; a ``Download`` to read the body from.
 
     ``max_size`` is the largest body accepted, in bytes (None: no limit);
     ``timeout`` the seconds a connection or any wait for data may take;
     ``ssl_context`` replaces the default one (system CAs, hostname
-    checked). Raises ``exception.BadRequest`` when the URL or a redirect
+    checked); ``headers`` are sent to the origin of ``url`` only (a token
+    never follows a redirect elsewhere). Raises ``exception.BadRequest`` when the URL or a redirect
     does not pass ``url_filter``, on network, TLS and timeout failures,
     on non-2xx answers and on too many redirects, and
     ``exception.RequestEntityTooLarge`` when the Content-Length exceeds
@@ -211,13 +214,17 @@ def open_url(url, max_size, timeout=TIMEOUT, max_redirects=MAX_REDIRECTS,
     seen = []
     auth = None
     previous = None
+    first = None
     while True:
         target = url_filter.vet_url(url)
+        first = first or _origin(target)
         if target.username is not None:
             auth = _basic_auth(target)
         elif previous is None or _origin(previous) != _origin(target):
             auth = None
-        conn, response = _request(url, target, auth, timeout, ssl_context)
+        extra = headers if _origin(target) == first else None
+        conn, response = _request(url, target, auth, timeout, ssl_context,
+                                  extra)
         status = response.status
         if status not in REDIRECT_STATUSES:
             break

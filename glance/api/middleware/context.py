@@ -22,6 +22,15 @@ def roles_of(header):
             if r.strip()]
 
 
+def parse_catalog(text):
+    """The service catalog of an X-Service-Catalog header ([] if bad)."""
+    try:
+        catalog = json.loads(text)
+    except ValueError:
+        return []
+    return catalog if isinstance(catalog, list) else []
+
+
 def request_id_of(req):
     return req.environ.get(request_id.ENV_KEY)
 
@@ -38,7 +47,7 @@ class ContextMiddleware:
             catalog = req.headers.get('X-Service-Catalog')
             if catalog is not None:
                 try:
-                    json.loads(catalog)
+                    catalog = json.loads(catalog)
                 except ValueError:
                     return wsgi.error_response(
                         req, 400, 'Invalid service catalog json.')
@@ -50,6 +59,8 @@ class ContextMiddleware:
                 roles=roles_of(req.headers.get('X-Roles')),
                 service_roles=roles_of(req.headers.get('X-Service-Roles')),
                 request_id=request_id_of(req))
+            ctx.service_catalog = catalog if isinstance(catalog, list) \
+                else []
         elif CONF.allow_anonymous_access:
             ctx = context.RequestContext(read_only=True, is_admin=False,
                                          request_id=request_id_of(req))

@@ -31,10 +31,13 @@ class UnauthenticatedContextMiddleware:
             project = CONF.noauth.project_id
             user = get('HTTP_X_USER_ID') or CONF.noauth.user_id
             roles = roles or list(CONF.noauth.roles)
-        environ['glance.context'] = context.RequestContext(
+        ctx = environ['glance.context'] = context.RequestContext(
             user_id=user, project_id=project, roles=roles,
             auth_token=get('HTTP_X_AUTH_TOKEN'),
             request_id=get(context_mw.request_id.ENV_KEY))
+        catalog = get('HTTP_X_SERVICE_CATALOG')
+        if catalog:
+            ctx.service_catalog = context_mw.parse_catalog(catalog)
         return self.app(environ, start_response)
 
 

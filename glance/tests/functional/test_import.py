@@ -6,14 +6,20 @@ import gzip
 import hashlib
 import http.server
 import io
+import json
 import os
+import shutil
 import subprocess
+import tempfile
 import threading
 import time
+import uuid
 import zipfile
 
+import requests
 import sqlalchemy as sa
 
+from glance.tests.functional import base
 from glance.tests.functional import test_format_safety
 from glance.tests.functional import test_image_data
 
@@ -632,3 +638,78 @@ class TestKilledDuringImport(WebDownloadTest):
             'name': 'web-download', 'uri': self.source_url + '/data'}})
             .status_code)
         self.wait_status(image['id'], ('active',))
+
+
+class TestGlanceDownload(ImportTest):
+    """glance-download from a second daemon standing for another region."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.options = {
+            'enabled_import_methods': 'glance-direct,glance-download',
+            'import_filtering_opts.allowed_ports': '',
+            'import_filtering_opts.allowed_internal_networks': '127.0.0.1/32'}
+        super().setUpClass()
+        cls.remote_dir = tempfile.mkdtemp(prefix='glance-remote-')
+        cls.remote_db = base.Database('sqlite', cls.remote_dir)
+        cls.remote = base.Daemon(cls.remote_dir, cls.remote_db.url)
+        cls.remote.manage('db', 'sync')
+        cls.remote.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.remote.stop()
+        shutil.rmtree(cls.remote_dir, True)
+        super().tearDownClass()
+
+    def catalog(self, region='RegionTwo'):
+        return json.dumps([{'type': 'image', 'endpoints': [
+            {'region': region, 'interface': 'public',
+             'url': self.remote.url}]}])
+
+    def remote_image(self, data):
+        image = requests.post(self.remote.url + '/v2/images', json={
+            'name': 'far', 'disk_format': 'raw', 'container_format': 'bare',
+            'hw_disk_bus': 'scsi', 'os_distro': 'debian', 'color': 'red'},
+            timeout=10).json()
+        requests.put(self.remote.url + '/v2/images/%s/file' % image['id'],
+                     data=data, headers=OCTET, timeout=10)
+        return image['id']
+
+    def download(self, remote_id, region='RegionTwo'):
+        image = self.new_image(name='near', disk_format='qcow2')
+        resp = self.start_import(image['id'], {'method': {
+            'name': 'glance-download', 'glance_region': region,
+            'glance_image_id': remote_id}},
+            headers=self.headers(**{'X-Service-Catalog': self.catalog()}))
+        return image['id'], resp
+
+    def test_glance_download(self):
+        data = os.urandom(120000)
+        image_id, resp = self.download(self.remote_image(data))
+        self.assertEqual(202, resp.status_code, resp.text)
+        task = self.wait_task(image_id)
+        self.assertEqual('success', task['status'], task['message'])
+        image = self.show(image_id)
+        self.assertEqual('active', image['status'])
+        self.assertEqual('raw', image['disk_format'])
+        self.assertEqual('scsi', image['hw_disk_bus'])
+        self.assertEqual('debian', image['os_distro'])
+        self.assertNotIn('color', image)
+        self.assertEqual(hashlib.md5(data).hexdigest(), image['checksum'])
+        self.assertNotIn('X-Service-Catalog', json.dumps(task['input']))
+
+    def test_unknown_region_or_image(self):
+        _image_id, resp = self.download(str(uuid.uuid4()),
+                                        region='Nowhere')
+        self.assertEqual(400, resp.status_code, resp.text)
+        image_id, resp = self.download(str(uuid.uuid4()))
+        self.assertEqual(202, resp.status_code, resp.text)
+        task = self.wait_task(image_id)
+        self.assertEqual('failure', task['status'])
+        self.assertEqual('queued', self.show(image_id)['status'])
+        image = self.create_image(headers=self.headers(), name='x')
+        resp = self.start_import(image['id'], {'method': {
+            'name': 'glance-download', 'glance_region': 'RegionTwo',
+            'glance_image_id': 'not-a-uuid'}})
+        self.assertEqual(400, resp.status_code)
