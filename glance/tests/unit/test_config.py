@@ -47,6 +47,7 @@ class TestOptions(base.TestCase):
         self.assertEqual([None, 'noauth', 'image_format', 'paste_deploy',
                           'database', 'glance_store', 'wsgi',
                           'import_filtering_opts', 'task', 'image_import_opts',
+                          'glance_download_properties',
                           'image_conversion', 'inject_metadata_properties',
                           'glance_store',
                           'os_glance_staging_store', 'os_glance_tasks_store'],
