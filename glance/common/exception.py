@@ -100,3 +100,13 @@ class HeaderTooLarge(GlanceError):
 class ServiceUnavailable(GlanceError):
     code = 503
     message = 'The service is temporarily unavailable.'
+
+
+class BadGateway(GlanceError):
+    code = 502
+    message = 'An upstream node answered badly.'
+
+
+class GatewayTimeout(GlanceError):
+    code = 504
+    message = 'An upstream node could not be reached.'

@@ -16,6 +16,7 @@ from glance.common import exception
 from glance.db import session
 from glance.domain import limits
 from glance.domain import images
+from glance.domain import import_proxy
 from glance.domain import locations
 from glance.domain import tasks
 from glance.store import registry
@@ -111,12 +112,19 @@ def _target_stores(method, image, stores, all_stores, header_store):
     return chosen
 
 
-def start_import(ctx, image_id, body, header_store=None):
-    """Check an import request and start it; the task id, or None when
-    there is nothing to do."""
+def start_import(ctx, image_id, body, header_store=None, proxied=False):
+    """Check an import request and start it; the task id, None when there
+    is nothing to do, or the Answer of the node holding the staged data
+    when it is another one."""
     from glance.domain import import_flow
     method, stores, all_stores, all_must = parse_request(body, header_store)
     name = method['name']
+    if name == 'glance-direct' and not proxied:
+        with session.reader() as conn:
+            image = images.load(conn, ctx, image_id)
+        host = import_proxy.elsewhere(image)
+        if host:
+            return import_proxy.replay(ctx, host, image_id, body)
     limits.enforce(ctx.project_id, image_size_total=0)
     credentials = None
     if name == 'web-download':

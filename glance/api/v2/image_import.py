@@ -1,8 +1,11 @@
 """Controller of /v2/images/{image_id}/stage and /import."""
 
+import webob
+
 from glance.api.v2 import image_data
 from glance.common import exception
 from glance.common import wsgi
+from glance.domain import import_proxy
 from glance.domain import imports
 from glance.domain import staging
 
@@ -20,6 +23,12 @@ class ImportController:
 
     def import_image(self, req, image_id):
         body = req.json()
-        imports.start_import(req.context, image_id, body,
-                             req.headers.get('X-Image-Meta-Store'))
+        result = imports.start_import(
+            req.context, image_id, body,
+            req.headers.get('X-Image-Meta-Store'),
+            proxied=bool(req.headers.get(import_proxy.PROXIED_HEADER)))
+        if isinstance(result, import_proxy.Answer):
+            resp = webob.Response(status=result.status, body=result.body)
+            resp.content_type = result.content_type
+            return resp
         return wsgi.empty_response(202)

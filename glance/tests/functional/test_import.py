@@ -713,3 +713,60 @@ class TestGlanceDownload(ImportTest):
             'name': 'glance-download', 'glance_region': 'RegionTwo',
             'glance_image_id': 'not-a-uuid'}})
         self.assertEqual(400, resp.status_code)
+
+
+class TestStagedOnAnotherNode(ImportTest):
+    """Two API nodes on one database: the import of data staged on one
+    node, asked of the other, is done by the first."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.options = {}
+        super().setUpClass()
+        cls.daemon.stop()
+        cls.other_dir = tempfile.mkdtemp(prefix='glance-node-')
+        port, other_port = cls.daemon.port, base.free_port()
+        cls.daemon = base.Daemon(cls.workdir, cls.db.url, port=port, options={
+            'worker_self_reference_url': 'http://127.0.0.1:%d' % port})
+        cls.other = base.Daemon(cls.other_dir, cls.db.url, port=other_port,
+                                options={'worker_self_reference_url':
+                                         'http://127.0.0.1:%d' % other_port})
+        cls.daemon.start()
+        cls.other.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.other.stop()
+        shutil.rmtree(cls.other_dir, True)
+        super().tearDownClass()
+
+    def test_import_replayed_on_the_stage_host(self):
+        image = self.new_image()
+        self.assertEqual(204, self.stage(image['id'], b'node one').status_code)
+        self.assertEqual(self.daemon.url, self.properties(image['id'])[
+            'os_glance_stage_host'])
+        resp = requests.post(
+            self.other.url + '/v2/images/%s/import' % image['id'],
+            json={'method': {'name': 'glance-direct'}},
+            headers=self.headers(**{'X-Openstack-Request-Id': 'req-abc'}),
+            timeout=30)
+        self.assertEqual(202, resp.status_code, resp.text)
+        self.assertEqual('req-abc', resp.headers['x-openstack-request-id'])
+        self.wait_status(image['id'], ('active',))
+        self.assertEqual(b'node one', self.request(
+            'GET', '/v2/images/%s/file' % image['id']).content)
+
+    def test_stage_host_down_is_504(self):
+        image = self.new_image()
+        self.stage(image['id'], b'lost')
+        with self.engine().begin() as conn:
+            conn.execute(sa.text(
+                "UPDATE image_properties SET value = 'http://127.0.0.1:9' "
+                "WHERE image_id = :i AND name = 'os_glance_stage_host'"),
+                {'i': image['id']})
+        resp = requests.post(
+            self.other.url + '/v2/images/%s/import' % image['id'],
+            json={'method': {'name': 'glance-direct'}},
+            headers=self.headers(), timeout=30)
+        self.assertEqual(504, resp.status_code, resp.text)
+        self.assertEqual('uploading', self.show(image['id'])['status'])
