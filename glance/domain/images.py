@@ -375,6 +375,11 @@ def delete(ctx, image_id):
     if status == 'deleted':
         for loc in image['locations']:
             _delete_data(loc)
+    if image['status'] in ('uploading', 'importing'):
+        # Staged data on this node goes now; on another node, its sweep
+        # removes it.
+        from glance.domain import staging
+        staging.delete_staged(image_id)
 
 
 def _delete_data(loc):

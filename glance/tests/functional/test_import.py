@@ -770,3 +770,14 @@ class TestStagedOnAnotherNode(ImportTest):
             headers=self.headers(), timeout=30)
         self.assertEqual(504, resp.status_code, resp.text)
         self.assertEqual('uploading', self.show(image['id'])['status'])
+
+
+class TestDeleteStaged(ImportTest):
+
+    def test_delete_removes_staged_data(self):
+        image = self.new_image()
+        self.stage(image['id'], b'bye')
+        self.assertIn(image['id'], self.staging())
+        self.assertEqual(204, self.request(
+            'DELETE', '/v2/images/%s' % image['id']).status_code)
+        self.assertEqual([], self.staging())
