@@ -341,6 +341,21 @@ class TestTasksApi(ImportTest):
                             headers=self.admin())
         self.assertEqual(404, resp.status_code)
 
+    def test_expired_tasks_disappear(self):
+        task = self.imported()
+        with self.engine().begin() as conn:
+            conn.execute(sa.text(
+                'UPDATE tasks SET expires_at = :t WHERE id = :i'),
+                {'t': '2000-01-01 00:00:00', 'i': task['id']})
+        ids = [t['id'] for t in self.request(
+            'GET', '/v2/tasks?limit=1000', headers=self.admin()).json()[
+            'tasks']]
+        self.assertNotIn(task['id'], ids)
+        self.assertEqual(404, self.request(
+            'GET', '/v2/tasks/%s' % task['id'],
+            headers=self.admin()).status_code)
+        self.assertEqual([], self.image_tasks(task['image_id']))
+
     def test_task_schemas(self):
         for path in ('/v2/schemas/task', '/v2/schemas/tasks'):
             self.assertEqual(200, self.request('GET', path).status_code)
