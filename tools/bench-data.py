@@ -1,16 +1,27 @@
-"""Data path benchmark: upload and download throughput, and whether a
-transfer starves small requests served by the same worker.
+"""Data path benchmark: upload and download throughput, many parallel
+downloads, metadata latency while a big upload runs, and the daemon's peak
+memory.
 
-Run the daemon with one worker (OS_DEFAULT__WORKERS=0 or 1) so that the
-transfer and the small requests share it, then:
+    tools/bench-data --url http://127.0.0.1:9292 [--size-mib 1024]
+        [--parallel 32 --parallel-size-mib 256] [--pids PID,...]
 
-    tools/bench-data --url http://127.0.0.1:9292 [--size-mib 512]
+Against one running server it prints:
 
-It measures GET /v2/images/{id} latency idle, then while an upload of
---size-mib runs, then while the download runs, and prints MiB/s.
+* hashing: what md5 + sha512 over the same data reach in this process
+  (the bound an upload that computes both hashes can approach);
+* upload and download of --size-mib, in MiB/s, and the latency of
+  GET /v2/images/{id} and GET /v2/images?limit=20 while the upload runs
+  (run the server with one worker to see whether a transfer starves the
+  small requests of its worker);
+* --parallel simultaneous downloads of a --parallel-size-mib image:
+  aggregate MiB/s and the latency to the first byte;
+* with --pids (the server's processes), the peak resident memory of each
+  and their sum, from /proc/<pid>/status (VmHWM), and the proportional
+  set size of them all at the end (shared pages counted once).
 """
 
 import argparse
+import hashlib
 import http.client
 import json
 import os
@@ -43,11 +54,11 @@ def create(url, name):
     return json.loads(body)['id']
 
 
-def probe(url, image_id, stop, latencies):
+def probe(url, path, stop, latencies):
     conn = connect(url)
     while not stop.is_set():
         start = time.perf_counter()
-        status, _ = call(conn, 'GET', '/v2/images/%s' % image_id)
+        status, _ = call(conn, 'GET', path)
         latencies.append(time.perf_counter() - start)
         assert status == 200, status
         time.sleep(0.01)
@@ -69,13 +80,16 @@ def upload(url, image_id, size):
     assert resp.status == 204, resp.status
 
 
-def download(url, image_id):
+def download(url, image_id, first_byte=None):
     conn = connect(url)
+    start = time.perf_counter()
     conn.request('GET', '/v2/images/%s/file' % image_id)
     resp = conn.getresponse()
     total = 0
     while True:
         data = resp.read(CHUNK)
+        if first_byte is not None and total == 0 and data:
+            first_byte.append(time.perf_counter() - start)
         if not data:
             break
         total += len(data)
@@ -83,17 +97,21 @@ def download(url, image_id):
     return total
 
 
-def measure(url, probe_id, work):
-    stop, latencies = threading.Event(), []
-    thread = threading.Thread(target=probe,
-                              args=(url, probe_id, stop, latencies))
-    thread.start()
+def measure(url, probes, work):
+    """Run ``work`` while each path of ``probes`` is requested in a loop."""
+    stop = threading.Event()
+    found = {path: [] for path in probes}
+    threads = [threading.Thread(target=probe, args=(url, path, stop, lat))
+               for path, lat in found.items()]
+    for thread in threads:
+        thread.start()
     start = time.perf_counter()
     result = work()
     elapsed = time.perf_counter() - start
     stop.set()
-    thread.join()
-    return elapsed, result, latencies
+    for thread in threads:
+        thread.join()
+    return elapsed, result, found
 
 
 def summary(latencies):
@@ -104,28 +122,93 @@ def summary(latencies):
         len(latencies), q[49] * 1000, q[98] * 1000, max(latencies) * 1000)
 
 
+def hashing_rate(mib=256):
+    block = os.urandom(CHUNK)
+    md5, sha = hashlib.md5(), hashlib.sha512()
+    start = time.perf_counter()
+    for _ in range(mib):
+        md5.update(block)
+        sha.update(block)
+    return mib / (time.perf_counter() - start)
+
+
+def memory(pids, path, key):
+    """MiB of ``key`` in /proc/<pid>/<path> for each pid."""
+    found = {}
+    for pid in pids:
+        try:
+            with open('/proc/%s/%s' % (pid, path)) as f:
+                for line in f:
+                    if line.startswith(key + ':'):
+                        found[pid] = int(line.split()[1]) / 1024
+        except OSError:
+            pass
+    return found
+
+
+def parallel(url, image_id, count):
+    first, totals = [], []
+
+    def one():
+        totals.append(download(url, image_id, first))
+
+    threads = [threading.Thread(target=one) for _ in range(count)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - start, sum(totals), first
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--url', default='http://127.0.0.1:9292')
-    parser.add_argument('--size-mib', type=int, default=512)
+    parser.add_argument('--size-mib', type=int, default=1024)
+    parser.add_argument('--parallel', type=int, default=32)
+    parser.add_argument('--parallel-size-mib', type=int, default=256)
+    parser.add_argument('--pids', default='',
+                        help='comma-separated pids of the server processes')
     args = parser.parse_args()
+    url = args.url
+    print('hashing md5+sha512 in one thread: %.1f MiB/s' % hashing_rate())
     size = args.size_mib * CHUNK
-    probe_id = create(args.url, 'probe')
-    data_id = create(args.url, 'bench-data')
-    idle, _, lat = measure(args.url, probe_id, lambda: time.sleep(3))
-    print('idle:              small GET %s' % summary(lat))
-    took, _, lat = measure(args.url, probe_id,
-                           lambda: upload(args.url, data_id, size))
-    print('upload %d MiB:   %.1f MiB/s; small GET %s'
-          % (args.size_mib, args.size_mib / took, summary(lat)))
-    took, got, lat = measure(args.url, probe_id,
-                             lambda: download(args.url, data_id))
+    probe_id = create(url, 'probe')
+    data_id = create(url, 'bench-data')
+    probes = ('/v2/images/%s' % probe_id, '/v2/images?limit=20')
+    _, _, lat = measure(url, probes, lambda: time.sleep(3))
+    print('idle:                 show %s; list %s'
+          % (summary(lat[probes[0]]), summary(lat[probes[1]])))
+    took, _, lat = measure(url, probes, lambda: upload(url, data_id, size))
+    print('upload %5d MiB:      %.1f MiB/s; show %s; list %s'
+          % (args.size_mib, args.size_mib / took, summary(lat[probes[0]]),
+             summary(lat[probes[1]])))
+    took, got, _ = measure(url, (), lambda: download(url, data_id))
     assert got == size, (got, size)
-    print('download %d MiB: %.1f MiB/s; small GET %s'
-          % (args.size_mib, args.size_mib / took, summary(lat)))
-    conn = connect(args.url)
-    for image_id in (probe_id, data_id):
-        call(conn, 'DELETE', '/v2/images/%s' % image_id)
+    print('download %5d MiB:    %.1f MiB/s' % (args.size_mib,
+                                                args.size_mib / took))
+    conn = connect(url)
+    call(conn, 'DELETE', '/v2/images/%s' % data_id)
+    if args.parallel:
+        small_id = create(url, 'bench-parallel')
+        upload(url, small_id, args.parallel_size_mib * CHUNK)
+        took, total, first = parallel(url, small_id, args.parallel)
+        print('%d parallel downloads of %d MiB: %.1f MiB/s in all; first '
+              'byte %s' % (args.parallel, args.parallel_size_mib,
+                           total / CHUNK / took, summary(first)))
+        call(conn, 'DELETE', '/v2/images/%s' % small_id)
+    call(conn, 'DELETE', '/v2/images/%s' % probe_id)
+    if args.pids:
+        pids = args.pids.split(',')
+        rss = memory(pids, 'status', 'VmHWM')
+        print('peak RSS: %s; sum %.1f MiB' % (
+            ', '.join('%s %.1f MiB' % kv for kv in sorted(rss.items())),
+            sum(rss.values())))
+        # Forked workers share most pages with their parent: PSS counts
+        # each shared page once across the processes.
+        pss = memory(pids, 'smaps_rollup', 'Pss')
+        print('PSS now (shared pages counted once): sum %.1f MiB'
+              % sum(pss.values()))
 
 
 if __name__ == '__main__':

@@ -10,7 +10,6 @@ import multiprocessing
 import os
 
 from oslo_config import cfg
-from oslo_limit import opts as limit_opts
 from oslo_log import log as logging
 
 from glance import version
@@ -339,7 +338,6 @@ def register_opts(conf=CONF):
 
 register_opts()
 logging.register_options(CONF)
-limit_opts.register_opts(CONF)
 
 
 def default_workers():

@@ -2,12 +2,12 @@
 
 With ``use_keystone_limits`` on, oslo.limit reads the limits of the
 project from Keystone and this module supplies what the project uses.
-Sizes are counted in MiB, as the limits are registered.
+Sizes are counted in MiB, as the limits are registered. oslo.limit (and
+the openstacksdk it brings, tens of MiB) is imported only when the option
+is on; importing it registers its ``[oslo_limit]`` options.
 """
 
 from oslo_config import cfg
-from oslo_limit import exception as limit_exc
-from oslo_limit import limit
 from oslo_log import log as logging
 
 from glance.common import exception
@@ -39,6 +39,7 @@ def _usage(project_id, resources):
 
 
 def _enforcer():
+    from oslo_limit import limit
     try:
         return limit.Enforcer(_usage)
     except Exception as e:
@@ -52,6 +53,7 @@ def enforce(project_id, **deltas):
     limit; does nothing unless ``use_keystone_limits`` is on."""
     if not CONF.use_keystone_limits:
         return
+    from oslo_limit import exception as limit_exc
     try:
         _enforcer().enforce(project_id, deltas)
     except limit_exc.ProjectOverLimit as e:
