@@ -26,8 +26,11 @@ from glance.store import registry
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
-# Hash in a real thread only when a chunk is big enough for the hand-off
-# to pay: hashlib releases the GIL on large buffers.
+# Data is hashed in a real thread (hashlib releases the GIL) in batches of
+# at least this many bytes, while the next batch arrives: one batch of slack
+# keeps the socket, the hashing and the store busy at the same time.
+HASH_BATCH = 4 * 1024 * 1024
+# Below this, hashing in place costs less than the hand-off.
 TPOOL_MIN = 256 * 1024
 
 
@@ -42,33 +45,42 @@ class HashingReader:
         self.md5 = hashlib.md5(usedforsecurity=False)
         self.multihash = hashlib.new(CONF.hashing_algorithm)
         self.count = 0
+        self._batch = []
+        self._batch_size = 0
         self._hashing = None
 
-    def _update(self, data):
-        self.md5.update(data)
-        self.multihash.update(data)
+    def _update(self, chunks):
+        for data in chunks:
+            self.md5.update(data)
+            self.multihash.update(data)
 
     def _wait_hashing(self):
         if self._hashing is not None:
             self._hashing.wait()
             self._hashing = None
 
+    def _flush(self):
+        """Hand the batch to a real thread once the previous one is done."""
+        batch, self._batch, self._batch_size = self._batch, [], 0
+        self._wait_hashing()
+        if sum(len(d) for d in batch) >= TPOOL_MIN:
+            self._hashing = eventlet.spawn(tpool.execute, self._update,
+                                           batch)
+        else:
+            self._update(batch)
+
     def read(self, size=-1):
         data = self.source.read(size)
-        # The previous chunk was hashed in a real thread while this one
-        # arrived and the store wrote the previous one.
-        self._wait_hashing()
         if data:
             self.count += len(data)
             if self.count > self.limit:
                 raise exception.RequestEntityTooLarge(
                     'Image exceeds the size limit or the storage quota '
                     '(%d bytes).' % self.limit)
-            if len(data) >= TPOOL_MIN:
-                self._hashing = eventlet.spawn(tpool.execute, self._update,
-                                               data)
-            else:
-                self._update(data)
+            self._batch.append(data)
+            self._batch_size += len(data)
+            if self._batch_size >= HASH_BATCH:
+                self._flush()
             if self.checker is not None:
                 self.checker.feed(data)
         elif self.expected is not None and self.count != self.expected:
@@ -79,6 +91,7 @@ class HashingReader:
 
     def digests(self):
         """(md5, multihash) hex digests, once the data is all read."""
+        self._flush()
         self._wait_hashing()
         return self.md5.hexdigest(), self.multihash.hexdigest()
 

@@ -83,30 +83,53 @@ def _write_all(fd, data):
         view = view[os.write(fd, view):]
 
 
-# Writes at least this big are handed to a real thread.
-OFFLOAD_MIN = 64 * 1024
+# Chunks are written by a real thread in batches of at least this many
+# bytes, while the next batch arrives.
+WRITE_BATCH = 4 * 1024 * 1024
+
+
+def _write_batch(fd, chunks):
+    for chunk in chunks:
+        _write_all(fd, chunk)
 
 
 class _Writer:
-    """Writes chunks to ``fd`` in a real thread, one at a time, so the
-    caller can receive the next chunk meanwhile."""
+    """Writes chunks to ``fd`` in a real thread, a batch at a time, so the
+    caller can receive the next batch meanwhile."""
 
     def __init__(self, fd):
         self.fd = fd
         self.pending = None
+        self.batch = []
+        self.size = 0
 
     def write(self, chunk):
-        self.wait()
-        if len(chunk) < OFFLOAD_MIN:
-            _write_all(self.fd, chunk)
-        else:
-            self.pending = eventlet.spawn(tpool.execute, _write_all,
-                                          self.fd, chunk)
+        self.batch.append(chunk)
+        self.size += len(chunk)
+        if self.size >= WRITE_BATCH:
+            self._flush()
 
-    def wait(self):
+    def _flush(self):
+        batch, self.batch, self.size = self.batch, [], 0
+        self._wait_pending()
+        if batch:
+            self.pending = eventlet.spawn(tpool.execute, _write_batch,
+                                          self.fd, batch)
+
+    def _wait_pending(self):
         pending, self.pending = self.pending, None
         if pending is not None:
             pending.wait()
+
+    def wait(self):
+        """Write what is left; returns once everything is written."""
+        self._flush()
+        self._wait_pending()
+
+    def abandon(self):
+        """Drop what is not written yet; returns once no write runs."""
+        self.batch, self.size = [], 0
+        self._wait_pending()
 
 
 def _fsync_dir(path):
@@ -280,7 +303,7 @@ class FilesystemStore(driver.Store):
             except BaseException:
                 # Never close the file under a write still running.
                 try:
-                    writer.wait()
+                    writer.abandon()
                 except OSError:
                     pass
                 raise
