@@ -1,7 +1,8 @@
 """glance-manage: database administration.
 
     glance-manage [--config-file FILE] db {sync,version,check,upgrade,
-        version_control,expand,migrate,contract,purge,purge_images_table}
+        version_control,expand,migrate,contract,purge,purge_images_table,
+        load_metadefs,unload_metadefs,export_metadefs}
 
 The legacy spellings (db_sync, db_version, ...) work too.
 """
@@ -83,11 +84,42 @@ def do_purge_images_table(args):
     print('Purged %d rows from images' % counts['images'])
 
 
+def _catalog():
+    # Imported on use: it brings in policy and schema code the schema
+    # commands do not need.
+    from glance.domain import metadef_catalog
+    return metadef_catalog
+
+
+def do_load_metadefs(args):
+    loaded, skipped, errors = _catalog().load(
+        args.path or args.legacy_path, merge=args.merge,
+        prefer_new=args.prefer_new, overwrite=args.overwrite)
+    print('Loaded %d namespaces, skipped %d that already exist.'
+          % (len(loaded), len(skipped)))
+    for error in errors:
+        sys.stderr.write('ERROR: %s\n' % error)
+    return 1 if errors else 0
+
+
+def do_unload_metadefs(args):
+    _catalog().unload()
+    print('Removed every metadata definition.')
+
+
+def do_export_metadefs(args):
+    written = _catalog().export(args.path or args.legacy_path)
+    print('Exported %d namespaces.' % len(written))
+
+
 ACTIONS = {
     'sync': do_sync, 'version': do_version, 'check': do_check,
     'upgrade': do_upgrade, 'version_control': do_version_control,
     'expand': do_expand, 'migrate': do_migrate, 'contract': do_contract,
     'purge': do_purge, 'purge_images_table': do_purge_images_table,
+    'load_metadefs': do_load_metadefs,
+    'unload_metadefs': do_unload_metadefs,
+    'export_metadefs': do_export_metadefs,
 }
 
 
@@ -100,6 +132,13 @@ def _add_action(sub, name, prefix=''):
         default_age = 30 if name == 'purge' else 180
         parser.add_argument('--age_in_days', type=int, default=default_age)
         parser.add_argument('--max_rows', type=int, default=100)
+    if name in ('load_metadefs', 'export_metadefs'):
+        # The legacy spelling takes the path as its first argument.
+        parser.add_argument('legacy_path', nargs='?')
+        parser.add_argument('--path', dest='path')
+    if name == 'load_metadefs':
+        for flag in ('merge', 'prefer_new', 'overwrite'):
+            parser.add_argument('--' + flag, action='store_true')
     parser.set_defaults(action=name)
 
 

@@ -164,3 +164,4 @@ image_locations = ImageLocation.__table__
 image_members = ImageMember.__table__
 tasks = Task.__table__
 task_info = TaskInfo.__table__
+from glance.db import metadef_models  # noqa: E402,F401  (metadef tables)
