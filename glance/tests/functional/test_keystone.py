@@ -23,6 +23,8 @@ TOOL = os.path.join(base.ROOT, 'tools', 'keystone')
 PORT = os.environ.get('GLANCE_KEYSTONE_PORT', '5000')
 HOME = os.environ.get('GLANCE_KEYSTONE_HOME', os.path.expanduser(
     '~/.cache/glance-keystone'))
+TOOL_ENV = dict(os.environ, GLANCE_KEYSTONE_HOME=HOME,
+                GLANCE_KEYSTONE_PORT=PORT)
 # The test accounts tools/keystone creates.
 PROJECT_A, PROJECT_B, PROJECT_C = 'glance-test-a', 'glance-test-b', \
     'glance-test-c'
@@ -50,7 +52,7 @@ class Keystone:
         fcntl.flock(self.users, fcntl.LOCK_SH)
         try:
             proc = subprocess.run([TOOL, 'start'], capture_output=True,
-                                  text=True, timeout=1800)
+                                  text=True, timeout=1800, env=TOOL_ENV)
         except subprocess.TimeoutExpired as exc:
             self.release()
             raise RuntimeError('tools/keystone start timed out: %s'
@@ -79,7 +81,7 @@ class Keystone:
                 return
             if os.path.exists(self.marker):
                 subprocess.run([TOOL, 'stop'], capture_output=True,
-                               timeout=60)
+                               timeout=60, env=TOOL_ENV)
                 os.unlink(self.marker)
 
 
@@ -96,7 +98,8 @@ class KeystoneFlavorTest(base.SharedDaemonTest):
             return
         cls.keystone = Keystone()
         env = cls.keystone.acquire()
-        cls.identity = env['KEYSTONE_URL'] + '/v3'
+        cls.keystone_url = env['KEYSTONE_URL']
+        cls.identity = cls.keystone_url + '/v3'
         cls.password = env['KEYSTONE_TEST_PASSWORD']
         cls.options = {
             'keystone_authtoken.www_authenticate_uri': env['KEYSTONE_URL'],
@@ -128,8 +131,6 @@ class KeystoneFlavorTest(base.SharedDaemonTest):
 
     def setUp(self):
         super().setUp()
-        if self._skip:
-            return
         self.http.headers['Accept'] = 'application/json'
 
     def login(self, user, project):
@@ -205,6 +206,9 @@ class TestKeystoneTokens(KeystoneFlavorTest):
             resp = self.request(method, path, headers={}, json=None)
             self.assertEqual(401, resp.status_code, (method, path))
             self.assertIn('x-openstack-request-id', resp.headers)
+            # authtoken tells the client where to authenticate.
+            self.assertEqual('Keystone uri="%s"' % self.keystone_url,
+                             resp.headers.get('WWW-Authenticate'))
 
     def test_identity_headers_without_token_are_401(self):
         headers = {'X-Project-Id': 'p1', 'X-User-Id': 'u1',
