@@ -184,9 +184,10 @@ def _activate(image_id, checksum, algo, digest):
 
 
 def _revert(image_id, location_id):
-    """Back to queued without the location, if the task got that far and
-    the image is still importing (nothing else touched it). The data at
-    the location is not the service's and stays."""
+    """Back to queued, if the task got that far and the image is still
+    importing (nothing else touched it). The location goes, except an
+    http(s) one, which stays on the queued image as upstream keeps it.
+    The data at the location is not the service's and stays."""
     if location_id is None:
         return
     try:
@@ -195,7 +196,10 @@ def _revert(image_id, location_id):
             if image is None or image['status'] != 'importing':
                 return
             now = _now()
-            db.location_delete(conn, location_id, now)
+            url = next((loc['url'] for loc in image['locations']
+                        if loc['id'] == location_id), '')
+            if not url.lower().startswith(('http://', 'https://')):
+                db.location_delete(conn, location_id, now)
             db.image_update(conn, image_id, {
                 'status': 'queued', 'size': None, 'virtual_size': None,
                 'checksum': None, 'os_hash_algo': None,

@@ -22,7 +22,9 @@ def _stores(detail=False):
         if store.description:
             entry['description'] = store.description
         if store.name == reg.default_name:
-            entry['default'] = True
+            entry['default'] = 'true'
+        if store.read_only:
+            entry['read-only'] = 'true'
         if detail:
             entry.update(type=store.type_name, weight=store.weight,
                          properties=store.properties())

@@ -36,7 +36,8 @@ def parse_location(body):
         raise exception.BadRequest("'url' is longer than %d characters."
                                    % MAX_URL)
     data = body.get('validation_data')
-    if data is None:
+    if data is None or data == {}:
+        # Clients send an empty object when they have nothing to check.
         return url, None
     if not isinstance(data, dict) or set(data) != VALIDATION_KEYS:
         raise exception.BadRequest("'validation_data' must be an object "

@@ -506,7 +506,8 @@ class TestLocationApi(LocationTest):
 
     def test_hash_mismatch_puts_the_image_back(self):
         image = self.new_image()
-        resp = self.post(image['id'], {'url': self.data_url(),
+        url = self.data_url()
+        resp = self.post(image['id'], {'url': url,
                                        'validation_data': {
                                            'os_hash_algo': 'sha256',
                                            'os_hash_value': 'ab' * 32}})
@@ -514,10 +515,15 @@ class TestLocationApi(LocationTest):
         task = self.finished_task(image['id'])
         self.assertEqual('failure', task.status)
         self.assertIn('digest', task.message)
-        self.assert_untouched_queued(image['id'])
+        shown = self.show(image['id'])
+        self.assertEqual('queued', shown['status'])
+        self.assertIsNone(shown['checksum'])
+        self.assertIsNone(shown['os_hash_value'])
+        # An http location stays on the queued image, as upstream keeps it.
         path = '/v2/images/%s/locations' % image['id']
-        self.assertEqual([], self.request('GET', path,
-                                          headers=self.admin()).json())
+        self.assertEqual([url], [
+            loc['url'] for loc in self.request(
+                'GET', path, headers=self.admin()).json()])
         # The lock is gone: the image takes a location again.
         resp = self.post(image['id'], {'url': self.data_url()})
         self.assertEqual(202, resp.status_code, resp.text)
