@@ -114,6 +114,7 @@ class KeystoneFlavorTest(base.SharedDaemonTest):
             'keystone_authtoken.region_name': env['KEYSTONE_REGION'],
             'keystone_authtoken.service_token_roles_required': 'true',
         }
+        cls.options.update(getattr(cls, 'extra_options', {}))
         cls.tokens = {}
         try:
             super().setUpClass()
