@@ -274,8 +274,10 @@ def update(ctx, image_id, changes):
                     hidden.discard(name)
                 _set(ctx, image, name, value)
         if set(image['properties']) - set(old_props):
-            check_quota('image_property_quota', len(image['properties']),
-                         'image properties')
+            # The service's own os_glance* properties do not count.
+            check_quota('image_property_quota', len(
+                [k for k in image['properties']
+                 if not k.startswith('os_glance')]), 'image properties')
         if not changes:
             return protections.readable(ctx, image)
         now = models.utcnow().replace(microsecond=0)

@@ -59,6 +59,8 @@ def _split(value):
 
 
 def _join(names):
+    """The comma-separated store list; '' once empty (clients wait for
+    the property to be present and empty)."""
     return ','.join(sorted(set(names)))
 
 
@@ -165,7 +167,7 @@ def _begin(task_id, image_id, targets, copying):
             changes[IMPORTING] = _join(_split(props.get(IMPORTING)) + names)
             failed = [s for s in _split(props.get(FAILED))
                       if s not in names]
-            changes[FAILED] = _join(failed) if failed else None
+            changes[FAILED] = _join(failed)
         tasks.set_properties(conn, image, changes, when)
         return image['owner']
 
@@ -307,8 +309,8 @@ def _to_store(task_id, image_id, store_name, activate, check):
             if store_name:
                 left = [s for s in _split(image['properties'].get(IMPORTING))
                         if s != store_name]
-                tasks.set_properties(conn, image, {
-                    IMPORTING: _join(left) if left else None}, when)
+                tasks.set_properties(conn, image, {IMPORTING: _join(left)},
+                                     when)
     except BaseException:
         _close(chunks)
         if location is not None:
@@ -330,7 +332,7 @@ def _store_failed(task_id, image_id, store_name):
         props = image['properties']
         left = [s for s in _split(props.get(IMPORTING)) if s != store_name]
         tasks.set_properties(conn, image, {
-            IMPORTING: _join(left) if left else None,
+            IMPORTING: _join(left),
             FAILED: _join(_split(props.get(FAILED)) + [store_name])},
             tasks.now())
 
@@ -355,9 +357,10 @@ def revert(task_id, image_id, copying, added=()):
             pending = _split(props.get(IMPORTING))
             failed = _split(props.get(FAILED)) + pending + [
                 s for s, _url in added if s]
-            tasks.set_properties(conn, image, {
-                IMPORTING: None, FAILED: _join(failed) if failed else None},
-                when)
+            if IMPORTING in props or failed:
+                # Clients wait for an empty importing list.
+                tasks.set_properties(conn, image, {
+                    IMPORTING: '', FAILED: _join(failed)}, when)
             if not copying and image['status'] == 'importing':
                 db.image_update(conn, image_id, {
                     'status': 'queued', 'size': None, 'virtual_size': None,

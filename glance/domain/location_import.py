@@ -122,10 +122,13 @@ def _import(task_id, image_id, url, validation_data):
                 values['status'] = 'importing'
                 host = CONF.worker_self_reference_url or CONF.public_endpoint
                 if host:
-                    tasks.set_properties(conn, image, {HASH_HOST_PROPERTY: host},
-                                    now)
+                    tasks.set_properties(conn, image,
+                                         {HASH_HOST_PROPERTY: host}, now)
             else:
                 values['status'] = 'active'
+                if hashing:
+                    # Active at once; the hash follows, still in the task.
+                    values['os_hash_algo'] = CONF.hashing_algorithm
                 if validation_data:
                     values['os_hash_algo'] = validation_data['os_hash_algo']
                     values['os_hash_value'] = validation_data[
@@ -151,10 +154,10 @@ def _import(task_id, image_id, url, validation_data):
         tasks.finish(task_id, 'failure', message=str(e))
         tasks.release(image_id, task_id)
         return
-    tasks.finish(task_id, 'success', result={'image_id': image_id})
-    tasks.release(image_id, task_id)
     if hashing and not validation_data:
         _hash_active(image_id, url)
+    tasks.finish(task_id, 'success', result={'image_id': image_id})
+    tasks.release(image_id, task_id)
 
 
 def _locked(conn, image_id, task_id):
