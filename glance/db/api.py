@@ -259,59 +259,116 @@ def is_member(conn, image_id, project_id):
 
 # -- listing -----------------------------------------------------------------
 
-def _visibility_clause(ctx, visibility, member_status):
-    """Which images the caller may list (see the image sharing rules)."""
+# A listing query depends on the *shape* of the request (which filters,
+# sort keys, marker, caller kind) and on values. Statements are built once
+# per shape with named bind parameters, then reused with the values of
+# each request: building and caching-key a SQLAlchemy statement costs more
+# than running it on SQLite.
+
+def _list_shape(ctx, filters, marker_terms, limit, keys, dirs,
+                member_status, visibility):
+    """(shape, params) of a listing request."""
+    params = {}
+    columns = []
+    for key, (op, value) in sorted(filters.get('columns', {}).items()):
+        if op == 'in':
+            for n, item in enumerate(value):
+                params['f_%s_%d' % (key, n)] = item
+            columns.append((key, op, len(value)))
+        else:
+            params['f_%s' % key] = value
+            columns.append((key, op, None))
+    props_f = sorted(filters.get('properties', {}).items())
+    for n, (name, value) in enumerate(props_f):
+        params['pn%d' % n] = name
+        params['pv%d' % n] = value
+    for n, tag in enumerate(filters.get('tags', [])):
+        params['tag%d' % n] = tag
+    for key in ('size_min', 'size_max'):
+        if key in filters:
+            params[key] = filters[key]
+    marker_nulls = None
+    if marker_terms is not None:
+        marker_nulls = tuple(v is None for v in marker_terms)
+        for n, value in enumerate(marker_terms):
+            if value is not None:
+                params['m%d' % n] = value
+    if limit is not None:
+        params['limit'] = limit
     project = ctx.project_id
-    clauses = []
+    if project is not None:
+        params['project'] = project
     if visibility not in (None, 'all'):
-        clauses.append(images.c.visibility == visibility)
+        params['visibility'] = visibility
+    if member_status != 'all':
+        params['member_status'] = member_status
+    shape = (bool(ctx.is_admin), project is None, visibility
+             if visibility in (None, 'all') else 'one', member_status == 'all',
+             tuple(columns), len(props_f), len(filters.get('tags', [])),
+             'size_min' in filters, 'size_max' in filters, tuple(keys),
+             tuple(dirs), marker_nulls, limit is None)
+    return shape, params
+
+
+def _visibility_clause(is_admin, has_project, visibility, all_members):
+    """Which images the caller may list (see the image sharing rules)."""
+    project = sa.bindparam('project')
+    clauses = []
+    if visibility == 'one':
+        clauses.append(images.c.visibility == sa.bindparam('visibility'))
     elif visibility is None:
         # Community images are listed only for their owner unless asked for.
         hide = images.c.visibility != 'community'
-        if project is not None:
+        if has_project:
             hide = sa.or_(hide, images.c.owner == project)
         clauses.append(hide)
-    if ctx.is_admin:
+    if is_admin:
         return clauses
     member_q = sa.select(members.c.id).where(
         members.c.image_id == images.c.id,
         members.c.deleted == sa.false())
-    if project is not None:
+    if has_project:
         member_q = member_q.where(members.c.member == project)
-    if member_status != 'all':
-        member_q = member_q.where(members.c.status == member_status)
+    if not all_members:
+        member_q = member_q.where(
+            members.c.status == sa.bindparam('member_status'))
     visible = [images.c.visibility.in_(('public', 'community')),
                sa.and_(images.c.visibility == 'shared',
                        sa.exists(member_q))]
-    if project is not None:
+    if has_project:
         visible.append(images.c.owner == project)
     clauses.append(sa.or_(*visible))
     return clauses
 
 
-def _filter_clauses(filters):
+def _filter_clauses(columns, n_props, n_tags, size_min, size_max):
     clauses = []
-    for key, (op, value) in filters.get('columns', {}).items():
+    for key, op, count in columns:
         col = images.c[key]
-        clauses.append(_compare(col, op, value))
-    for name, value in filters.get('properties', {}).items():
+        if op == 'in':
+            clauses.append(col.in_([sa.bindparam('f_%s_%d' % (key, n))
+                                    for n in range(count)]))
+        else:
+            clauses.append(_compare(col, op, sa.bindparam('f_%s' % key)))
+    for n in range(n_props):
         clauses.append(sa.exists(sa.select(props.c.id).where(
-            props.c.image_id == images.c.id, props.c.name == name,
-            props.c.value == value, props.c.deleted == sa.false())))
-    for tag in filters.get('tags', []):
+            props.c.image_id == images.c.id,
+            props.c.name == sa.bindparam('pn%d' % n),
+            props.c.value == sa.bindparam('pv%d' % n),
+            props.c.deleted == sa.false())))
+    for n in range(n_tags):
         clauses.append(sa.exists(sa.select(tags_t.c.id).where(
-            tags_t.c.image_id == images.c.id, tags_t.c.value == tag,
+            tags_t.c.image_id == images.c.id,
+            tags_t.c.value == sa.bindparam('tag%d' % n),
             tags_t.c.deleted == sa.false())))
-    if 'size_min' in filters:
-        clauses.append(images.c.size >= filters['size_min'])
-    if 'size_max' in filters:
-        clauses.append(images.c.size <= filters['size_max'])
+    if size_min:
+        clauses.append(images.c.size >= sa.bindparam('size_min'))
+    if size_max:
+        clauses.append(images.c.size <= sa.bindparam('size_max'))
     return clauses
 
 
 def _compare(col, op, value):
-    if op == 'in':
-        return col.in_(value)
     return {'eq': col.__eq__, 'neq': col.__ne__, 'gt': col.__gt__,
             'gte': col.__ge__, 'lt': col.__lt__, 'lte': col.__le__}[op](value)
 
@@ -329,46 +386,69 @@ def _sort_terms(sort_keys, sort_dirs):
     return terms
 
 
-def _after_marker(terms, marker):
-    """Keyset condition selecting rows that sort after ``marker``."""
+def _after_marker(terms, marker_nulls):
+    """Keyset condition selecting rows that sort after the marker, whose
+    sort values are the bind parameters m0, m1..."""
     ors = []
-    for i, (expr, direction, getter) in enumerate(terms):
-        value = getter(marker)
-        if value is None:
+    for i, (expr, direction, _getter) in enumerate(terms):
+        if marker_nulls[i]:
             continue
         ands = []
-        for prev_expr, _, prev_getter in terms[:i]:
-            prev = prev_getter(marker)
-            ands.append(prev_expr.is_(None) if prev is None
-                        else prev_expr == prev)
+        for n, (prev_expr, _, _) in enumerate(terms[:i]):
+            ands.append(prev_expr.is_(None) if marker_nulls[n]
+                        else prev_expr == sa.bindparam('m%d' % n))
+        value = sa.bindparam('m%d' % i)
         ands.append(expr > value if direction == 'asc' else expr < value)
         ors.append(sa.and_(*ands))
     return sa.or_(*ors) if ors else sa.false()
+
+
+def _list_query(shape, terms):
+    (is_admin, no_project, visibility, all_members, columns, n_props,
+     n_tags, size_min, size_max, _keys, _dirs, marker_nulls,
+     no_limit) = shape
+    query = sa.select(images).where(images.c.deleted == sa.false(),
+                                    images.c.status != 'killed')
+    query = query.where(*_visibility_clause(is_admin, not no_project,
+                                            visibility, all_members))
+    query = query.where(*_filter_clauses(columns, n_props, n_tags,
+                                         size_min, size_max))
+    if marker_nulls is not None:
+        query = query.where(_after_marker(terms, marker_nulls))
+    query = query.order_by(*[e.asc() if d == 'asc' else e.desc()
+                             for e, d, _ in terms])
+    if not no_limit:
+        query = query.limit(sa.bindparam('limit', type_=sa.Integer))
+    return query
+
+
+_LIST_QUERIES = {}
+_LIST_QUERIES_MAX = 512
 
 
 def image_list(conn, ctx, filters, marker=None, limit=None,
                sort_keys=('created_at',), sort_dirs=('desc',),
                member_status='accepted', visibility=None):
     """A page of images the caller may see, with properties and tags."""
-    query = sa.select(images).where(images.c.deleted == sa.false(),
-                                    images.c.status != 'killed')
-    query = query.where(*_visibility_clause(ctx, visibility, member_status))
-    query = query.where(*_filter_clauses(filters))
     keys, dirs = list(sort_keys), list(sort_dirs)
     for tie in ('created_at', 'id'):
         if tie not in keys:
             keys.append(tie)
             dirs.append(dirs[0])
     terms = _sort_terms(keys, dirs)
+    marker_terms = None
     if marker is not None:
-        query = query.where(_after_marker(terms, marker))
-    query = query.order_by(*[e.asc() if d == 'asc' else e.desc()
-                             for e, d, _ in terms])
-    if limit is not None:
-        query = query.limit(limit)
+        marker_terms = [getter(marker) for _e, _d, getter in terms]
+    shape, params = _list_shape(ctx, filters, marker_terms, limit, keys,
+                                dirs, member_status, visibility)
+    query = _LIST_QUERIES.get(shape)
+    if query is None:
+        query = _list_query(shape, terms)
+        if len(_LIST_QUERIES) < _LIST_QUERIES_MAX:
+            _LIST_QUERIES[shape] = query
     found = {}
     ordered = []
-    for row in conn.execute(query).all():
+    for row in conn.execute(query, params).all():
         image = _row_to_image(row)
         found[image['id']] = image
         ordered.append(image)

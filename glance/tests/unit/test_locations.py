@@ -159,6 +159,9 @@ class TestParseLocation(base.TestCase):
         self.assertEqual(('http://h/x', None),
                          image_locations.parse_location({'url':
                                                          'http://h/x'}))
+        # Clients send an empty object for no validation data.
+        self.assertEqual(('http://h/x', None), image_locations.parse_location(
+            {'url': 'http://h/x', 'validation_data': {}}))
         data = {'os_hash_algo': 'md5', 'os_hash_value': MD5}
         self.assertEqual(('http://h/x', data), image_locations.parse_location(
             {'url': 'http://h/x', 'validation_data': data}))
@@ -168,7 +171,6 @@ class TestParseLocation(base.TestCase):
                      {'url': 'http://h/' + 'x' * 260},
                      {'url': 'u', 'extra': 1},
                      {'url': 'u', 'validation_data': 'x'},
-                     {'url': 'u', 'validation_data': {}},
                      {'url': 'u', 'validation_data': {'os_hash_algo': 'md5'}},
                      {'url': 'u', 'validation_data': {
                          'os_hash_algo': 'crc', 'os_hash_value': 'x'}},
