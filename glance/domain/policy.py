@@ -5,6 +5,8 @@ policy.yaml keeps its meaning. Service functions call ``enforce`` once per
 operation; a failure on an image the caller cannot see becomes 404.
 """
 
+import ast
+import functools
 import re
 import time
 
@@ -285,7 +287,28 @@ def _evaluate(enforcer, rule, target, creds, name):
         sub = enforcer.rules.get(rule.match)
         return sub is not None and _evaluate(enforcer, sub, target, creds,
                                              rule.match)
+    if kind is _checks.GenericCheck:
+        literal = _literal(rule.kind)
+        if literal is not _NOT_LITERAL:
+            # 'public':%(visibility)s and the like, without oslo.policy
+            # parsing the literal again on every call.
+            try:
+                return rule.match % target == literal
+            except KeyError:
+                return False
     return bool(rule(target, creds, enforcer, name))
+
+
+_NOT_LITERAL = object()
+
+
+@functools.lru_cache(maxsize=256)
+def _literal(text):
+    """str() of the Python literal ``text``, or _NOT_LITERAL."""
+    try:
+        return str(ast.literal_eval(text))
+    except (ValueError, SyntaxError):
+        return _NOT_LITERAL
 
 
 def creds(ctx):
