@@ -31,10 +31,7 @@ def _cooperative(chunks):
 class ImageDataController:
 
     def upload(self, req, image_id):
-        content_type = req.headers.get('Content-Type', '').split(';')[0]
-        if content_type.strip().lower() != 'application/octet-stream':
-            raise exception.UnsupportedMediaType(
-                'Content-Type must be application/octet-stream.')
+        require_octet_stream(req)
         size = request_size(req)
         store = req.headers.get('X-Image-Meta-Store')
         service.upload(req.context, image_id, req.environ['wsgi.input'],
@@ -88,6 +85,13 @@ def _range(header, size):
             'Requested range not satisfiable.',
             headers={'Content-Range': 'bytes */%d' % size})
     return start, count
+
+
+def require_octet_stream(req):
+    content_type = req.headers.get('Content-Type', '').split(';')[0]
+    if content_type.strip().lower() != 'application/octet-stream':
+        raise exception.UnsupportedMediaType(
+            'Content-Type must be application/octet-stream.')
 
 
 def request_size(req):

@@ -3,7 +3,6 @@
 import webob
 
 from glance.api.v2 import image_data
-from glance.common import exception
 from glance.common import wsgi
 from glance.domain import import_proxy
 from glance.domain import imports
@@ -13,10 +12,7 @@ from glance.domain import staging
 class ImportController:
 
     def stage(self, req, image_id):
-        content_type = req.headers.get('Content-Type', '').split(';')[0]
-        if content_type.strip().lower() != 'application/octet-stream':
-            raise exception.UnsupportedMediaType(
-                'Content-Type must be application/octet-stream.')
+        image_data.require_octet_stream(req)
         staging.stage(req.context, image_id, req.environ['wsgi.input'],
                       image_data.request_size(req))
         return wsgi.empty_response()
