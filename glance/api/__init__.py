@@ -3,6 +3,8 @@
 from oslo_config import cfg
 from paste import deploy  # noqa: F401  (paste.deploy loads the factories)
 
+from glance.api import pipeline
+
 CONF = cfg.CONF
 
 
@@ -32,11 +34,13 @@ def root_app_factory(loader, global_conf, **local_conf):
 
 
 def pipeline_factory(loader, global_conf, **local_conf):
-    """The pipeline of the configured ``[paste_deploy] flavor``."""
+    """The pipeline of the configured ``[paste_deploy] flavor``, with the
+    filters every request needs added when an operator left them out."""
     flavor = CONF.paste_deploy.flavor or 'default'
-    pipeline = local_conf.get(flavor) or local_conf['default']
-    names = pipeline.split()
-    app = loader.get_app(names[-1])
-    for name in reversed(names[:-1]):
-        app = loader.get_filter(name)(app)
-    return app
+    key = flavor if local_conf.get(flavor) else 'default'
+    if key not in local_conf:
+        raise pipeline.PipelineError(
+            'No %r (or default) pipeline in the paste configuration %s'
+            % (flavor, global_conf.get('__file__', '')))
+    return pipeline.build(loader, global_conf, local_conf[key].split(),
+                          flavor, key)

@@ -12,13 +12,10 @@ from oslo_log import log as logging  # noqa: E402
 
 from glance.common import config  # noqa: E402
 from glance.common import server  # noqa: E402
+from glance.common import startup  # noqa: E402
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
-
-# Exit codes of start-up failures, as upstream's glance-api.
-EXIT_CODES = ((RuntimeError, 1), (ValueError, 4),
-              (cfg.ConfigFileValueError, 5))
 
 
 def reload_config():
@@ -44,15 +41,12 @@ def main(argv=None):
         srv = server.Server(config.load_paste_app, reload_config,
                             background=[import_flow.reaper_loop])
         srv.workers  # invalid values fail here, with the exit code of ValueError
+        # Ready means database, stores and pipeline (loaded by start()).
+        startup.check_database()
         srv.start()
     except Exception as e:
-        code = 99
-        for cls, value in reversed(EXIT_CODES):
-            if isinstance(e, cls):
-                code = value
-                break
         sys.stderr.write('ERROR: %s\n' % e)
-        return code
+        return startup.exit_code(e)
     return srv.run()
 
 

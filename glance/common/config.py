@@ -46,6 +46,15 @@ server_opts = [
     cfg.IntOpt('graceful_shutdown_timeout', default=10, min=0,
                help='Seconds a stopping worker waits for in-flight requests '
                     'before it exits anyway (0 waits without bound).'),
+    cfg.StrOpt('cert_file',
+               help='PEM certificate (chain) of the server. With key_file, '
+                    'the API is served over TLS (https) only.'),
+    cfg.StrOpt('key_file',
+               help='PEM private key of cert_file.'),
+    cfg.StrOpt('ca_file',
+               help='PEM CA certificates that sign client certificates. '
+                    'When set (with cert_file and key_file), every client '
+                    'must present a certificate signed by one of them.'),
 ]
 
 api_opts = [
@@ -131,6 +140,18 @@ api_opts = [
     cfg.IntOpt('http_retries', default=3, min=0,
                help='Times a failed read of image data from a location is '
                     'retried while its hashes are computed.'),
+]
+
+notification_opts = [
+    cfg.StrOpt('default_publisher_id', default='image.localhost',
+               help='publisher_id of the notifications this service sends '
+                    '(see [oslo_messaging_notifications] for where they '
+                    'go).'),
+    cfg.ListOpt('disabled_notifications', default=[],
+                help='Notifications not to send: an event type '
+                     '(image.create), a group (image: every image.* event, '
+                     'image.member.* included; task; metadef_tag ...), or '
+                     'a prefix ending in .* (image.member.*).'),
 ]
 
 task_opts = [
@@ -315,7 +336,7 @@ def list_opts():
     """Options per group, for oslo-config-generator."""
     from glance.store import options as store_options
     return [
-        (None, server_opts + api_opts),
+        (None, server_opts + api_opts + notification_opts),
         ('noauth', noauth_opts),
         ('image_format', image_format_opts),
         ('paste_deploy', paste_deploy_opts),

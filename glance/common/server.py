@@ -27,6 +27,8 @@ from oslo_log import log as logging
 
 from glance.common import balance
 from glance.common import config
+from glance.common import systemd
+from glance.common import tls
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -35,6 +37,10 @@ _select = patcher.original('select')
 _sleep = patcher.original('time').sleep
 # Longest a worker defers an accept to a less loaded sibling, in seconds.
 BALANCE_WAIT = 0.005
+# Seconds a stopping worker gives the requests it interrupted (after
+# graceful_shutdown_timeout) to put their images back and remove partial
+# data before it exits.
+REVERT_WAIT = 3
 
 
 class AppHolder:
@@ -81,8 +87,10 @@ class _Signal(Exception):
     pass
 
 
-def _accept_loop(sock, serv, pool, connections, board=None, slot=None):
-    """Accept connections and serve each in a green thread of ``pool``.
+def _accept_loop(sock, serv, pool, connections, board=None, slot=None,
+                 handle=None):
+    """Accept connections and serve each in a green thread of ``pool``
+    (with ``handle``, by default ``serv.process_request``).
 
     With a ``board``, a worker that has more open connections than a
     sibling lets the sibling accept first (up to BALANCE_WAIT seconds).
@@ -120,7 +128,7 @@ def _accept_loop(sock, serv, pool, connections, board=None, slot=None):
         connections[id(conn)] = conn
         if board is not None:
             board.add(slot, 1)
-        pool.spawn(serv.process_request, conn).link(forget, conn)
+        pool.spawn(handle or serv.process_request, conn).link(forget, conn)
 
 
 def _drain(serv, connections, board=None, slot=None, linger=False):
@@ -192,6 +200,32 @@ def dump_green_threads(signum=None, frame=None):
                         ''.join(traceback.format_stack(obj.gr_frame)))
 
 
+def _watchdog(interval):
+    """Ping systemd's watchdog while the hub runs, until the process
+    exits (draining included)."""
+    while True:
+        systemd.ping()
+        eventlet.sleep(interval)
+
+
+def _interrupt(pool, timeout):
+    """End the requests still running after ``timeout`` seconds.
+
+    GreenletExit is raised in each; an upload puts its image back to
+    queued and removes its partial data on the way out, which gets up to
+    REVERT_WAIT seconds.
+    """
+    LOG.warning('%d requests still running after %ss, interrupting them',
+                pool.running(), timeout)
+    for thread in list(pool.coroutines_running):
+        thread.kill()
+    with eventlet.Timeout(REVERT_WAIT, False):
+        pool.waitall()
+    if pool.running():
+        LOG.warning('%d interrupted requests did not end within %ss, '
+                    'exiting', pool.running(), REVERT_WAIT)
+
+
 class Server:
     """Runs ``load_app()`` on a socket until told to stop."""
 
@@ -214,11 +248,14 @@ class Server:
 
     def start(self):
         os.umask(0o027)
+        self.tls = tls.load_context()
         eventlet.wsgi.MAX_HEADER_LINE = CONF.max_header_line or sys.maxsize
         self.holder = AppHolder(self.load_app())
         self.sock = bind_socket(CONF.bind_host, CONF.bind_port, CONF.backlog)
         self.bound = (CONF.bind_host, CONF.bind_port)
-        LOG.info('glance-api listening on %s:%s', *self.sock.getsockname()[:2])
+        LOG.info('glance-api listening on %s://%s:%s',
+                 'https' if self.tls else 'http',
+                 *self.sock.getsockname()[:2])
 
     @property
     def workers(self):
@@ -236,6 +273,8 @@ class Server:
         self.board = balance.Board(2 * self.workers + 2)
         for _ in range(self.workers):
             self._spawn()
+        self._start_watchdog()
+        systemd.ready(self._status())
         while self.children or not self.stopping:
             self._handle_pending()
             try:
@@ -261,16 +300,36 @@ class Server:
         if self._in_wait:
             raise _Signal()
 
+    def _status(self):
+        where = 'Serving on %s:%s' % self.bound
+        if self.workers == 0:
+            return where + ' in a single process'
+        return where + ' with %d workers' % self.workers
+
+    def _start_watchdog(self):
+        # The ping comes from the main loop (SIGALRM ends its wait), so it
+        # stops when that loop hangs.
+        interval = systemd.watchdog_interval()
+        if interval:
+            signal.signal(signal.SIGALRM, self._parent_signal)
+            signal.setitimer(signal.ITIMER_REAL, interval, interval)
+            systemd.ping()
+
     def _handle_pending(self):
         while self.pending:
             signum = self.pending.pop(0)
             if signum in (signal.SIGTERM, signal.SIGINT):
                 if not self.stopping:
                     LOG.info('Stopping: workers finish in-flight requests')
+                    systemd.stopping()
                     self.stopping = True
                     self._signal_children(signal.SIGTERM)
             elif signum == signal.SIGHUP and not self.stopping:
+                systemd.reloading()
                 self._reload()
+                systemd.ready(self._status())
+            elif signum == signal.SIGALRM:
+                systemd.ping()
 
     def _signal_children(self, signum, generation=None):
         for pid, (gen, _started, _slot) in list(self.children.items()):
@@ -285,6 +344,7 @@ class Server:
         try:
             self.reload_config()
             app = self.load_app()
+            context = tls.load_context()
         except Exception as e:
             LOG.error('Reload failed, old workers keep serving: %s', e)
             return
@@ -299,6 +359,7 @@ class Server:
             self.sock = new_sock
             self.bound = (CONF.bind_host, CONF.bind_port)
         self.holder = AppHolder(app)
+        self.tls = context
         old = self.generation
         self.generation += 1
         for _ in range(self.workers):
@@ -356,12 +417,16 @@ class Server:
 
     def _do_reload_in_place(self):
         LOG.info('SIGHUP: reloading configuration')
+        systemd.reloading()
         try:
             self.reload_config()
+            context = tls.load_context()
             self.holder.app = self.load_app()
+            self.tls = context
         except Exception as e:
             LOG.error('Reload failed, keeping the running application: %s',
                       e)
+        systemd.ready(self._status())
 
     def _serve(self, parent=None, slot=None):
         from glance.db import session
@@ -396,12 +461,23 @@ class Server:
             self.sock, self.sock.getsockname(), self.holder,
             logging.getLogger('eventlet.wsgi.server'),
             keepalive=CONF.http_keepalive,
-            socket_timeout=CONF.client_socket_timeout or None, debug=False)
+            socket_timeout=CONF.client_socket_timeout or None, debug=False,
+            protocol=tls.HttpProtocol)
         connections = {}
         board = self.board if slot is not None else None
         acceptor = eventlet.spawn(_accept_loop, self.sock, serv, pool,
-                                  connections, board, slot)
+                                  connections, board, slot,
+                                  tls.connection_handler(serv,
+                                                         lambda: self.tls))
+        # Only the process systemd started notifies: here, the parent
+        # serving with workers = 0 (in a worker these calls do nothing).
+        interval = systemd.watchdog_interval()
+        if interval:
+            eventlet.spawn_n(_watchdog, interval)
+        systemd.ready(self._status())
         signum = stop.wait()
+        if signum != signal.SIGHUP:
+            systemd.stopping()
         acceptor.kill()
         _drain(serv, connections, board, slot,
                linger=signum == signal.SIGHUP)
@@ -409,5 +485,4 @@ class Server:
         with eventlet.Timeout(timeout, False):
             pool.waitall()
         if pool.running():
-            LOG.warning('%d requests still running after %ss, exiting',
-                        pool.running(), timeout)
+            _interrupt(pool, timeout)

@@ -14,6 +14,7 @@ from eventlet import tpool
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from glance import notifier
 from glance.common import exception
 from glance.db import api as db
 from glance.db import models
@@ -179,6 +180,7 @@ def upload(ctx, image_id, stream, size=None, store_name=None):
                    image_size_total=(size or 0) // limits.MIB,
                    image_count_uploading=0)
     image = _start(ctx, image_id, size)
+    notifier.data_event('image.prepare', image, store.name)
     checker = format_check.FormatChecker(image['disk_format'])
     limit = CONF.image_size_cap
     if image['room'] is not None:
@@ -204,7 +206,8 @@ def upload(ctx, image_id, stream, size=None, store_name=None):
                 raise exception.Conflict('Image %s was deleted during the '
                                          'upload.' % image_id)
             db.location_add(conn, image_id, location, metadata, _now())
-    except BaseException:
+    except BaseException as e:
+        notifier.upload_failed(image_id, e)
         if location is not None:
             _delete_quietly(store, location)
         try:
@@ -212,6 +215,7 @@ def upload(ctx, image_id, stream, size=None, store_name=None):
         except Exception:
             LOG.exception('Could not put image %s back to queued', image_id)
         raise
+    notifier.uploaded(image_id, store.name)
 
 
 def _delete_quietly(store, location):
@@ -242,7 +246,7 @@ def download(ctx, image_id):
                 loc['url'], loc['metadata'].get('store'))
             try:
                 chunks, _total = store.get(loc['url'], offset, length)
-                return chunks
+                return notifier.sending(ctx, image, chunks, length)
             except exception.NotFound:
                 LOG.warning('Data of image %s missing at %s', image_id,
                             loc['url'])

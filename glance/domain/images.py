@@ -11,6 +11,7 @@ import uuid
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from glance import notifier
 from glance.common import exception
 from glance.db import api as db
 from glance.db import models
@@ -198,6 +199,8 @@ def create(ctx, body):
     }
     with session.writer() as conn:
         db.image_create(conn, values, extra, tags)
+    notifier.image_event('image.create', dict(values, properties=extra,
+                                              tags=tags))
     return protections.readable(
         ctx, dict(values, properties=extra, tags=tags, locations=[]))
 
@@ -291,6 +294,7 @@ def update(ctx, image_id, changes):
                                 image['properties'], now)
         db.image_set_tags(conn, image_id, old_tags, image['tags'], now)
     image['updated_at'] = now
+    notifier.image_event('image.update', image)
     return protections.readable(ctx, image)
 
 
@@ -374,6 +378,7 @@ def delete(ctx, image_id):
             raise exception.Invalid(str(e))
         db.image_destroy(conn, image_id, status,
                          models.utcnow().replace(microsecond=0))
+    notifier.image_deleted('image.delete', image, status)
     if status == 'deleted':
         for loc in image['locations']:
             _delete_data(loc)
@@ -403,6 +408,7 @@ def add_tag(ctx, image_id, tag):
         db.image_set_tags(conn, image_id, image['tags'],
                           image['tags'] + [tag], now)
         db.image_update(conn, image_id, {'updated_at': now})
+    notifier.image_event('image.update', image_id)
 
 
 def delete_tag(ctx, image_id, tag):
@@ -414,6 +420,7 @@ def delete_tag(ctx, image_id, tag):
         db.image_set_tags(conn, image_id, image['tags'],
                           [t for t in image['tags'] if t != tag], now)
         db.image_update(conn, image_id, {'updated_at': now})
+    notifier.image_event('image.update', image_id)
 
 
 def deactivate(ctx, image_id):
@@ -438,3 +445,4 @@ def _toggle(ctx, image_id, rule, from_status, to_status):
                                from_status=from_status):
             raise exception.Conflict('Image %s was changed by another '
                                      'request, retry.' % image_id)
+    notifier.image_event('image.update', image_id)

@@ -21,6 +21,7 @@ from eventlet import tpool
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from glance import notifier
 from glance.common import exception
 from glance.db import api as db
 from glance.db import session
@@ -113,6 +114,7 @@ def run(task_id, image_id, method, targets, all_must, roles=(),
     added = []
     try:
         tasks.progress(task_id)
+        notifier.task_started(task_id)
         owner = _begin(task_id, image_id, targets, copying)
         _check_quota(name, owner, image_id)
         _stage(task_id, image_id, method, credentials or {})
@@ -284,6 +286,7 @@ def _to_store(task_id, image_id, store_name, activate, check):
     reader = image_data.HashingReader(
         _Progress(chunks, task_id, image_id, 'Copied'), CONF.image_size_cap,
         expected=size, checker=checker)
+    notifier.data_event('image.prepare', image, store_name)
     location = None
     try:
         location, written, metadata = store.add(image_id, reader, size)
@@ -311,11 +314,13 @@ def _to_store(task_id, image_id, store_name, activate, check):
                         if s != store_name]
                 tasks.set_properties(conn, image, {IMPORTING: _join(left)},
                                      when)
-    except BaseException:
+    except BaseException as e:
+        notifier.upload_failed(image_id, e)
         _close(chunks)
         if location is not None:
             _delete_quietly(store, location)
         raise
+    notifier.uploaded(image_id, store_name, 'status' in values)
     return store_name, location
 
 

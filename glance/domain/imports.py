@@ -12,6 +12,7 @@ import uuid
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from glance import notifier
 from glance.common import exception
 from glance.db import session
 from glance.domain import limits
@@ -159,6 +160,7 @@ def start_import(ctx, image_id, body, header_store=None, proxied=False):
             'image_id': image_id, 'import_req': body, 'backend': targets},
             when)
         tasks.take_lock(conn, image, task_id, when)
+    notifier.task_event('task.create', task_id)
     locations.spawn(import_flow.run, task_id, image_id, method, targets,
                     all_must, list(ctx.roles or ()), credentials)
     return task_id

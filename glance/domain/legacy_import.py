@@ -4,6 +4,7 @@ imports ``import_from`` into it as web-download does."""
 
 from oslo_log import log as logging
 
+from glance import notifier
 from glance.common import exception
 from glance.db import session
 from glance.db import tasks as db_tasks
@@ -50,6 +51,7 @@ def create_task(ctx, body):
     with session.writer() as conn:
         task_id = tasks.create(conn, ctx, 'import', None, task_input,
                                tasks.now())
+    notifier.task_event('task.create', task_id)
     locations.spawn(_run, ctx, task_id, task_input)
     return tasks.get_task(ctx, task_id)
 

@@ -14,6 +14,7 @@ from eventlet import tpool
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from glance import notifier
 from glance.common import exception
 from glance.db import api as db
 from glance.db import models
@@ -66,6 +67,7 @@ def add_location(ctx, image_id, url, validation_data=None):
             'image_id': image_id, 'loc_url': url,
             'validation_data': validation_data or {}}, now)
         tasks.take_lock(conn, image, task_id, now)
+    notifier.task_event('task.create', task_id)
     locations.spawn(_import, task_id, image_id, url, validation_data or {})
     return task_id
 
@@ -107,6 +109,7 @@ def _import(task_id, image_id, url, validation_data):
     try:
         with session.writer() as conn:
             db_tasks.update(conn, task_id, {'status': 'processing'}, _now())
+        notifier.task_started(task_id)
         size = locations.backend_size(url)
         hashing = CONF.do_secure_hash
         with session.writer() as conn:

@@ -7,6 +7,7 @@ are 404, as is a membership the caller may not look at.
 
 from oslo_config import cfg
 
+from glance import notifier
 from glance.common import exception
 from glance.db import members as db
 from glance.db import models
@@ -72,7 +73,9 @@ def add_member(ctx, image_id, member_id):
                            db.member_count(conn, image_id) + 1,
                            'image members')
         now = models.utcnow().replace(microsecond=0)
-        return db.member_create(conn, image_id, member_id, now)
+        member = db.member_create(conn, image_id, member_id, now)
+    notifier.member_event('image.member.create', member)
+    return member
 
 
 def update_member(ctx, image_id, member_id, status):
@@ -86,7 +89,9 @@ def update_member(ctx, image_id, member_id, status):
         row = _lookup(conn, ctx, image, member_id)
         now = models.utcnow().replace(microsecond=0)
         db.member_update(conn, row['id'], status, now)
-        return dict(row, status=status, updated_at=now)
+    member = dict(row, status=status, updated_at=now)
+    notifier.member_event('image.member.update', member)
+    return member
 
 
 def delete_member(ctx, image_id, member_id):
@@ -97,3 +102,4 @@ def delete_member(ctx, image_id, member_id):
         row = _lookup(conn, ctx, image, member_id)
         db.member_delete(conn, row['id'],
                          models.utcnow().replace(microsecond=0))
+    notifier.member_event('image.member.delete', row, deleted=True)

@@ -5,6 +5,7 @@ functions serves them, each reading: load the namespace (404 when hidden,
 403 when policy refuses), look up the row, change it.
 """
 
+from glance import notifier
 from glance.common import exception
 from glance.db import metadefs as db
 from glance.db import session
@@ -90,7 +91,9 @@ def create_item(ctx, ns_name, kind, values, rule=None):
             raise _duplicate(kind, values['name'], ns_name)
         db.child_create(conn, kind, dict(values, namespace_id=namespace['id'],
                                          created_at=now, updated_at=now))
-        return _row(conn, kind, namespace, values['name'])
+        created = _row(conn, kind, namespace, values['name'])
+    notifier.metadef_event('create', kind, ns_name, created)
+    return created
 
 
 def update_item(ctx, ns_name, kind, name, values):
@@ -105,7 +108,9 @@ def update_item(ctx, ns_name, kind, name, values):
                                              new_name):
             raise _duplicate(kind, new_name, ns_name)
         db.child_update(conn, kind, row['id'], dict(values, updated_at=now))
-        return _row(conn, kind, namespace, new_name)
+        updated = _row(conn, kind, namespace, new_name)
+    notifier.metadef_event('update', kind, ns_name, updated, name)
+    return updated
 
 
 def delete_item(ctx, ns_name, kind, name):
@@ -115,6 +120,7 @@ def delete_item(ctx, ns_name, kind, name):
         md.refuse_if_protected(namespace, 'its %s %s' % (kind, name))
         row = _row(conn, kind, namespace, name)
         db.child_delete(conn, kind, row['id'])
+    notifier.metadef_event('delete', kind, ns_name, row)
 
 
 def create_tags(ctx, ns_name, names, append=False):
@@ -134,4 +140,7 @@ def create_tags(ctx, ns_name, names, append=False):
                                           'namespace_id': namespace['id'],
                                           'created_at': now,
                                           'updated_at': now})
-        return [_row(conn, 'tag', namespace, name) for name in names]
+        created = [_row(conn, 'tag', namespace, name) for name in names]
+    for row in created:
+        notifier.metadef_event('create', 'tag', ns_name, row)
+    return created

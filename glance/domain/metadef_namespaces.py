@@ -6,6 +6,7 @@ Creating a namespace with embedded content is one transaction: either
 everything is stored or nothing is.
 """
 
+from glance import notifier
 from glance.common import exception
 from glance.db import metadefs as db
 from glance.db import session
@@ -158,7 +159,9 @@ def create_namespace(ctx, body):
                       updated_at=now)
         namespace_id = db.namespace_create(conn, values)
         store_content(conn, namespace_id, body, now)
-        return _content(conn, ctx, dict(values, id=namespace_id))
+        created = _content(conn, ctx, dict(values, id=namespace_id))
+    notifier.namespace_event('metadef_namespace.create', created)
+    return created
 
 
 def update_namespace(ctx, name, body):
@@ -177,7 +180,9 @@ def update_namespace(ctx, name, body):
                                       % new_name)
         values = dict(namespace_values(body, owner), updated_at=now)
         db.namespace_update(conn, namespace['id'], values)
-        return dict(namespace, **values)
+    updated = dict(namespace, **values)
+    notifier.namespace_event('metadef_namespace.update', updated, name)
+    return updated
 
 
 def delete_namespace(ctx, name):
@@ -186,6 +191,8 @@ def delete_namespace(ctx, name):
                                       'delete_metadef_namespace')
         md.refuse_if_protected(namespace, 'it')
         db.namespace_delete(conn, namespace['id'])
+    notifier.namespace_event('metadef_namespace.delete', namespace,
+                             deleted=True)
 
 
 def delete_content(ctx, name, kind):
@@ -194,3 +201,4 @@ def delete_content(ctx, name, kind):
         namespace = md.load_for_write(conn, ctx, name, *BULK_RULES[kind])
         md.refuse_if_protected(namespace, 'its content')
         db.child_delete_all(conn, kind, namespace['id'])
+    notifier.namespace_event(notifier.CONTENT_EVENTS[kind], namespace)

@@ -5,6 +5,7 @@ A resource type named in an association for the first time is created on
 the way (unprotected); removing the association keeps the type.
 """
 
+from glance import notifier
 from glance.common import exception
 from glance.db import metadefs as db
 from glance.db import session
@@ -47,7 +48,10 @@ def create_association(ctx, ns_name, body):
             'prefix': body.get('prefix'),
             'properties_target': body.get('properties_target'),
             'created_at': now, 'updated_at': now}, type_name)
-        return db.association_get(conn, namespace['id'], type_name)
+        created = db.association_get(conn, namespace['id'], type_name)
+    notifier.association_event('metadef_resource_type.create', ns_name,
+                               created)
+    return created
 
 
 def delete_association(ctx, ns_name, type_name):
@@ -62,3 +66,5 @@ def delete_association(ctx, ns_name, type_name):
                                      % (type_name, ns_name))
         db.association_delete(conn, namespace['id'],
                               association['resource_type_id'])
+    notifier.association_event('metadef_resource_type.delete', ns_name,
+                               association, deleted=True)

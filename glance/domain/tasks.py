@@ -12,6 +12,7 @@ import uuid
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from glance import notifier
 from glance.common import exception
 from glance.db import api as db
 from glance.db import models
@@ -97,6 +98,7 @@ def finish(task_id, status, result=None, message=None):
             db_tasks.update(conn, task_id, {'status': status,
                                             'expires_at': expiry(when)},
                             when, result=result, message=message)
+        notifier.task_event('task.' + status, task_id)
     except Exception:
         LOG.exception('Could not record the end of task %s', task_id)
 

@@ -1,0 +1,87 @@
+"""glance-status: checks to run before (re)starting an upgraded service.
+
+    glance-status [--config-file F] upgrade check [--json]
+
+Reads glance-api.conf like glance-api does. Exit status: 0 every check
+passed, 1 a warning, 2 a failure, 255 a check itself crashed.
+"""
+
+import sys
+
+from oslo_config import cfg
+from oslo_upgradecheck import common_checks
+from oslo_upgradecheck import upgradecheck
+
+from glance.common import config  # noqa: F401 (registers the options)
+from glance.common import startup
+
+CONF = cfg.CONF
+Code = upgradecheck.Code
+Result = upgradecheck.Result
+
+
+def _store_types(conf):
+    if conf.enabled_backends:
+        return sorted({(kind or '').strip()
+                       for kind in conf.enabled_backends.values()})
+    return sorted({kind.strip() for kind in conf.glance_store.stores})
+
+
+class Checks(upgradecheck.UpgradeCommands):
+
+    def _check_database(self):
+        from glance.db import migration
+        try:
+            startup.check_database()
+            state = migration.check()
+        except Exception as e:
+            return Result(Code.FAILURE, str(e))
+        if state == migration.CURRENT:
+            return Result(Code.SUCCESS)
+        if state == migration.NEED_EXPAND:
+            return Result(Code.FAILURE,
+                          'The database schema is older than this release: '
+                          'run "glance-manage db sync" (or "db expand", '
+                          '"db migrate" and "db contract" for a rolling '
+                          'upgrade).')
+        if state == migration.NEED_MIGRATE:
+            return Result(Code.WARNING,
+                          'Data migrations are pending: run "glance-manage '
+                          'db migrate", then "db contract".')
+        return Result(Code.WARNING,
+                      'The database is expanded but not contracted: run '
+                      '"glance-manage db contract" once every glance-api '
+                      'runs this release.')
+
+    def _check_store_drivers(self):
+        # A type whose driver is gone (sheepdog, removed upstream in
+        # Ussuri, or a plugin that is not installed) stops glance-api.
+        from glance.store import registry
+        missing = []
+        for kind in _store_types(CONF):
+            try:
+                registry.driver_class(kind)
+            except Exception as e:
+                missing.append(str(e))
+        if missing:
+            return Result(Code.FAILURE, '; '.join(missing))
+        return Result(Code.SUCCESS)
+
+    _upgrade_checks = (
+        ('Database schema', _check_database),
+        ('Store drivers', _check_store_drivers),
+        ('Policy File JSON to YAML Migration',
+         (common_checks.check_policy_json, {'conf': CONF})),
+    )
+
+
+def main(argv=None):
+    defaults = cfg.find_config_files('glance', 'glance-api')
+    return upgradecheck.main(
+        CONF, project='glance', upgrade_command=Checks(),
+        argv=sys.argv[1:] if argv is None else argv,
+        default_config_files=defaults)
+
+
+if __name__ == '__main__':
+    sys.exit(main())

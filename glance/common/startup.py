@@ -1,0 +1,55 @@
+"""What the daemons check before they declare themselves ready, and the
+exit status of each kind of start-up failure.
+
+The exit codes are upstream glance-api's, so that init scripts and
+monitoring written for it read them the same way:
+
+====  ===========================================================
+1     RuntimeError: cannot bind, paste file or database unreachable
+2     WorkerCreationFailure (kept for compatibility; not raised here)
+3     BadStoreConfiguration: a store cannot be used as configured
+4     ValueError: a value that passes the file parser but not the code
+5     ConfigFileValueError: an option has a value of the wrong type
+99    anything else
+====  ===========================================================
+"""
+
+import sqlalchemy as sa
+from oslo_config import cfg
+
+from glance.store import exceptions as store_exceptions
+
+CONF = cfg.CONF
+
+OTHER = 99
+# Most specific last: ConfigFileValueError is a ValueError.
+EXIT_CODES = ((RuntimeError, 1),
+              (store_exceptions.BadStoreConfiguration, 3),
+              (ValueError, 4),
+              (cfg.ConfigFileValueError, 5))
+
+
+def exit_code(error):
+    """The exit status for ``error`` raised while starting."""
+    for cls, code in reversed(EXIT_CODES):
+        if isinstance(error, cls):
+            return code
+    return OTHER
+
+
+def check_database():
+    """Connect to ``[database] connection`` once; RuntimeError if that
+    fails, so the service is not reported ready without its database."""
+    from glance.db import session
+    engine = None
+    try:
+        engine = session.create_engine(CONF.database.connection)
+        with engine.connect() as conn:
+            conn.execute(sa.text('SELECT 1'))
+    except sa.exc.SQLAlchemyError as e:
+        reason = getattr(e, 'orig', None) or e
+        raise RuntimeError('Cannot connect to the database: %s'
+                           % str(reason).splitlines()[0])
+    finally:
+        if engine is not None:
+            engine.dispose()

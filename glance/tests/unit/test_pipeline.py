@@ -1,0 +1,58 @@
+"""Where glance.api.pipeline adds the filters a pipeline lacks."""
+
+import testtools
+
+from glance.api import pipeline as p
+
+CORS = 'glance.api.middleware.cors'
+PROXY = 'glance.api.middleware.http_proxy_to_wsgi'
+
+
+class TestComplete(testtools.TestCase):
+
+    def test_complete_pipelines_are_left_alone(self):
+        for flavor, modules in (
+                ('default', [p.REQUEST_ID, CORS, PROXY, p.VERSIONS,
+                             p.NOAUTH_CONTEXT]),
+                ('keystone', [p.REQUEST_ID, CORS, PROXY, p.VERSIONS,
+                              p.AUTHTOKEN, p.CONTEXT]),
+                ('fakeauth', [p.REQUEST_ID, p.VERSIONS, p.FAKEAUTH,
+                              p.CONTEXT])):
+            self.assertEqual(modules, p.complete(modules, flavor))
+
+    def test_empty_pipeline(self):
+        self.assertEqual([p.REQUEST_ID, p.VERSIONS, p.NOAUTH_CONTEXT],
+                         p.complete([], 'default'))
+        self.assertEqual([p.REQUEST_ID, p.VERSIONS, p.AUTHTOKEN, p.CONTEXT],
+                         p.complete([], 'keystone'))
+
+    def test_request_id_goes_first(self):
+        self.assertEqual([p.REQUEST_ID, CORS, p.VERSIONS, p.NOAUTH_CONTEXT],
+                         p.complete([CORS, p.VERSIONS, p.NOAUTH_CONTEXT],
+                                    'default'))
+
+    def test_version_negotiation_goes_before_authentication(self):
+        self.assertEqual(
+            [p.REQUEST_ID, CORS, p.VERSIONS, p.AUTHTOKEN, PROXY, p.CONTEXT],
+            p.complete([p.REQUEST_ID, CORS, p.AUTHTOKEN, PROXY, p.CONTEXT],
+                       'keystone'))
+
+    def test_keystone_context_pairs_with_authtoken(self):
+        # Only context: authtoken goes right before it.
+        self.assertEqual(
+            [p.REQUEST_ID, p.VERSIONS, CORS, p.AUTHTOKEN, p.CONTEXT],
+            p.complete([p.REQUEST_ID, p.VERSIONS, CORS, p.CONTEXT],
+                       'keystone+cachemanagement'))
+        # Only authtoken: the context filter right after it.
+        self.assertEqual(
+            [p.REQUEST_ID, p.VERSIONS, p.AUTHTOKEN, p.CONTEXT, CORS],
+            p.complete([p.REQUEST_ID, p.VERSIONS, p.AUTHTOKEN, CORS],
+                       'keystone'))
+
+    def test_context_of_another_flavor_does_not_count(self):
+        # The header-based context would trust anyone under keystone.
+        self.assertEqual(
+            [p.REQUEST_ID, p.VERSIONS, p.NOAUTH_CONTEXT, p.AUTHTOKEN,
+             p.CONTEXT],
+            p.complete([p.REQUEST_ID, p.VERSIONS, p.NOAUTH_CONTEXT],
+                       'keystone'))
