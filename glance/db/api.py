@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from glance.common import exception
 from glance.db import models
+from glance.db import read_cache
 
 images = models.images
 props = models.image_properties
@@ -97,6 +98,12 @@ def _attach(conn, found):
 
 def image_get(conn, image_id, include_deleted=False, for_update=False):
     """The image with ``image_id`` or None."""
+    cacheable = not (include_deleted or for_update or _writing(conn))
+    version = None
+    if cacheable:
+        cached, version = read_cache.lookup(conn, image_id)
+        if cached is not None:
+            return cached
     query = _GET if include_deleted else _GET_LIVE
     if for_update and conn.dialect.name != 'sqlite':
         query = query.with_for_update()
@@ -105,7 +112,16 @@ def image_get(conn, image_id, include_deleted=False, for_update=False):
         return None
     image = _row_to_image(row)
     _attach(conn, {image['id']: image})
+    if cacheable:
+        read_cache.store(image_id, image, version)
     return image
+
+
+def _writing(conn):
+    """True inside a writer's transaction: what it reads may include its
+    own changes, not committed yet, which the cache must neither serve
+    stale nor keep."""
+    return conn.get_execution_options().get('glance_write', False)
 
 
 def image_create(conn, values, properties, tags):
