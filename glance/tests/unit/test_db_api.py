@@ -302,3 +302,36 @@ class TestPagination(DBApiTestCase):
     def test_limit(self):
         self.assertEqual(3, len(self.ids(limit=3)))
         self.assertEqual(0, len(self.ids(limit=0)))
+
+
+class TestReadCache(DBApiTestCase):
+    """image_get may answer from memory only while nobody committed."""
+
+    def test_commit_by_another_process_is_seen(self):
+        import multiprocessing
+        iid = self.make(properties={'a': '1'})
+        self.assertEqual({'a': '1'}, self.get(iid)['properties'])
+        self.assertEqual({'a': '1'}, self.get(iid)['properties'])
+
+        def other(path):
+            import sqlite3
+            conn = sqlite3.connect(path)
+            conn.execute("UPDATE image_properties SET value = '2' WHERE "
+                         "image_id = ?", (iid,))
+            conn.commit()
+            conn.close()
+
+        proc = multiprocessing.get_context('fork').Process(
+            target=other, args=(self.db_path,))
+        proc.start()
+        proc.join(30)
+        self.assertEqual(0, proc.exitcode)
+        self.assertEqual({'a': '2'}, self.get(iid)['properties'])
+
+    def test_callers_get_copies(self):
+        iid = self.make(properties={'a': '1'}, tags=['t'])
+        self.get(iid)['properties']['a'] = 'changed'
+        self.get(iid)['tags'].append('x')
+        image = self.get(iid)
+        self.assertEqual({'a': '1'}, image['properties'])
+        self.assertEqual(['t'], image['tags'])
