@@ -42,6 +42,7 @@ def main(argv=None):
                             background=[import_flow.reaper_loop])
         srv.workers  # invalid values fail here, with the exit code of ValueError
         # Ready means database, stores and pipeline (loaded by start()).
+        startup.check_options()
         startup.check_database()
         srv.start()
     except Exception as e:

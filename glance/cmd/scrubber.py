@@ -63,6 +63,7 @@ def main(argv=None):
 
 def run_daemon():
     try:
+        startup.check_options()
         startup.check_database()
         registry.configure()
     except Exception as e:

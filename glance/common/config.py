@@ -44,8 +44,13 @@ server_opts = [
                help='Green threads per worker process, i.e. the number of '
                     'requests one worker serves at once.'),
     cfg.IntOpt('graceful_shutdown_timeout', default=10, min=0,
-               help='Seconds a stopping worker waits for in-flight requests '
-                    'before it exits anyway (0 waits without bound).'),
+               help='Seconds a stopping (SIGTERM) or reloaded (SIGHUP) '
+                    'worker lets in-flight requests finish. Requests '
+                    'still running then are interrupted: an upload puts '
+                    'its image back to queued and removes its partial '
+                    'data, which takes up to 3 more seconds. Keep it 4 or '
+                    'more below systemd\'s TimeoutStopSec (15 in the '
+                    'shipped unit, as in Debian). 0 waits without bound.'),
     cfg.StrOpt('cert_file',
                help='PEM certificate (chain) of the server. With key_file, '
                     'the API is served over TLS (https) only.'),

@@ -292,6 +292,8 @@ class Server:
             finally:
                 self._in_wait = False
             self._reap(pid, status)
+        # Python restores SIGALRM's default action (exit) as it finalizes.
+        signal.setitimer(signal.ITIMER_REAL, 0)
         LOG.info('glance-api stopped')
         return 0
 

@@ -37,6 +37,19 @@ def exit_code(error):
     return OTHER
 
 
+def check_options():
+    """Read every option once, so that a value of the wrong type stops
+    the start (ConfigFileValueError) instead of the first request or
+    the shutdown that reads it."""
+    from glance.common import config
+    for group, opts in config.list_opts():
+        for opt in opts:
+            try:
+                getattr(CONF[group] if group else CONF, opt.dest)
+            except (cfg.NoSuchOptError, cfg.NoSuchGroupError):
+                pass   # registered later, where it is used (stores)
+
+
 def check_database():
     """Connect to ``[database] connection`` once; RuntimeError if that
     fails, so the service is not reported ready without its database."""
