@@ -39,16 +39,23 @@ def scrub_once():
     return done
 
 
+def _delete_data(image_id, loc):
+    """Delete the data behind ``loc``; False (logged) when it failed."""
+    try:
+        registry.delete_location_data(loc)
+    except Exception as e:
+        LOG.error('Could not delete data of image %s at %s, will retry: %s',
+                  image_id, loc['url'], e)
+        return False
+    return True
+
+
 def _scrub_removed_locations(before):
     """The data of locations taken off images that are still there."""
     with session.reader() as conn:
         removed = db.removed_locations(conn, before)
     for loc in removed:
-        try:
-            registry.delete_location_data(loc)
-        except Exception as e:
-            LOG.error('Could not delete data of image %s at %s, will retry: '
-                      '%s', loc['image_id'], loc['url'], e)
+        if not _delete_data(loc['image_id'], loc):
             continue
         with session.writer() as conn:
             db.location_set_status(conn, loc['id'], 'deleted', _now())
@@ -59,11 +66,7 @@ def _scrub_image(image_id):
     with session.reader() as conn:
         pending = db.pending_locations(conn, image_id)
     for loc in pending:
-        try:
-            registry.delete_location_data(loc)
-        except Exception as e:
-            LOG.error('Could not delete data of image %s at %s, will retry: '
-                      '%s', image_id, loc['url'], e)
+        if not _delete_data(image_id, loc):
             return False
         with session.writer() as conn:
             db.location_delete(conn, loc['id'], _now())

@@ -13,6 +13,7 @@ A task that stops giving signs of life (its worker died) is reverted the
 same way by ``reap``, which every worker runs now and then.
 """
 
+import datetime
 import os
 import time
 
@@ -387,7 +388,7 @@ def revert(task_id, image_id, copying, added=()):
 def reap():
     """Fail and revert the imports whose worker died, and drop staged
     data nobody will import."""
-    before = tasks.now() - _seconds(STALE_AFTER)
+    before = tasks.now() - datetime.timedelta(seconds=STALE_AFTER)
     with session.reader() as conn:
         dead = db_tasks.stale(conn, before, (TASK_TYPE, 'import'))
     for task in dead:
@@ -411,11 +412,6 @@ def reap():
                              'was reverted.')
         tasks.release(task['image_id'], task['id'])
     _sweep_staging(before)
-
-
-def _seconds(n):
-    import datetime
-    return datetime.timedelta(seconds=n)
 
 
 def _sweep_staging(before):

@@ -33,7 +33,7 @@ class Answer:
 
 
 def self_url():
-    return (CONF.worker_self_reference_url or CONF.public_endpoint or '')
+    return CONF.worker_self_reference_url or CONF.public_endpoint or ''
 
 
 def elsewhere(image):

@@ -21,6 +21,7 @@ from glance.db import models
 from glance.db import session
 from glance.db import tasks as db_tasks
 from glance.domain import image_data
+from glance.domain import import_proxy
 from glance.domain import images
 from glance.domain import locations
 from glance.domain import tasks
@@ -123,7 +124,7 @@ def _import(task_id, image_id, url, validation_data):
             values = {'size': image['size'] or size, 'updated_at': now}
             if hashing and validation_data:
                 values['status'] = 'importing'
-                host = CONF.worker_self_reference_url or CONF.public_endpoint
+                host = import_proxy.self_url()
                 if host:
                     tasks.set_properties(conn, image,
                                          {HASH_HOST_PROPERTY: host}, now)

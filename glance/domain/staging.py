@@ -15,6 +15,7 @@ from glance.common import exception
 from glance.db import api as db
 from glance.db import session
 from glance.domain import image_data
+from glance.domain import import_proxy
 from glance.domain import images
 from glance.domain import limits
 from glance.domain import tasks
@@ -42,14 +43,13 @@ def staged_url(image_id):
 
 def delete_staged(image_id):
     """Remove the staged data of an image, if any."""
-    for suffix in ('', '.part'):
-        try:
-            os.unlink(staged_path(image_id) + suffix)
-        except FileNotFoundError:
-            pass
-        except OSError as e:
-            LOG.warning('Could not remove staged data of image %s: %s',
-                        image_id, e)
+    try:
+        os.unlink(staged_path(image_id))
+    except FileNotFoundError:
+        pass
+    except OSError as e:
+        LOG.warning('Could not remove staged data of image %s: %s',
+                    image_id, e)
 
 
 def stage(ctx, image_id, stream, size=None):
@@ -91,7 +91,7 @@ def stage(ctx, image_id, stream, size=None):
             when = tasks.now()
             db.image_update(conn, image_id, {'size': written,
                                              'updated_at': when})
-            host = CONF.worker_self_reference_url or CONF.public_endpoint
+            host = import_proxy.self_url()
             if host:
                 tasks.set_properties(conn, image,
                                      {STAGE_HOST_PROPERTY: host}, when)

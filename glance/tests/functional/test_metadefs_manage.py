@@ -3,13 +3,11 @@ the shipped catalog (etc/metadefs), on SQLite, MariaDB and PostgreSQL."""
 
 import json
 import os
-import shutil
-import tempfile
 
 import sqlalchemy as sa
-import testtools
 
 from glance.tests.functional import base
+from glance.tests.functional import test_manage
 
 CATALOG = os.path.join(base.ROOT, 'etc', 'metadefs')
 
@@ -24,31 +22,11 @@ def read_dir(path):
 
 
 class ManageMetadefsMixin:
-
-    db_kind = 'sqlite'
+    """On a synced database of its own (see test_manage.ManageTestBase)."""
 
     def setUp(self):
         super().setUp()
-        if self.db_kind != 'sqlite' and not base.database_available(
-                self.db_kind):
-            self.skipTest('%s server not available' % self.db_kind)
-        self.workdir = tempfile.mkdtemp(prefix='glance-metadefs-test-')
-        self.addCleanup(shutil.rmtree, self.workdir, True)
-        self.db = base.Database(self.db_kind, self.workdir)
-        self.addCleanup(self.db.drop)
-        self.daemon = base.Daemon(self.workdir, self.db.url)
-        self.engine = sa.create_engine(self.db.url)
-        self.addCleanup(self.engine.dispose)
         self.run_ok('db', 'sync')
-
-    def manage(self, *args):
-        return self.daemon.manage(*args, check=False)
-
-    def run_ok(self, *args):
-        proc = self.manage(*args)
-        self.assertEqual(0, proc.returncode,
-                         '%s: %s %s' % (args, proc.stdout, proc.stderr))
-        return proc.stdout
 
     def scalar(self, statement):
         with self.engine.connect() as conn:
@@ -233,13 +211,15 @@ class BadFilesMixin:
 
 
 class TestManageMetadefsSQLite(BadFilesMixin, ManageMetadefsMixin,
-                               testtools.TestCase):
+                               test_manage.ManageTestBase):
     pass
 
 
-class TestManageMetadefsMySQL(ManageMetadefsMixin, testtools.TestCase):
+class TestManageMetadefsMySQL(ManageMetadefsMixin,
+                              test_manage.ManageTestBase):
     db_kind = 'mysql'
 
 
-class TestManageMetadefsPostgreSQL(ManageMetadefsMixin, testtools.TestCase):
+class TestManageMetadefsPostgreSQL(ManageMetadefsMixin,
+                                   test_manage.ManageTestBase):
     db_kind = 'postgresql'
