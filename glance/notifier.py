@@ -346,23 +346,63 @@ def sending(ctx, image, chunks, length=None):
     if not enabled('image.send'):
         return chunks
     expected = length if length is not None else image.get('size')
-    return _counting(ctx, image, chunks, expected)
+    return _Counted(ctx, image, chunks, expected)
 
 
-def _counting(ctx, image, chunks, expected):
-    sent = 0
-    finished = False
-    try:
-        for chunk in chunks:
-            yield chunk
-            sent += len(chunk)
-        finished = True
-    finally:
-        close = getattr(chunks, 'close', None)
+class _Counted:
+    """The chunks of a download and the bytes that left. A chunk counts
+    once the server asks for the next one (it was written); bytes sent
+    straight from a file count when ``consumed`` reports them. Closing
+    sends the notification, once."""
+
+    def __init__(self, ctx, image, chunks, expected):
+        self._ctx = ctx
+        self._image = image
+        self._chunks = chunks
+        self._iter = iter(chunks)
+        self._expected = expected
+        self._pending = 0
+        self._finished = False
+        self._closed = False
+        self.sent = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        self.sent += self._pending
+        self._pending = 0
+        try:
+            chunk = next(self._iter)
+        except StopIteration:
+            self._finished = True
+            self.close()
+            raise
+        except BaseException:
+            self.close()
+            raise
+        self._pending = len(chunk)
+        return chunk
+
+    def file_range(self):
+        file_range = getattr(self._chunks, 'file_range', None)
+        return file_range() if file_range is not None else None
+
+    def consumed(self, count):
+        self._chunks.consumed(count)
+        self.sent += self._pending + count
+        self._pending = 0
+
+    def close(self):
+        if self._closed:
+            return
+        self._closed = True
+        close = getattr(self._chunks, 'close', None)
         if close is not None:
             close()
-        emit('image.send', send_payload(ctx, image, sent),
-             priority='info' if finished and sent == expected else 'error')
+        ok = self._finished and self.sent == self._expected
+        emit('image.send', send_payload(self._ctx, self._image, self.sent),
+             priority='info' if ok else 'error')
 
 
 @_safely

@@ -86,13 +86,14 @@ def download(url, image_id, first_byte=None):
     conn.request('GET', '/v2/images/%s/file' % image_id)
     resp = conn.getresponse()
     total = 0
+    buf = memoryview(bytearray(CHUNK))
     while True:
-        data = resp.read(CHUNK)
-        if first_byte is not None and total == 0 and data:
+        n = resp.readinto(buf)
+        if first_byte is not None and total == 0 and n:
             first_byte.append(time.perf_counter() - start)
-        if not data:
+        if not n:
             break
-        total += len(data)
+        total += n
     assert resp.status == 200, resp.status
     return total
 

@@ -19,6 +19,8 @@ from eventlet.green import ssl as green_ssl
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from glance.common import sendfile
+
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
@@ -123,11 +125,15 @@ def connection_handler(serv, get_context):
 class HttpProtocol(eventlet.wsgi.HttpProtocol):
     """eventlet's protocol, telling the application which requests came
     over TLS (``wsgi.url_scheme`` https), so the URLs it builds (the
-    versions document, absolute ``Location`` headers) name https."""
+    versions document, absolute ``Location`` headers) name https. Over
+    plain TCP it hands the client socket to downloads instead, for
+    ``os.sendfile`` (``glance.common.sendfile``)."""
 
     def get_environ(self):
         environ = super().get_environ()
         if isinstance(self.connection, ssl.SSLSocket):
             environ['wsgi.url_scheme'] = 'https'
             environ['HTTPS'] = 'on'
+        else:
+            environ[sendfile.SOCKET_KEY] = self.connection
         return environ

@@ -18,8 +18,13 @@ layer calls them:
   whole stored object (None when the store cannot tell). Close the
   iterator if you stop early.
 * ``get_size(location)``, ``delete(location)``.
-* ``local_path(location)``: a path on this host to the data, for
-  ``os.sendfile``, when the store has the ``local_file`` capability.
+* ``local_path(location)``: a path on this host to the data, when the
+  store has the ``local_file`` capability.
+
+A ``ChunkIterator`` over a local file also offers ``file_range()``, the
+``(fd, offset, count)`` still to be delivered, and ``consumed(n)``, which
+tells it that ``n`` of those bytes went out another way (``os.sendfile``
+straight to the client socket, see ``glance.common.sendfile``).
 
 Capabilities are plain strings: READ, WRITE, SEEK (reads at an offset
 without reading what comes before), LOCAL_FILE.
@@ -89,6 +94,15 @@ class ChunkIterator:
         close, self._close = self._close, None
         if close is not None:
             close()
+
+    def file_range(self):
+        """``(fd, offset, count)`` left to deliver from a local file, or
+        None when the bytes do not come from one."""
+        return None
+
+    def consumed(self, count):
+        raise NotImplementedError('%s has no file to send from'
+                                  % type(self).__name__)
 
     def read_all(self):
         """All remaining bytes at once (tests and small objects only)."""

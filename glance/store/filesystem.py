@@ -11,7 +11,8 @@ System calls on regular files cannot be made non-blocking, so under
 eventlet they stall every request of the worker while they run. Writes of
 big chunks and the fsyncs go to eventlet's thread pool, the write of one
 chunk overlapping the receipt of the next; reads stay in the calling green
-thread, bounded by filesystem_store_chunk_size.
+thread, bounded by filesystem_store_chunk_size (and downloads over plain
+HTTP send all but their first chunk with sendfile, ``FileChunks``).
 """
 
 import errno
@@ -147,6 +148,45 @@ def _remove(path):
         pass
     except OSError as e:
         LOG.warning('Could not remove %s: %s', path, e)
+
+
+class FileChunks(driver.ChunkIterator):
+    """``count`` bytes of the open file ``f`` from ``offset`` on, read a
+    chunk at a time, or sent straight from the file (``file_range``)."""
+
+    def __init__(self, f, offset, count, chunk_size):
+        super().__init__(iter(()), f.close)
+        self._file = f
+        self._offset = offset
+        self._remaining = count
+        self._chunk_size = chunk_size
+
+    def __next__(self):
+        if self._remaining <= 0 or self._close is None:
+            self.close()
+            raise StopIteration
+        try:
+            data = os.pread(self._file.fileno(),
+                            min(self._chunk_size, self._remaining),
+                            self._offset)
+        except BaseException:
+            self.close()
+            raise
+        if not data:            # truncated while we read it
+            self.close()
+            raise StopIteration
+        self._offset += len(data)
+        self._remaining -= len(data)
+        return data
+
+    def file_range(self):
+        if self._close is None:
+            return None
+        return self._file.fileno(), self._offset, self._remaining
+
+    def consumed(self, count):
+        self._offset += count
+        self._remaining -= count
 
 
 class FilesystemStore(driver.Store):
@@ -355,23 +395,13 @@ class FilesystemStore(driver.Store):
                 raise exceptions.InvalidRange(
                     'Offset %d beyond the %d bytes of %s'
                     % (offset, size, location))
-            f.seek(offset)
         except BaseException:
             f.close()
             raise
         remaining = size - offset
         if length is not None:
             remaining = min(remaining, length)
-        return (driver.ChunkIterator(self._chunks(f, remaining), f.close),
-                size)
-
-    def _chunks(self, f, remaining):
-        while remaining > 0:
-            data = f.read(min(self.chunk_size, remaining))
-            if not data:        # truncated while we read it
-                return
-            remaining -= len(data)
-            yield data
+        return FileChunks(f, offset, remaining, self.chunk_size), size
 
     def get_size(self, location):
         try:

@@ -48,7 +48,10 @@ def filesystem_opts(datadir_default=DEFAULT_DATADIR):
                         'twenty times fewer system calls and green-thread '
                         'switches per image, and give hashing (which '
                         'releases the GIL on large buffers) enough work per '
-                        'call.'),
+                        'call. Downloads served by glance-api over plain '
+                        'HTTP read only their first chunk this way; the '
+                        'rest goes from the file to the socket with '
+                        'sendfile.'),
     ]
 
 

@@ -2,30 +2,16 @@
 
 import re
 
-import eventlet
 import webob
 from oslo_config import cfg
 
 from glance.common import exception
+from glance.common import sendfile
 from glance.common import wsgi
 from glance.domain import image_data as service
 
 CONF = cfg.CONF
 RANGE = re.compile(r'^bytes=(\d*)-(\d*)$')
-
-
-def _cooperative(chunks):
-    """Yield to other green threads between chunks: reading a local file
-    and writing to a fast client never wait, and would otherwise hold the
-    worker for the whole download."""
-    try:
-        for chunk in chunks:
-            yield chunk
-            eventlet.sleep(0)
-    finally:
-        close = getattr(chunks, 'close', None)
-        if close is not None:
-            close()
 
 
 class ImageDataController:
@@ -52,13 +38,13 @@ class ImageDataController:
         resp = webob.Response(content_type='application/octet-stream')
         wanted = req.headers.get('Range')
         if wanted is None:
-            resp.app_iter = _cooperative(open_data(0, None))
+            resp.app_iter = sendfile.body(req.environ, open_data(0, None))
             resp.content_length = size
             if image['checksum']:
                 resp.headers['Content-MD5'] = image['checksum']
             return resp
         start, count = _range(wanted, size)
-        resp.app_iter = _cooperative(open_data(start, count))
+        resp.app_iter = sendfile.body(req.environ, open_data(start, count))
         resp.status = 206
         resp.content_length = count
         resp.headers['Content-Range'] = 'bytes %d-%d/%d' % (

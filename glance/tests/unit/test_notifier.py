@@ -280,6 +280,31 @@ class TestSending(SendingTest):
         self.assertEqual(3, message['payload']['bytes_sent'])
         self.assertEqual([True], closed)
 
+    def test_bytes_sent_from_the_file_directly_count(self):
+        class Source:
+            def __init__(self):
+                self.skipped = 0
+
+            def __iter__(self):
+                return iter([b'abc', b'def'][self.skipped:])
+
+            def file_range(self):
+                return (7, 3, 3)
+
+            def consumed(self, count):
+                self.skipped += 1
+        source = Source()
+        chunks = notifier.sending(base.ctx(), {'id': 'i1', 'owner': 'p1',
+                                               'size': 6}, source)
+        self.assertEqual(b'abc', next(chunks))
+        self.assertEqual((7, 3, 3), chunks.file_range())
+        chunks.consumed(3)
+        self.assertEqual(1, source.skipped)
+        chunks.close()
+        [(level, message)] = self.notifications(1)
+        self.assertEqual(6, message['payload']['bytes_sent'])
+        self.assertEqual('ERROR', level)    # not iterated to the end
+
     def test_range_download_expects_its_length(self):
         chunks = notifier.sending(base.ctx(), {'id': 'i1', 'owner': 'p1',
                                                'size': 600}, iter([b'ab']), 2)

@@ -134,6 +134,28 @@ class TestAddGetDelete(FilesystemTestBase):
         chunks.close()
         self.assertEqual(before, len(os.listdir('/proc/self/fd')))
 
+    def test_file_range_follows_reads_and_consumed_bytes(self):
+        uri, _, _ = self.add()
+        chunks, _ = self.store.get(uri, offset=10, length=2 * MiB)
+        fd, offset, count = chunks.file_range()
+        self.assertEqual((10, 2 * MiB), (offset, count))
+        self.assertEqual(self.data[10:10 + 100], os.pread(fd, 100, offset))
+        first = next(chunks)
+        self.assertEqual(self.data[10:10 + MiB], first)
+        self.assertEqual((10 + MiB, MiB), chunks.file_range()[1:])
+        # Bytes sent another way are not read again.
+        chunks.consumed(MiB - 5)
+        self.assertEqual(self.data[10 + 2 * MiB - 5:10 + 2 * MiB],
+                         chunks.read_all())
+        self.assertIsNone(chunks.file_range())
+
+    def test_file_shrinking_under_a_reader_ends_the_chunks(self):
+        uri, _, _ = self.add()
+        chunks, _ = self.store.get(uri)
+        first = next(chunks)
+        os.truncate(os.path.join(self.datadir, self.image_id), MiB + 7)
+        self.assertEqual(self.data[:MiB + 7], first + chunks.read_all())
+
     def test_get_size_and_local_path(self):
         uri, _, _ = self.add()
         self.assertEqual(len(self.data), self.store.get_size(uri))
