@@ -27,12 +27,18 @@ from glance.store import registry
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
-# Data is hashed in a real thread (hashlib releases the GIL) in batches of
-# at least this many bytes, while the next batch arrives: one batch of slack
-# keeps the socket, the hashing and the store busy at the same time.
+# Data is hashed in real threads (hashlib releases the GIL), md5 and the
+# multihash each in its own, in batches of at least this many bytes while
+# the next batch arrives: one batch of slack keeps the socket, both hashes
+# and the store busy at the same time.
 HASH_BATCH = 4 * 1024 * 1024
 # Below this, hashing in place costs less than the hand-off.
 TPOOL_MIN = 256 * 1024
+
+
+def _update(digest, chunks):
+    for data in chunks:
+        digest.update(data)
 
 
 class HashingReader:
@@ -48,27 +54,25 @@ class HashingReader:
         self.count = 0
         self._batch = []
         self._batch_size = 0
-        self._hashing = None
-
-    def _update(self, chunks):
-        for data in chunks:
-            self.md5.update(data)
-            self.multihash.update(data)
+        self._hashing = ()
 
     def _wait_hashing(self):
-        if self._hashing is not None:
-            self._hashing.wait()
-            self._hashing = None
+        hashing, self._hashing = self._hashing, ()
+        for thread in hashing:
+            thread.wait()
 
     def _flush(self):
-        """Hand the batch to a real thread once the previous one is done."""
-        batch, self._batch, self._batch_size = self._batch, [], 0
+        """Hand the batch to real threads once the previous one is done."""
+        batch, size = self._batch, self._batch_size
+        self._batch, self._batch_size = [], 0
         self._wait_hashing()
-        if sum(len(d) for d in batch) >= TPOOL_MIN:
-            self._hashing = eventlet.spawn(tpool.execute, self._update,
-                                           batch)
+        if size >= TPOOL_MIN:
+            self._hashing = [eventlet.spawn(tpool.execute, _update, digest,
+                                            batch)
+                             for digest in (self.md5, self.multihash)]
         else:
-            self._update(batch)
+            _update(self.md5, batch)
+            _update(self.multihash, batch)
 
     def read(self, size=-1):
         data = self.source.read(size)
@@ -245,11 +249,18 @@ def download(ctx, image_id):
             store = registry.store_for_location(
                 loc['url'], loc['metadata'].get('store'))
             try:
-                chunks, _total = store.get(loc['url'], offset, length)
-                return notifier.sending(ctx, image, chunks, length)
+                chunks, total = store.get(loc['url'], offset, length)
             except exception.NotFound:
                 LOG.warning('Data of image %s missing at %s', image_id,
                             loc['url'])
+                continue
+            if None not in (total, image['size']) and total != image['size']:
+                chunks.close()
+                LOG.error('Data of image %s at %s has %d bytes, not the %d '
+                          'recorded: not served', image_id, loc['url'],
+                          total, image['size'])
+                continue
+            return notifier.sending(ctx, image, chunks, length)
         raise exception.NotFound('Image data of %s not found in any store.'
                                  % image_id)
     return image, open_data

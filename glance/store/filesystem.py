@@ -172,9 +172,14 @@ class FileChunks(driver.ChunkIterator):
         except BaseException:
             self.close()
             raise
-        if not data:            # truncated while we read it
+        if not data:
+            # The file shrank under us: end with an error, so the server
+            # drops the connection instead of leaving the client waiting
+            # for bytes the Content-Length promised.
             self.close()
-            raise StopIteration
+            raise exceptions.StoreError(
+                'Image data at %s ended %d bytes early'
+                % (self._file.name, self._remaining))
         self._offset += len(data)
         self._remaining -= len(data)
         return data

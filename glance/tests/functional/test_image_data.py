@@ -136,6 +136,17 @@ class TestUploadDownload(ImageDataTest):
         self.assertEqual(206, resp.status_code)
         self.assertEqual(data[5000:3000001], resp.content)
 
+    def test_data_of_the_wrong_size_is_not_served(self):
+        data = os.urandom(1024 * 1024)
+        image = self.new_image()
+        self.assertEqual(204, self.put_data(image['id'], data).status_code)
+        os.truncate(os.path.join(self.datadir(), image['id']), 100000)
+        resp = self.request('GET', '/v2/images/%s/file' % image['id'])
+        self.assertEqual(404, resp.status_code)
+        self.assertIn('not found in any store', resp.text)
+        self.assertIn('has 100000 bytes, not the %d recorded' % len(data),
+                      self.daemon.output())
+
     def test_queued_image_has_no_data(self):
         image = self.new_image()
         resp = self.request('GET', '/v2/images/%s/file' % image['id'])

@@ -11,6 +11,7 @@ import fixtures
 from eventlet.green import socket as green_socket
 
 from glance.common import sendfile
+from glance.store import exceptions
 from glance.tests.unit import base
 from glance.tests.unit.store import fixtures_store as fx
 
@@ -117,3 +118,13 @@ class TestBody(base.TestCase):
         self.client.close()     # reset: the sender gets ECONNRESET/EPIPE
         self.assertRaises(OSError, list, body)
         self.assertEqual(before, self.fds())
+
+    def test_a_file_that_shrinks_ends_the_body_with_an_error(self):
+        chunks, _ = self.store.get(self.uri)
+        body = sendfile.body({sendfile.SOCKET_KEY: self.server}, chunks)
+        next(body)
+        os.truncate(self.uri[len('file://'):], MiB)
+        reader = eventlet.spawn(read_until_closed, self.client)
+        self.assertRaises(exceptions.StoreError, list, body)
+        self.server.close()
+        self.assertEqual(self.data[64 * 1024:MiB], reader.wait())

@@ -149,12 +149,16 @@ class TestAddGetDelete(FilesystemTestBase):
                          chunks.read_all())
         self.assertIsNone(chunks.file_range())
 
-    def test_file_shrinking_under_a_reader_ends_the_chunks(self):
+    def test_file_shrinking_under_a_reader_is_an_error(self):
         uri, _, _ = self.add()
         chunks, _ = self.store.get(uri)
-        first = next(chunks)
+        next(chunks)
         os.truncate(os.path.join(self.datadir, self.image_id), MiB + 7)
-        self.assertEqual(self.data[:MiB + 7], first + chunks.read_all())
+        self.assertEqual(self.data[MiB:MiB + 7], next(chunks))
+        error = self.assertRaises(exceptions.StoreError, next, chunks)
+        self.assertIn('ended %d bytes early' % (len(self.data) - MiB - 7),
+                      str(error))
+        self.assertIsNone(chunks.file_range())
 
     def test_get_size_and_local_path(self):
         uri, _, _ = self.add()
