@@ -9,8 +9,9 @@ client disconnects, removes what was written.
 
 System calls on regular files cannot be made non-blocking, so under
 eventlet they stall every request of the worker while they run. Writes of
-big chunks and the fsyncs go to eventlet's thread pool, the write of one
-chunk overlapping the receipt of the next; reads stay in the calling green
+big blocks (``O_DIRECT`` where the filesystem allows, see ``file_writer``)
+and the fsyncs go to eventlet's thread pool, the write of one block
+overlapping the receipt of the next; reads stay in the calling green
 thread, bounded by filesystem_store_chunk_size (and downloads over plain
 HTTP send all but their first chunk with sendfile, ``FileChunks``).
 """
@@ -21,11 +22,11 @@ import logging
 import os
 import uuid
 
-import eventlet
 from eventlet import tpool
 
 from glance.store import driver
 from glance.store import exceptions
+from glance.store import file_writer
 
 LOG = logging.getLogger(__name__)
 
@@ -76,61 +77,6 @@ def parse_perm(value):
 def free_bytes(path):
     st = os.statvfs(path)
     return st.f_bavail * st.f_frsize
-
-
-def _write_all(fd, data):
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-
-
-# Chunks are written by a real thread in batches of at least this many
-# bytes, while the next batch arrives.
-WRITE_BATCH = 4 * 1024 * 1024
-
-
-def _write_batch(fd, chunks):
-    for chunk in chunks:
-        _write_all(fd, chunk)
-
-
-class _Writer:
-    """Writes chunks to ``fd`` in a real thread, a batch at a time, so the
-    caller can receive the next batch meanwhile."""
-
-    def __init__(self, fd):
-        self.fd = fd
-        self.pending = None
-        self.batch = []
-        self.size = 0
-
-    def write(self, chunk):
-        self.batch.append(chunk)
-        self.size += len(chunk)
-        if self.size >= WRITE_BATCH:
-            self._flush()
-
-    def _flush(self):
-        batch, self.batch, self.size = self.batch, [], 0
-        self._wait_pending()
-        if batch:
-            self.pending = eventlet.spawn(tpool.execute, _write_batch,
-                                          self.fd, batch)
-
-    def _wait_pending(self):
-        pending, self.pending = self.pending, None
-        if pending is not None:
-            pending.wait()
-
-    def wait(self):
-        """Write what is left; returns once everything is written."""
-        self._flush()
-        self._wait_pending()
-
-    def abandon(self):
-        """Drop what is not written yet; returns once no write runs."""
-        self.batch, self.size = [], 0
-        self._wait_pending()
 
 
 def _fsync_dir(path):
@@ -336,7 +282,7 @@ class FilesystemStore(driver.Store):
             if self.file_perm:
                 os.fchmod(fd, self.file_perm)
             written = 0
-            writer = _Writer(fd)
+            writer = file_writer.open_writer(fd)
             try:
                 for chunk in driver.read_chunks(reader, self.chunk_size):
                     written += len(chunk)
@@ -347,10 +293,7 @@ class FilesystemStore(driver.Store):
                 writer.wait()
             except BaseException:
                 # Never close the file under a write still running.
-                try:
-                    writer.abandon()
-                except OSError:
-                    pass
+                writer.abandon()
                 raise
             if size is not None and written != size:
                 raise exceptions.SizeMismatch(
