@@ -1,6 +1,14 @@
 """glance-api: the standalone Image API daemon."""
 
-import eventlet
+import os
+
+# eventlet's own DNS resolver pulls in dnspython and, through it, the
+# cryptography stack: about 8 MiB in every process. Names are resolved by
+# the system resolver instead (in a real thread where it matters, see
+# glance.domain.url_filter). Set EVENTLET_NO_GREENDNS=no to keep it.
+os.environ.setdefault('EVENTLET_NO_GREENDNS', 'yes')
+
+import eventlet  # noqa: E402
 
 eventlet.monkey_patch(os=False)
 

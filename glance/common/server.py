@@ -370,6 +370,10 @@ class Server:
 
     def _spawn(self):
         slot = self.board.claim()
+        # Objects of the parent are never collected by a worker: out of
+        # the collector's sight, they are not written to (and copied) in
+        # every worker when it runs.
+        gc.freeze()
         pid = os.fork()
         if pid == 0:
             status = 0

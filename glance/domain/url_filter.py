@@ -34,6 +34,7 @@ import re
 import socket
 import urllib.parse
 
+from eventlet import tpool
 from oslo_config import cfg
 from oslo_log import log as logging
 
@@ -255,10 +256,21 @@ def _check_address(url, host, address):
             % (host, what, kind))
 
 
+def _call(function, *args, **kwargs):
+    return function(*args, **kwargs)
+
+
 def resolve(host, port):
-    """Every IPv4 and IPv6 address of ``host``, in resolver order."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
-                               proto=socket.IPPROTO_TCP)
+    """Every IPv4 and IPv6 address of ``host``, in resolver order. The
+    system resolver runs in a real thread: a slow DNS server must not
+    hold up the other requests of the worker."""
+    lookup = socket.getaddrinfo
+    if getattr(lookup, '__module__', '').startswith('eventlet'):
+        run = _call          # eventlet's green resolver: no thread needed
+    else:
+        run = tpool.execute
+    infos = run(lookup, host, port, type=socket.SOCK_STREAM,
+                proto=socket.IPPROTO_TCP)
     addresses = []
     for family, _type, _proto, _name, sockaddr in infos:
         if family in (socket.AF_INET, socket.AF_INET6):
