@@ -6,6 +6,7 @@ Each function takes an open connection from ``session.reader()`` or
 SQLAlchemy Core keeps a page of images to three queries.
 """
 
+import copy
 import json
 import operator
 
@@ -101,7 +102,7 @@ def image_get(conn, image_id, include_deleted=False, for_update=False):
     cacheable = not (include_deleted or for_update or _writing(conn))
     version = None
     if cacheable:
-        cached, version = read_cache.lookup(conn, image_id)
+        cached, version = read_cache.lookup(conn, image_id, copy_image)
         if cached is not None:
             return cached
     query = _GET if include_deleted else _GET_LIVE
@@ -113,8 +114,22 @@ def image_get(conn, image_id, include_deleted=False, for_update=False):
     image = _row_to_image(row)
     _attach(conn, {image['id']: image})
     if cacheable:
-        read_cache.store(image_id, image, version)
+        read_cache.store(image_id, image, version, copy_image)
     return image
+
+
+def copy_image(image):
+    """A copy of an image dict that shares nothing mutable with it."""
+    new = dict(image)
+    new['properties'] = dict(image['properties'])
+    new['tags'] = list(image['tags'])
+    new['locations'] = [dict(loc, metadata=copy.deepcopy(loc['metadata']))
+                        for loc in image['locations']]
+    return new
+
+
+def _copy_images(found):
+    return [copy_image(image) for image in found]
 
 
 def _writing(conn):
@@ -457,6 +472,18 @@ def image_list(conn, ctx, filters, marker=None, limit=None,
         marker_terms = [getter(marker) for _e, _d, getter in terms]
     shape, params = _list_shape(ctx, filters, marker_terms, limit, keys,
                                 dirs, member_status, visibility)
+    # The query and its parameters say everything the answer depends on.
+    key = None if _writing(conn) else ('list', shape,
+                                       tuple(sorted(params.items())))
+    try:
+        hash(key)
+    except TypeError:
+        key = None
+    version = None
+    if key is not None:
+        cached, version = read_cache.lookup(conn, key, _copy_images)
+        if cached is not None:
+            return cached
     query = _LIST_QUERIES.get(shape)
     if query is None:
         query = _list_query(shape, terms)
@@ -469,6 +496,8 @@ def image_list(conn, ctx, filters, marker=None, limit=None,
         found[image['id']] = image
         ordered.append(image)
     _attach(conn, found)
+    if key is not None:
+        read_cache.store(key, ordered, version, _copy_images)
     return ordered
 
 

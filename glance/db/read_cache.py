@@ -4,8 +4,10 @@ SQLite tells a connection whether anybody else committed since it last
 asked (``PRAGMA data_version``). One connection of each process is kept
 only to ask that; while the answer stays the same, no process (this one
 included: its writes go through other connections) changed the database,
-so images read before are still current and a show needs no query. Any
-commit anywhere empties the cache.
+so images read before are still current and a show, or a listing asked
+the same way, needs no query. Any commit anywhere empties the cache.
+Entries are copied in and out (with ``copier``): callers may change what
+they get.
 """
 
 import copy
@@ -39,7 +41,7 @@ def _version(conn):
     return _state['conn'].execute('PRAGMA data_version').fetchone()[0]
 
 
-def lookup(conn, key):
+def lookup(conn, key, copier=copy.deepcopy):
     """(cached copy or None, version to store a fresh read under)."""
     version = _version(conn)
     if version is None:
@@ -50,10 +52,10 @@ def lookup(conn, key):
             _state['version'] = version
             return None, version
         found = _state['items'].get(key)
-    return (copy.deepcopy(found) if found is not None else None), version
+    return (copier(found) if found is not None else None), version
 
 
-def store(key, value, version):
+def store(key, value, version, copier=copy.deepcopy):
     """Keep ``value``, read after ``version`` was seen."""
     if version is None:
         return
@@ -63,7 +65,7 @@ def store(key, value, version):
         items = _state['items']
         if len(items) >= MAX_ITEMS:
             items.clear()
-        items[key] = copy.deepcopy(value)
+        items[key] = copier(value)
 
 
 def reset():

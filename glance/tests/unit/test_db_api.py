@@ -335,3 +335,41 @@ class TestReadCache(DBApiTestCase):
         image = self.get(iid)
         self.assertEqual({'a': '1'}, image['properties'])
         self.assertEqual(['t'], image['tags'])
+
+    def listing(self, ctx=None, filters=None):
+        with session.reader() as conn:
+            return db.image_list(conn, ctx or base.ctx(), filters or {})
+
+    def test_listings_answer_from_memory_until_a_commit(self):
+        first = self.make(properties={'a': '1'})
+        self.assertEqual([first], [i['id'] for i in self.listing()])
+        with session.reader() as conn:
+            statements = []
+            sa.event.listen(conn, 'before_cursor_execute',
+                            lambda *a: statements.append(a[2]))
+            db.image_list(conn, base.ctx(), {})
+        self.assertEqual([], statements)    # served from memory
+        second = self.make()
+        self.assertEqual({first, second}, {i['id'] for i in self.listing()})
+        with session.writer() as conn:
+            db.image_update(conn, first, {'name': 'renamed'})
+        self.assertEqual('renamed', [i for i in self.listing()
+                                     if i['id'] == first][0]['name'])
+
+    def test_listing_depends_on_who_asks_and_on_memberships(self):
+        private = self.make(owner='p1', visibility='shared')
+        self.assertEqual([private], [i['id'] for i in self.listing(
+            base.ctx(project='p1'))])
+        self.assertEqual([], [i['id'] for i in self.listing(
+            base.ctx(project='p2'))])
+        self.add_member(private, 'p2')
+        self.assertEqual([private], [i['id'] for i in self.listing(
+            base.ctx(project='p2'))])
+
+    def test_listed_images_are_copies(self):
+        self.make(properties={'a': '1'}, tags=['t'])
+        self.listing()[0]['properties']['a'] = 'changed'
+        self.listing()[0]['tags'].append('x')
+        image = self.listing()[0]
+        self.assertEqual({'a': '1'}, image['properties'])
+        self.assertEqual(['t'], image['tags'])
