@@ -8,7 +8,9 @@ memory.
 Against one running server it prints:
 
 * hashing: what md5 + sha512 over the same data reach in this process
-  (the bound an upload that computes both hashes can approach);
+  (the bound an upload that computes both hashes in one thread reaches);
+* loopback: what TCP on 127.0.0.1 carries from a cached file to this
+  client's reader (the bound of any download);
 * upload and download (twice: as the upload left it, then from the page
   cache) of --size-mib, in MiB/s, and the latency of
   GET /v2/images/{id} and GET /v2/images?limit=20 while the upload runs
@@ -29,6 +31,7 @@ import os
 import selectors
 import socket
 import statistics
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -136,6 +139,41 @@ def hashing_rate(mib=256):
     return mib / (time.perf_counter() - start)
 
 
+def loopback_rate(mib=512):
+    """What loopback TCP carries from a cached file to this reader: a
+    forked process sendfile()s it, this one reads it as download() does.
+    No server can send faster than that to this client."""
+    with tempfile.TemporaryFile() as f:
+        block = os.urandom(CHUNK)
+        for _ in range(mib):
+            f.write(block)
+        f.flush()
+        listener = socket.create_server(('127.0.0.1', 0))
+        address = listener.getsockname()
+        pid = os.fork()
+        if pid == 0:
+            conn, _ = listener.accept()
+            offset = 0
+            while offset < mib * CHUNK:
+                offset += os.sendfile(conn.fileno(), f.fileno(), offset,
+                                      mib * CHUNK - offset)
+            conn.close()
+            os._exit(0)
+        listener.close()
+        sock = socket.create_connection(address)
+        buf = memoryview(bytearray(CHUNK))
+        start, total = time.perf_counter(), 0
+        while True:
+            n = sock.recv_into(buf)
+            if not n:
+                break
+            total += n
+        took = time.perf_counter() - start
+        sock.close()
+        os.waitpid(pid, 0)
+    return total / CHUNK / took
+
+
 def memory(pids, path, key):
     """MiB of ``key`` in /proc/<pid>/<path> for each pid."""
     found = {}
@@ -210,6 +248,8 @@ def main():
     args = parser.parse_args()
     url = args.url
     print('hashing md5+sha512 in one thread: %.1f MiB/s' % hashing_rate())
+    print('loopback TCP, sendfile to this reader: %.1f MiB/s'
+          % loopback_rate())
     size = args.size_mib * CHUNK
     probe_id = create(url, 'probe')
     data_id = create(url, 'bench-data')
