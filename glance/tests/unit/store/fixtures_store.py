@@ -34,54 +34,55 @@ def entries(path):
     return sorted(os.listdir(path))
 
 
-class Tmpfs(fixtures.Fixture):
-    """A tmpfs of ``size`` mounted on a fresh directory (root only).
+class _Mount(fixtures.Fixture):
+    """A filesystem mounted on a fresh directory (root only).
 
     ``available`` is False where mounting is impossible (not root, no
-    tmpfs); tests then skip, saying why.
+    such filesystem); tests then skip, saying why (``error``).
     """
+
+    def commands(self):
+        raise NotImplementedError
+
+    def _setUp(self):
+        self.path = tempfile.mkdtemp(prefix='glance-mount-')
+        self.addCleanup(os.rmdir, self.path)
+        self.available, self.error = True, ''
+        for command in self.commands():
+            result = subprocess.run(command, capture_output=True, text=True)
+            if result.returncode != 0:
+                self.available, self.error = False, result.stderr.strip()
+                return
+        self.addCleanup(subprocess.run, ['umount', self.path], check=True)
+
+
+class Tmpfs(_Mount):
+    """A tmpfs of ``size`` (as mount takes it: '1m')."""
 
     def __init__(self, size):
         super().__init__()
         self.size = size
 
-    def _setUp(self):
-        self.path = tempfile.mkdtemp(prefix='glance-tmpfs-')
-        self.addCleanup(os.rmdir, self.path)
-        result = subprocess.run(
-            ['mount', '-t', 'tmpfs', '-o', 'size=%s,mode=0755' % self.size,
-             'tmpfs', self.path], capture_output=True, text=True)
-        self.available = result.returncode == 0
-        self.error = result.stderr.strip()
-        if self.available:
-            self.addCleanup(subprocess.run, ['umount', self.path],
-                            check=True)
+    def commands(self):
+        return [['mount', '-t', 'tmpfs', '-o', 'size=%s,mode=0755'
+                 % self.size, 'tmpfs', self.path]]
 
 
-class LoopExt4(fixtures.Fixture):
-    """A small ext4 filesystem on a loop device (root only): unlike tmpfs
-    it takes O_DIRECT writes. ``available`` as for ``Tmpfs``."""
+class LoopExt4(_Mount):
+    """A small ext4 filesystem on a loop device: unlike tmpfs on older
+    kernels, it always takes O_DIRECT writes."""
 
     def __init__(self, size_mib):
         super().__init__()
         self.size_mib = size_mib
 
-    def _setUp(self):
-        self.path = tempfile.mkdtemp(prefix='glance-ext4-')
-        self.addCleanup(os.rmdir, self.path)
+    def commands(self):
         image = self.path + '.img'
         self.addCleanup(os.unlink, image)
         with open(image, 'wb') as f:
             f.truncate(self.size_mib * MiB)
-        steps = [['mkfs.ext4', '-q', '-F', '-m', '0', image],
-                 ['mount', '-o', 'loop', image, self.path]]
-        self.available, self.error = True, ''
-        for step in steps:
-            result = subprocess.run(step, capture_output=True, text=True)
-            if result.returncode != 0:
-                self.available, self.error = False, result.stderr.strip()
-                return
-        self.addCleanup(subprocess.run, ['umount', self.path], check=True)
+        return [['mkfs.ext4', '-q', '-F', '-m', '0', image],
+                ['mount', '-o', 'loop', image, self.path]]
 
 
 def load_conf(directory, text):
