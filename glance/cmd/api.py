@@ -36,12 +36,22 @@ def reload_config():
     schema.reset()
 
 
+def _lighter_log_records():
+    """Log records skip the thread and process names: no default format
+    shows them, and asking eventlet for the current thread costs more than
+    a third of every record (one per request, for the access line)."""
+    import logging as stdlib_logging
+    stdlib_logging.logThreads = False
+    stdlib_logging.logMultiprocessing = False
+
+
 def main(argv=None):
     # A parent (a test runner, a shell) may have blocked signals the daemon
     # relies on; the mask survives exec.
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {
         signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR2})
     try:
+        _lighter_log_records()
         config.parse_args(sys.argv[1:] if argv is None else argv)
         config.set_config_defaults()
         logging.setup(CONF, 'glance')
