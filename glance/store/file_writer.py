@@ -98,8 +98,23 @@ def _write_block(fd, buffer, length, offset):
     with memoryview(buffer) as view:
         view = view[:length]
         while view:
-            written = os.pwrite(fd, view, offset)
+            try:
+                written = os.pwrite(fd, view, offset)
+            except OSError as e:
+                if e.errno != errno.EINVAL or not _drop_direct(fd):
+                    raise
+                continue
             view, offset = view[written:], offset + written
+
+
+def _drop_direct(fd):
+    """Some filesystems accept O_DIRECT on the descriptor but refuse the
+    writes: carry on through the page cache. False if it was not set."""
+    flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+    if not flags & os.O_DIRECT:
+        return False
+    fcntl.fcntl(fd, fcntl.F_SETFL, flags & ~os.O_DIRECT)
+    return True
 
 
 class DirectWriter:

@@ -74,6 +74,18 @@ class TestDirectWriter(WriterTest):
                                  (size, piece))
                 os.unlink(path)
 
+    def test_a_refused_direct_write_goes_through_the_page_cache(self):
+        path, fd = self.open()
+        file_writer.open_writer(fd).abandon()
+        # An unaligned length: O_DIRECT refuses it with EINVAL.
+        data = os.urandom(1000)
+        file_writer._write_block(fd, data, len(data), 0)
+        self.assertFalse(fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_DIRECT)
+        self.assertEqual(data, self.read(path))
+        # Without O_DIRECT, EINVAL is an error like any other.
+        self.assertRaises(OSError, file_writer._write_block, fd, data,
+                          len(data), -1)
+
     def test_abandon_waits_and_frees_the_buffers(self):
         path, fd = self.open()
         writer = file_writer.open_writer(fd)
