@@ -10,7 +10,6 @@ Entries are copied in and out (with ``copier``): callers may change what
 they get.
 """
 
-import copy
 import os
 import sqlite3
 import threading
@@ -41,7 +40,7 @@ def _version(conn):
     return _state['conn'].execute('PRAGMA data_version').fetchone()[0]
 
 
-def lookup(conn, key, copier=copy.deepcopy):
+def lookup(conn, key, copier):
     """(cached copy or None, version to store a fresh read under)."""
     version = _version(conn)
     if version is None:
@@ -55,7 +54,7 @@ def lookup(conn, key, copier=copy.deepcopy):
     return (copier(found) if found is not None else None), version
 
 
-def store(key, value, version, copier=copy.deepcopy):
+def store(key, value, version, copier):
     """Keep ``value``, read after ``version`` was seen."""
     if version is None:
         return

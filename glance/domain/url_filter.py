@@ -256,21 +256,16 @@ def _check_address(url, host, address):
             % (host, what, kind))
 
 
-def _call(function, *args, **kwargs):
-    return function(*args, **kwargs)
-
-
 def resolve(host, port):
     """Every IPv4 and IPv6 address of ``host``, in resolver order. The
     system resolver runs in a real thread: a slow DNS server must not
     hold up the other requests of the worker."""
     lookup = socket.getaddrinfo
+    args = (host, port, 0, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     if getattr(lookup, '__module__', '').startswith('eventlet'):
-        run = _call          # eventlet's green resolver: no thread needed
+        infos = lookup(*args)    # eventlet's green resolver: no thread needed
     else:
-        run = tpool.execute
-    infos = run(lookup, host, port, type=socket.SOCK_STREAM,
-                proto=socket.IPPROTO_TCP)
+        infos = tpool.execute(lookup, *args)
     addresses = []
     for family, _type, _proto, _name, sockaddr in infos:
         if family in (socket.AF_INET, socket.AF_INET6):

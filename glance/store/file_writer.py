@@ -32,7 +32,7 @@ ALIGN = 4096
 WRITE_BATCH = 4 * MiB
 
 
-def write_all(fd, data):
+def _write_all(fd, data):
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]
@@ -52,7 +52,7 @@ def open_writer(fd):
 
 def _write_batch(fd, chunks):
     for chunk in chunks:
-        write_all(fd, chunk)
+        _write_all(fd, chunk)
 
 
 class BufferedWriter:
