@@ -20,7 +20,8 @@ Against one running server it prints:
   aggregate MiB/s and the latency to the first byte;
 * with --pids (the server's processes), the peak resident memory of each
   and their sum, from /proc/<pid>/status (VmHWM), and the proportional
-  set size of them all at the end (shared pages counted once).
+  set size of them all (shared pages counted once): the highest sum seen
+  while the benchmark ran, and the sum at the end.
 """
 
 import argparse
@@ -188,6 +189,25 @@ def memory(pids, path, key):
     return found
 
 
+class PeakPss(threading.Thread):
+    """The highest sum of the processes' PSS seen, sampled every 100 ms
+    while the benchmark runs."""
+
+    def __init__(self, pids):
+        super().__init__(daemon=True)
+        self.pids, self.peak, self.stopped = pids, 0.0, threading.Event()
+
+    def run(self):
+        while not self.stopped.wait(0.1):
+            total = sum(memory(self.pids, 'smaps_rollup', 'Pss').values())
+            self.peak = max(self.peak, total)
+
+    def stop(self):
+        self.stopped.set()
+        self.join()
+        return self.peak
+
+
 def parallel(url, image_id, count):
     """``count`` simultaneous downloads, read by one thread with epoll (a
     client of threads would measure its own GIL as much as the server):
@@ -251,6 +271,10 @@ def main():
     print('loopback TCP, sendfile to this reader: %.1f MiB/s'
           % loopback_rate())
     size = args.size_mib * CHUNK
+    pids = args.pids.split(',') if args.pids else []
+    sampler = PeakPss(pids)
+    if pids:
+        sampler.start()
     probe_id = create(url, 'probe')
     data_id = create(url, 'bench-data')
     probes = ('/v2/images/%s' % probe_id, '/v2/images?limit=20')
@@ -279,8 +303,8 @@ def main():
                            total / CHUNK / took, summary(first)))
         call(conn, 'DELETE', '/v2/images/%s' % small_id)
     call(conn, 'DELETE', '/v2/images/%s' % probe_id)
-    if args.pids:
-        pids = args.pids.split(',')
+    if pids:
+        peak_pss = sampler.stop()
         rss = memory(pids, 'status', 'VmHWM')
         print('peak RSS: %s; sum %.1f MiB' % (
             ', '.join('%s %.1f MiB' % kv for kv in sorted(rss.items())),
@@ -288,8 +312,8 @@ def main():
         # Forked workers share most pages with their parent: PSS counts
         # each shared page once across the processes.
         pss = memory(pids, 'smaps_rollup', 'Pss')
-        print('PSS now (shared pages counted once): sum %.1f MiB'
-              % sum(pss.values()))
+        print('PSS (shared pages counted once): peak %.1f MiB (sampled '
+              'every 100 ms), now %.1f MiB' % (peak_pss, sum(pss.values())))
 
 
 if __name__ == '__main__':

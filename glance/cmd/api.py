@@ -21,6 +21,7 @@ from oslo_log import log as logging  # noqa: E402
 from glance.common import config  # noqa: E402
 from glance.common import server  # noqa: E402
 from glance.common import startup  # noqa: E402
+from glance import notifier  # noqa: E402,I100
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -62,6 +63,11 @@ def main(argv=None):
         # Ready means database, stores and pipeline (loaded by start()).
         startup.check_options()
         startup.check_database()
+        # The notification options come with oslo.messaging and its
+        # dependencies (some 150 modules): imported here, before the
+        # workers fork, they are shared instead of loaded by each worker
+        # at its first notification.
+        notifier.drivers()
         srv.start()
     except Exception as e:
         sys.stderr.write('ERROR: %s\n' % e)

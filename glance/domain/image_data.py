@@ -31,7 +31,7 @@ LOG = logging.getLogger(__name__)
 # multihash each in its own, in batches of at least this many bytes while
 # the next batch arrives: one batch of slack keeps the socket, both hashes
 # and the store busy at the same time.
-HASH_BATCH = 4 * 1024 * 1024
+HASH_BATCH = 2 * 1024 * 1024
 # Below this, hashing in place costs less than the hand-off.
 TPOOL_MIN = 256 * 1024
 

@@ -27,7 +27,7 @@ import eventlet
 from eventlet import tpool
 
 MiB = 1024 * 1024
-DIRECT_BLOCK = 8 * MiB
+DIRECT_BLOCK = 4 * MiB
 ALIGN = 4096
 WRITE_BATCH = 4 * MiB
 

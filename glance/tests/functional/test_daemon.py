@@ -57,6 +57,20 @@ class TestWorkers(hd.DaemonTestCase):
                               timeout=30).json()['images']
         self.assertEqual(20, len(images))
 
+    def test_parent_loads_the_notification_stack_before_forking(self):
+        # oslo.messaging and its dependencies are imported by the parent,
+        # so their pages are shared by the workers rather than loaded in
+        # each one at its first request. msgpack's C extension is one of
+        # them, and only oslo.messaging brings it in.
+        daemon = self.start_daemon(workers=2)
+        workers = self.wait_workers(daemon, 2)
+        with open('/proc/%d/maps' % daemon.proc.pid) as f:
+            parent_maps = f.read()
+        self.assertIn('_cmsgpack', parent_maps)
+        for pid in workers:
+            with open('/proc/%d/maps' % pid) as f:
+                self.assertIn('_cmsgpack', f.read())
+
     def _sigterm_during_request(self, workers):
         # graceful_shutdown_timeout far above the waits below: the process
         # must exit because its work is done, not because time ran out.
