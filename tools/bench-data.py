@@ -11,11 +11,11 @@ Against one running server it prints:
   (the bound an upload that computes both hashes in one thread reaches);
 * loopback: what TCP on 127.0.0.1 carries from a cached file to this
   client's reader (the bound of any download);
-* upload and download (twice: as the upload left it, then from the page
-  cache) of --size-mib, in MiB/s, and the latency of
-  GET /v2/images/{id} and GET /v2/images?limit=20 while the upload runs
-  (run the server with one worker to see whether a transfer starves the
-  small requests of its worker);
+* upload of --size-mib alone, then again with the latency of
+  GET /v2/images/{id} and GET /v2/images?limit=20 requested in a loop
+  while it runs, and download (twice: as the upload left it, then from
+  the page cache), in MiB/s (run the server with one worker to see
+  whether a transfer starves the small requests of its worker);
 * --parallel simultaneous downloads of a --parallel-size-mib image:
   aggregate MiB/s and the latency to the first byte;
 * with --pids (the server's processes), the peak resident memory of each
@@ -303,6 +303,13 @@ def main():
     _, _, lat = measure(url, probes, lambda: time.sleep(3))
     print('idle:                 show %s; list %s'
           % (summary(lat[probes[0]]), summary(lat[probes[1]])))
+    # Throughput first with nothing else running (as the hashing bound
+    # was measured), then again while show and list requests keep coming.
+    alone_id = create(url, 'bench-upload-alone')
+    took, _, _ = measure(url, (), lambda: upload(url, alone_id, size))
+    print('upload %5d MiB alone: %.1f MiB/s' % (args.size_mib,
+                                                 args.size_mib / took))
+    call(connect(url), 'DELETE', '/v2/images/%s' % alone_id)
     took, _, lat = measure(url, probes, lambda: upload(url, data_id, size))
     print('upload %5d MiB:      %.1f MiB/s; show %s; list %s'
           % (args.size_mib, args.size_mib / took, summary(lat[probes[0]]),
