@@ -21,7 +21,7 @@ from oslo_log import log as logging  # noqa: E402
 from glance.common import config  # noqa: E402
 from glance.common import server  # noqa: E402
 from glance.common import startup  # noqa: E402
-from glance import notifier  # noqa: E402,I100
+from glance import notifier  # noqa: E402
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
