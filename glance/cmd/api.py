@@ -5,7 +5,7 @@ import os
 # eventlet's own DNS resolver pulls in dnspython and, through it, the
 # cryptography stack: about 8 MiB in every process. Names are resolved by
 # the system resolver instead (in a real thread where it matters, see
-# glance.domain.url_filter). Set EVENTLET_NO_GREENDNS=no to keep it.
+# glance.common.url_filter). Set EVENTLET_NO_GREENDNS=no to keep it.
 os.environ.setdefault('EVENTLET_NO_GREENDNS', 'yes')
 
 import eventlet  # noqa: E402
@@ -56,7 +56,7 @@ def main(argv=None):
         config.parse_args(sys.argv[1:] if argv is None else argv)
         config.set_config_defaults()
         logging.setup(CONF, 'glance')
-        from glance.domain import import_flow
+        from glance.imports import flow as import_flow
         srv = server.Server(config.load_paste_app, reload_config,
                             background=[import_flow.reaper_loop])
         srv.workers  # invalid values fail here, with the exit code of ValueError

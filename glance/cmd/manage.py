@@ -87,7 +87,7 @@ def do_purge_images_table(args):
 def _catalog():
     # Imported on use: it brings in policy and schema code the schema
     # commands do not need.
-    from glance.domain import metadef_catalog
+    from glance.domain.metadefs import catalog as metadef_catalog
     return metadef_catalog
 
 

@@ -18,7 +18,7 @@ from glance.db import api as db
 from glance.db import models
 from glance.db import session
 from glance.db import tasks as db_tasks
-from glance.domain import images
+from glance.domain.images import images
 from glance.domain import policy
 
 CONF = cfg.CONF

@@ -4,7 +4,7 @@ from oslo_config import cfg
 
 from glance.common import exception
 from glance.common import wsgi
-from glance.domain import limits
+from glance.domain.images import limits
 from glance.domain import policy
 from glance.store import registry
 

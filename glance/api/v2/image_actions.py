@@ -1,7 +1,7 @@
 """Controller of /v2/images/{image_id}/actions/{deactivate,reactivate}."""
 
 from glance.common import wsgi
-from glance.domain import images as service
+from glance.domain.images import images as service
 
 
 class ActionsController:

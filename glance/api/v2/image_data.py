@@ -8,7 +8,7 @@ from oslo_config import cfg
 from glance.common import exception
 from glance.common import sendfile
 from glance.common import wsgi
-from glance.domain import image_data as service
+from glance.domain.images import data as service
 
 CONF = cfg.CONF
 RANGE = re.compile(r'^bytes=(\d*)-(\d*)$')

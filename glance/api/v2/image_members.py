@@ -1,10 +1,10 @@
 """Controller of /v2/images/{image_id}/members: parses HTTP, calls
-glance.domain.members."""
+glance.domain.images.members."""
 
 from glance.api.v2.images import isotime
 from glance.common import exception
 from glance.common import wsgi
-from glance.domain import members as service
+from glance.domain.images import members as service
 
 MAX_MEMBER_ID = 255
 

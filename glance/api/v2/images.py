@@ -1,4 +1,4 @@
-"""Controller of /v2/images: parses HTTP, calls glance.domain.images."""
+"""Controller of /v2/images: parses HTTP, calls glance.domain.images.images."""
 
 import datetime
 import re
@@ -8,7 +8,7 @@ from oslo_config import cfg
 
 from glance.common import exception
 from glance.common import wsgi
-from glance.domain import images as service
+from glance.domain.images import images as service
 from glance.domain import schema
 
 CONF = cfg.CONF

@@ -1,13 +1,13 @@
 """Controllers of the objects, properties and tags of a namespace:
-parse HTTP, call glance.domain.metadef_items."""
+parse HTTP, call glance.domain.metadefs.items."""
 
 from glance.api.v2 import metadef_views as views
 from glance.common import exception
 from glance.common import wsgi
 from glance.db import metadefs as db
-from glance.domain import metadef_items as service
-from glance.domain import metadef_schemas as schemas
-from glance.domain import metadefs as md
+from glance.domain.metadefs import items as service
+from glance.domain.metadefs import schemas
+from glance.domain.metadefs import records as md
 
 
 class ObjectsController:

@@ -1,5 +1,5 @@
 """Controller of /v2/metadefs/namespaces: parses HTTP, calls
-glance.domain.metadef_namespaces."""
+glance.domain.metadefs.namespaces."""
 
 import urllib.parse
 
@@ -7,8 +7,8 @@ from glance.api.v2 import metadef_views as views
 from glance.common import exception
 from glance.common import wsgi
 from glance.db import metadefs as db
-from glance.domain import metadef_namespaces as service
-from glance.domain import metadef_schemas as schemas
+from glance.domain.metadefs import namespaces as service
+from glance.domain.metadefs import schemas
 
 
 def _page_link(req, marker=None):

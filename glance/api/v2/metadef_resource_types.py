@@ -3,8 +3,8 @@ associations of a namespace."""
 
 from glance.api.v2 import metadef_views as views
 from glance.common import wsgi
-from glance.domain import metadef_resource_types as service
-from glance.domain import metadef_schemas as schemas
+from glance.domain.metadefs import resource_types as service
+from glance.domain.metadefs import schemas
 
 
 class ResourceTypesController:

@@ -2,7 +2,7 @@
 
 from glance.common import exception
 from glance.common import wsgi
-from glance.domain import metadef_schemas
+from glance.domain.metadefs import schemas as metadef_schemas
 
 
 class MetadefSchemasController:

@@ -15,7 +15,7 @@ from glance.api.v2 import metadef_schemas
 from glance.api.v2 import schemas
 from glance.api.v2 import tasks
 from glance.common import wsgi
-from glance.domain import property_protections
+from glance.domain.images import property_protections
 from glance.store import registry
 
 R = wsgi.Route

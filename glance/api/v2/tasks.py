@@ -6,7 +6,7 @@ import uuid
 from glance.api.v2.images import isotime
 from glance.common import exception
 from glance.common import wsgi
-from glance.domain import legacy_import
+from glance.imports import legacy as legacy_import
 from glance.domain import tasks as service
 
 SORT_KEYS = ('id', 'type', 'status', 'created_at', 'updated_at')

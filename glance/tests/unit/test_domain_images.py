@@ -1,4 +1,4 @@
-"""glance.domain.images: the state machine of section 5.2 and the image
+"""glance.domain.images.images: the state machine of section 5.2 and the image
 operations on a real SQLite database."""
 
 import uuid
@@ -6,7 +6,7 @@ import uuid
 from glance.common import exception
 from glance.db import api as db
 from glance.db import session
-from glance.domain import images
+from glance.domain.images import images
 from glance.tests.unit import base
 
 STATUSES = ('queued', 'saving', 'uploading', 'importing', 'active',

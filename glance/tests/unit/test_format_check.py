@@ -1,4 +1,4 @@
-"""glance.domain.format_check: content against disk_format, with images
+"""glance.domain.images.format_check: content against disk_format, with images
 built by qemu-img where it is installed and bytes written by hand."""
 
 import os
@@ -7,7 +7,7 @@ import subprocess
 import tempfile
 
 from glance.common import exception
-from glance.domain import format_check
+from glance.domain.images import format_check
 from glance.tests.unit import base
 
 QEMU_IMG = shutil.which('qemu-img')

@@ -1,4 +1,4 @@
-"""glance.domain.image_data helpers: the hashing reader and the storage
+"""glance.domain.images.data helpers: the hashing reader and the storage
 quota syntax."""
 
 import hashlib
@@ -6,7 +6,7 @@ import io
 import os
 
 from glance.common import exception
-from glance.domain import image_data
+from glance.domain.images import data as image_data
 from glance.tests.unit import base
 
 

@@ -1,4 +1,4 @@
-"""glance.domain.locations rules that need no store server, the request
+"""glance.domain.images.locations rules that need no store server, the request
 parsing of POST /locations, and the task rows of glance.db.tasks."""
 
 import datetime
@@ -13,9 +13,9 @@ from glance.common import exception
 from glance.db import models
 from glance.db import session
 from glance.db import tasks as db_tasks
-from glance.domain import images
-from glance.domain import location_import
-from glance.domain import locations
+from glance.domain.images import images
+from glance.imports import location_import
+from glance.domain.images import locations
 from glance.store import registry
 from glance.tests.unit import base
 

@@ -2,9 +2,9 @@
 file names of exported namespaces."""
 
 from glance.common import exception
-from glance.domain import metadef_catalog
-from glance.domain import metadef_schemas
-from glance.domain import metadefs
+from glance.domain.metadefs import catalog as metadef_catalog
+from glance.domain.metadefs import schemas as metadef_schemas
+from glance.domain.metadefs import records as metadefs
 from glance.tests.unit import base
 
 

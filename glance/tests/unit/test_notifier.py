@@ -10,7 +10,7 @@ import time
 import fixtures
 
 from glance import notifier
-from glance.domain import images
+from glance.domain.images import images
 from glance.tests.unit import base
 
 WHEN = datetime.datetime(2024, 5, 6, 7, 8, 9)

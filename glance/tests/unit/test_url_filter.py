@@ -1,11 +1,11 @@
-"""glance.domain.url_filter: which URLs imports may fetch from."""
+"""glance.common.url_filter: which URLs imports may fetch from."""
 
 import socket
 
 import fixtures
 
 from glance.common import exception
-from glance.domain import url_filter
+from glance.common import url_filter
 from glance.tests.unit import base
 
 GROUP = 'import_filtering_opts'

@@ -1,4 +1,4 @@
-"""glance.domain.web_fetch against real HTTP(S) servers on 127.0.0.1."""
+"""glance.common.http_client against real HTTP(S) servers on 127.0.0.1."""
 
 import datetime
 import http.server
@@ -11,7 +11,7 @@ import urllib.parse
 import fixtures
 
 from glance.common import exception
-from glance.domain import web_fetch
+from glance.common import http_client as web_fetch
 from glance.tests.unit import base
 from glance.tests.unit import test_url_filter
 

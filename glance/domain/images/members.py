@@ -12,7 +12,7 @@ from glance.common import exception
 from glance.db import members as db
 from glance.db import models
 from glance.db import session
-from glance.domain import images
+from glance.domain.images import images
 from glance.domain import policy
 
 CONF = cfg.CONF

@@ -20,10 +20,10 @@ from glance.db import api as db
 from glance.db import models
 from glance.db import session
 from glance.db import tasks as db_tasks
-from glance.domain import image_data
-from glance.domain import import_proxy
-from glance.domain import images
-from glance.domain import locations
+from glance.domain.images import data as image_data
+from glance.imports import proxy as import_proxy
+from glance.domain.images import images
+from glance.domain.images import locations
 from glance.domain import tasks
 from glance.store import registry
 

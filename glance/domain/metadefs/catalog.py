@@ -22,9 +22,9 @@ from oslo_log import log as logging
 from glance.common import exception
 from glance.db import metadefs as db
 from glance.db import session
-from glance.domain import metadef_namespaces
-from glance.domain import metadef_schemas
-from glance.domain import metadefs as md
+from glance.domain.metadefs import namespaces as metadef_namespaces
+from glance.domain.metadefs import schemas as metadef_schemas
+from glance.domain.metadefs import records as md
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)

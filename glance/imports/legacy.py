@@ -8,9 +8,9 @@ from glance import notifier
 from glance.common import exception
 from glance.db import session
 from glance.db import tasks as db_tasks
-from glance.domain import import_flow
-from glance.domain import images
-from glance.domain import locations
+from glance.imports import flow as import_flow
+from glance.domain.images import images
+from glance.domain.images import locations
 from glance.domain import policy
 from glance.domain import tasks
 
@@ -46,7 +46,7 @@ def create_task(ctx, body):
     policy.enforce(ctx, 'tasks_api_access', target)
     policy.enforce(ctx, 'add_task', target)
     task_input = _check(body)
-    from glance.domain import url_filter
+    from glance.common import url_filter
     url_filter.check_url(task_input['import_from'])
     with session.writer() as conn:
         task_id = tasks.create(conn, ctx, 'import', None, task_input,

@@ -18,10 +18,10 @@ from glance.common import exception
 CONF = cfg.CONF
 NAMESPACE = 'glance.image_import.plugins'
 BUILTIN = {
-    'no_op': 'glance.domain.import_plugins.no_op',
-    'inject_image_metadata': 'glance.domain.import_plugins.inject_metadata',
-    'image_decompression': 'glance.domain.import_plugins.decompression',
-    'image_conversion': 'glance.domain.import_plugins.conversion',
+    'no_op': 'glance.imports.plugins.no_op',
+    'inject_image_metadata': 'glance.imports.plugins.inject_metadata',
+    'image_decompression': 'glance.imports.plugins.decompression',
+    'image_conversion': 'glance.imports.plugins.conversion',
 }
 
 

@@ -27,13 +27,13 @@ from glance.common import exception
 from glance.db import api as db
 from glance.db import session
 from glance.db import tasks as db_tasks
-from glance.domain import format_check
-from glance.domain import image_data
-from glance.domain import images
-from glance.domain import import_plugins
-from glance.domain import limits
-from glance.domain import locations
-from glance.domain import staging
+from glance.domain.images import format_check
+from glance.domain.images import data as image_data
+from glance.domain.images import images
+from glance.imports import plugins as import_plugins
+from glance.domain.images import limits
+from glance.domain.images import locations
+from glance.domain.images import staging
 from glance.domain import tasks
 from glance.store import registry
 
@@ -195,11 +195,11 @@ def _stage(task_id, image_id, method, credentials):
                                     % image_id)
         return
     if name == 'web-download':
-        from glance.domain import web_fetch
+        from glance.common import http_client as web_fetch
         source = web_fetch.open_url(method['uri'], CONF.image_size_cap)
         size = source.size
     elif name == 'glance-download':
-        from glance.domain import glance_download
+        from glance.imports import glance_download
         remote = glance_download.remote_image(credentials, method)
         _apply_changes(task_id, image_id,
                        *glance_download.local_changes(remote))

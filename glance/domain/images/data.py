@@ -19,9 +19,9 @@ from glance.common import exception
 from glance.db import api as db
 from glance.db import models
 from glance.db import session
-from glance.domain import format_check
-from glance.domain import images
-from glance.domain import limits
+from glance.domain.images import format_check
+from glance.domain.images import images
+from glance.domain.images import limits
 from glance.domain import policy
 from glance.store import registry
 

@@ -10,7 +10,7 @@ from glance import notifier
 from glance.common import exception
 from glance.db import metadefs as db
 from glance.db import session
-from glance.domain import metadefs as md
+from glance.domain.metadefs import records as md
 from glance.domain import policy
 
 EMBEDDED_RULES = {'resource_type_associations':

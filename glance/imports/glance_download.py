@@ -8,7 +8,7 @@ import urllib.parse
 from oslo_config import cfg
 
 from glance.common import exception
-from glance.domain import web_fetch
+from glance.common import http_client as web_fetch
 
 CONF = cfg.CONF
 METADATA_LIMIT = 1024 * 1024

@@ -14,7 +14,7 @@ import re
 from glance.common import exception
 from glance.db import metadefs as db
 from glance.db import models
-from glance.domain import metadef_schemas
+from glance.domain.metadefs import schemas as metadef_schemas
 from glance.domain import policy
 
 MAX_NAME = 80

@@ -16,9 +16,9 @@ from glance.common import exception
 from glance.db import api as db
 from glance.db import models
 from glance.db import session
-from glance.domain import limits
+from glance.domain.images import limits
 from glance.domain import policy
-from glance.domain import property_protections as protections
+from glance.domain.images import property_protections as protections
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -307,14 +307,14 @@ def _check_protection(ctx, name, op):
 def _location_probes(ctx, image_id, changes):
     # Store look-ups for new locations, before the transaction: it must
     # not wait on the network.
-    from glance.domain import locations
+    from glance.domain.images import locations
     return locations.probe_patch(ctx, image_id, changes)
 
 
 def _location_change(conn, ctx, image, op, path, value, probes):
     """Apply one /locations operation; returns the status the image now
     has in the database (the conditional save below must expect it)."""
-    from glance.domain import locations
+    from glance.domain.images import locations
     return locations.apply_patch(conn, ctx, image, op, path, value, probes)
 
 
@@ -385,7 +385,7 @@ def delete(ctx, image_id):
     if image['status'] in ('uploading', 'importing'):
         # Staged data on this node goes now; on another node, its sweep
         # removes it.
-        from glance.domain import staging
+        from glance.domain.images import staging
         staging.delete_staged(image_id)
 
 

@@ -12,7 +12,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from glance.common import exception
-from glance.domain import format_check
+from glance.domain.images import format_check
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)

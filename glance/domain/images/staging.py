@@ -14,10 +14,10 @@ from oslo_log import log as logging
 from glance.common import exception
 from glance.db import api as db
 from glance.db import session
-from glance.domain import image_data
-from glance.domain import import_proxy
-from glance.domain import images
-from glance.domain import limits
+from glance.domain.images import data as image_data
+from glance.imports import proxy as import_proxy
+from glance.domain.images import images
+from glance.domain.images import limits
 from glance.domain import tasks
 from glance.store import exceptions as store_exc
 from glance.store import registry

@@ -22,7 +22,7 @@ import ssl
 import urllib.parse
 
 from glance.common import exception
-from glance.domain import url_filter
+from glance.common import url_filter
 from glance import version
 
 MAX_REDIRECTS = 5

@@ -15,10 +15,10 @@ from oslo_log import log as logging
 from glance import notifier
 from glance.common import exception
 from glance.db import session
-from glance.domain import limits
-from glance.domain import images
-from glance.domain import import_proxy
-from glance.domain import locations
+from glance.domain.images import limits
+from glance.domain.images import images
+from glance.imports import proxy as import_proxy
+from glance.domain.images import locations
 from glance.domain import tasks
 from glance.store import registry
 
@@ -117,7 +117,7 @@ def start_import(ctx, image_id, body, header_store=None, proxied=False):
     """Check an import request and start it; the task id, None when there
     is nothing to do, or the Answer of the node holding the staged data
     when it is another one."""
-    from glance.domain import import_flow
+    from glance.imports import flow as import_flow
     method, stores, all_stores, all_must = parse_request(body, header_store)
     name = method['name']
     if name == 'glance-direct' and not proxied:
@@ -129,7 +129,7 @@ def start_import(ctx, image_id, body, header_store=None, proxied=False):
     limits.enforce(ctx.project_id, image_size_total=0)
     credentials = None
     if name == 'web-download':
-        from glance.domain import url_filter
+        from glance.common import url_filter
         url_filter.check_url(method['uri'])
     elif name == 'glance-download':
         # The remote endpoint is looked up (and filtered) by the task: a

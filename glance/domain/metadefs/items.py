@@ -9,7 +9,7 @@ from glance import notifier
 from glance.common import exception
 from glance.db import metadefs as db
 from glance.db import session
-from glance.domain import metadefs as md
+from glance.domain.metadefs import records as md
 
 RULES = {
     'object': {'list': 'get_metadef_objects', 'get': 'get_metadef_object',

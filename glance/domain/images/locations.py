@@ -6,7 +6,7 @@ Three ways in:
   ``show_multiple_locations``): ``probe_patch`` reads the size of every
   location a patch adds before its transaction opens, then ``apply_patch``
   applies one operation inside the transaction of ``images.update``.
-* ``POST /v2/images/{id}/locations``: see ``glance.domain.location_import``,
+* ``POST /v2/images/{id}/locations``: see ``glance.imports.location_import``,
   which uses the checks of this module.
 * ``GET /v2/images/{id}/locations`` (``list_locations``).
 
@@ -27,8 +27,8 @@ from glance.common import exception
 from glance.db import api as db
 from glance.db import models
 from glance.db import session
-from glance.domain import image_data
-from glance.domain import images
+from glance.domain.images import data as image_data
+from glance.domain.images import images
 from glance.domain import policy
 from glance.store import driver
 from glance.store import exceptions as store_exc
