@@ -3,7 +3,8 @@ definitions, sent through oslo.messaging.
 
 ``[oslo_messaging_notifications] driver`` (none by default) says where they
 go. The service functions call one helper each once an operation has
-succeeded; the helpers build the payload at once (the state of that
+succeeded, with the rows they already hold (this module never reads the
+database); the helpers build the payload at once (the state of that
 moment) and hand it to a sender thread of the process, so neither a slow
 nor an absent broker holds up or fails a request: what cannot be sent is
 logged. When no driver is set, each helper returns after one comparison.
@@ -14,13 +15,15 @@ pre-forked workers never share the parent's connection. Events listed in
 the first dot -- or a prefix ending in ``.*``) are not sent.
 """
 
-import datetime
+import json
 import os
 import queue
 import threading
 
 from oslo_config import cfg
 from oslo_log import log as logging
+
+from glance.common import timeutils
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -153,19 +156,8 @@ def _safely(build):
 
 # -- payloads -----------------------------------------------------------------
 
-def isotime(value):
-    """UTC ``YYYY-MM-DDTHH:MM:SSZ`` of a (naive UTC) datetime, or None."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value
-    if value.tzinfo is not None:
-        value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
-    return value.strftime('%Y-%m-%dT%H:%M:%SZ')
-
-
 def _now():
-    return isotime(datetime.datetime.now(datetime.timezone.utc))
+    return timeutils.isotime(timeutils.utcnow())
 
 
 def _deletion(deleted):
@@ -174,8 +166,8 @@ def _deletion(deleted):
 
 
 def _stamps(row):
-    return {'created_at': isotime(row.get('created_at')),
-            'updated_at': isotime(row.get('updated_at'))}
+    return {'created_at': timeutils.isotime(row.get('created_at')),
+            'updated_at': timeutils.isotime(row.get('updated_at'))}
 
 
 def image_payload(image):
@@ -221,7 +213,7 @@ def task_payload(task):
     credentials), nor its result and message, as upstream."""
     payload = {k: task.get(k) for k in TASK_FIELDS}
     payload.update(result=None, message=None,
-                   expires_at=isotime(task.get('expires_at')))
+                   expires_at=timeutils.isotime(task.get('expires_at')))
     payload.update(_stamps(task))
     payload.update(_deletion(False))
     return payload
@@ -242,7 +234,6 @@ def _schema_fields(definition):
 def metadef_payload(kind, namespace, row, old_name=None, deleted=False):
     """Payload of an object, property or tag (a row of its table) of the
     namespace named ``namespace``."""
-    import json
     payload = {'namespace': namespace, 'name': row['name'],
                'name_old': old_name or row['name']}
     if kind == 'object':
@@ -277,28 +268,13 @@ def send_payload(ctx, image, bytes_sent):
             'receiver_user_id': ctx.user_id}
 
 
-# -- loading what a payload describes -----------------------------------------
-
-def _image(image):
-    """An image dict, loaded when given its id."""
-    if not isinstance(image, str):
-        return image
-    from glance.db import api as db
-    from glance.db import session
-    with session.reader() as conn:
-        found = db.image_get(conn, image)
-    if found is None:
-        raise LookupError('image %s is gone' % image)
-    return found
-
-
 # -- helpers the service functions call ---------------------------------------
 
 @_safely
 def image_event(event_type, image):
-    """image.create, image.update, image.activate: ``image`` is the image
-    or its id (then read from the database)."""
-    emit(event_type, image_payload(_image(image)))
+    """image.create, image.update, image.activate of an image (a dict with
+    its properties and tags)."""
+    emit(event_type, image_payload(image))
 
 
 @_safely
@@ -312,15 +288,14 @@ def image_deleted(event_type, image, status):
 @_safely
 def data_event(event_type, image, backend=None):
     """image.prepare, before data is written to the store ``backend``."""
-    emit(event_type, data_payload(_image(image), backend))
+    emit(event_type, data_payload(image, backend))
 
 
 def uploaded(image, backend=None, activated=True):
     """image.upload once data is in a store, then image.activate when
-    that made the image active."""
+    that made the image active (``image`` as it now is)."""
     try:
         if enabled('image.upload') or enabled('image.activate'):
-            image = _image(image)
             emit('image.upload', data_payload(image, backend))
             if activated:
                 emit('image.activate', image_payload(image))
@@ -339,70 +314,16 @@ def upload_failed(image_id, error):
         emit('image.upload', text, priority='error')
 
 
-def sending(ctx, image, chunks, length=None):
-    """``chunks`` (the data of a download), counted: image.send when the
-    download ends, ERROR when fewer or more bytes than ``length`` (or the
-    image size) were sent, which an interrupted download is."""
-    if not enabled('image.send'):
-        return chunks
-    expected = length if length is not None else image.get('size')
-    return _Counted(ctx, image, chunks, expected)
+@_safely
+def _sent(event_type, ctx, image, bytes_sent, complete):
+    emit(event_type, send_payload(ctx, image, bytes_sent),
+         priority='info' if complete else 'error')
 
 
-class _Counted:
-    """The chunks of a download and the bytes that left. A chunk counts
-    once the server asks for the next one (it was written); bytes sent
-    straight from a file count when ``consumed`` reports them. Closing
-    sends the notification, once."""
-
-    def __init__(self, ctx, image, chunks, expected):
-        self._ctx = ctx
-        self._image = image
-        self._chunks = chunks
-        self._iter = iter(chunks)
-        self._expected = expected
-        self._pending = 0
-        self._finished = False
-        self._closed = False
-        self.sent = 0
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        self.sent += self._pending
-        self._pending = 0
-        try:
-            chunk = next(self._iter)
-        except StopIteration:
-            self._finished = True
-            self.close()
-            raise
-        except BaseException:
-            self.close()
-            raise
-        self._pending = len(chunk)
-        return chunk
-
-    def file_range(self):
-        file_range = getattr(self._chunks, 'file_range', None)
-        return file_range() if file_range is not None else None
-
-    def consumed(self, count):
-        self._chunks.consumed(count)
-        self.sent += self._pending + count
-        self._pending = 0
-
-    def close(self):
-        if self._closed:
-            return
-        self._closed = True
-        close = getattr(self._chunks, 'close', None)
-        if close is not None:
-            close()
-        ok = self._finished and self.sent == self._expected
-        emit('image.send', send_payload(self._ctx, self._image, self.sent),
-             priority='info' if ok else 'error')
+def image_sent(ctx, image, bytes_sent, complete):
+    """image.send once a download ended: INFO when all of it left, ERROR
+    when it was cut short (or more or fewer bytes than expected left)."""
+    _sent('image.send', ctx, image, bytes_sent, complete)
 
 
 @_safely
@@ -412,21 +333,16 @@ def member_event(event_type, member, deleted=False):
 
 
 @_safely
-def task_event(event_type, task_id):
+def task_event(event_type, task):
     """task.create, task.run, task.processing, task.success,
-    task.failure of the task ``task_id`` (read from the database)."""
-    from glance.db import session
-    from glance.db import tasks as db_tasks
-    with session.reader() as conn:
-        task = db_tasks.get(conn, task_id)
-    if task is not None:
-        emit(event_type, task_payload(task))
+    task.failure of a task row."""
+    emit(event_type, task_payload(task))
 
 
-def task_started(task_id):
+def task_started(task):
     """task.run then task.processing, when a task's work begins."""
-    task_event('task.run', task_id)
-    task_event('task.processing', task_id)
+    task_event('task.run', task)
+    task_event('task.processing', task)
 
 
 @_safely

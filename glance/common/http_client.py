@@ -21,9 +21,9 @@ import socket
 import ssl
 import urllib.parse
 
+from glance import version
 from glance.common import exception
 from glance.common import url_filter
-from glance import version
 
 MAX_REDIRECTS = 5
 TIMEOUT = 60

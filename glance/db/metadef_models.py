@@ -9,8 +9,8 @@ namespace there and two different ones on SQLite and PostgreSQL.
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
-from glance.db.models import Base
-from glance.db.models import utcnow
+from glance.common import timeutils
+from glance.db.base import Base
 
 
 def _name(length=80):
@@ -25,9 +25,11 @@ def _text():
 
 
 class Timestamps:
-    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
-    updated_at = sa.Column(sa.DateTime, nullable=True, default=utcnow,
-                           onupdate=utcnow)
+    created_at = sa.Column(sa.DateTime, nullable=False,
+                           default=timeutils.utcnow)
+    updated_at = sa.Column(sa.DateTime, nullable=True,
+                           default=timeutils.utcnow,
+                           onupdate=timeutils.utcnow)
 
 
 class MetadefNamespace(Timestamps, Base):

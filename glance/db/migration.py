@@ -10,6 +10,7 @@ from alembic import config as alembic_config
 from alembic import migration
 from alembic import script
 
+from glance.common import timeutils
 from glance.db import models
 from glance.db import session
 from glance.db.migrations.data import location_store_key
@@ -132,7 +133,7 @@ def purge(age_in_days=30, max_rows=100, tables=None):
         raise ValueError('Must supply a non-negative value for age.')
     if max_rows < -1:
         raise ValueError('max_rows must be -1 or a non-negative number.')
-    cutoff = models.utcnow() - datetime.timedelta(days=age_in_days)
+    cutoff = timeutils.utcnow() - datetime.timedelta(days=age_in_days)
     counts = {}
     with session.get_engine().begin() as conn:
         if tables is None:

@@ -4,24 +4,21 @@ Table and column names are upstream's, so operators reading the database
 find what they know.
 """
 
-import datetime
-
 import sqlalchemy as sa
-from sqlalchemy import orm
 
-
-def utcnow():
-    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
-
-
-class Base(orm.DeclarativeBase):
-    pass
+from glance.common import timeutils
+# The metadata definition tables share the metadata of Base: importing
+# the models gives every table (migrations, create_all).
+from glance.db import metadef_models  # noqa: F401
+from glance.db.base import Base
 
 
 class SoftDelete:
-    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
-    updated_at = sa.Column(sa.DateTime, nullable=True, default=utcnow,
-                           onupdate=utcnow)
+    created_at = sa.Column(sa.DateTime, nullable=False,
+                           default=timeutils.utcnow)
+    updated_at = sa.Column(sa.DateTime, nullable=True,
+                           default=timeutils.utcnow,
+                           onupdate=timeutils.utcnow)
     deleted_at = sa.Column(sa.DateTime, nullable=True)
     deleted = sa.Column(sa.Boolean, nullable=False, default=False,
                         server_default=sa.false())
@@ -164,4 +161,3 @@ image_locations = ImageLocation.__table__
 image_members = ImageMember.__table__
 tasks = Task.__table__
 task_info = TaskInfo.__table__
-from glance.db import metadef_models  # noqa: E402,F401  (metadef tables)

@@ -120,6 +120,15 @@ def list_tasks(conn, owner=None, filters=None, marker=None, limit=None,
     return [_row(r) for r in conn.execute(query)]
 
 
+def claim_stale(conn, task, now):
+    """Take over a stale task as it was read: True for the one caller
+    whose update still found it unchanged since (its ``updated_at``)."""
+    return conn.execute(tasks.update().where(
+        tasks.c.id == task['id'],
+        tasks.c.updated_at == task['updated_at']).values(
+        updated_at=now)).rowcount == 1
+
+
 def stale(conn, before, types):
     """Tasks of ``types`` still pending or processing whose last sign of
     life is older than ``before``: their worker is gone."""

@@ -14,22 +14,18 @@ from oslo_log import log as logging
 
 from glance import notifier
 from glance.common import exception
+from glance.common import timeutils
 from glance.db import api as db
-from glance.db import models
 from glance.db import session
 from glance.db import tasks as db_tasks
-from glance.domain.images import images
 from glance.domain import policy
+from glance.domain.images import records
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 LOCK_PROPERTY = 'os_glance_import_task'
 STATUSES = ('pending', 'processing', 'success', 'failure')
-
-
-def now():
-    return models.utcnow().replace(microsecond=0)
 
 
 def expiry(when):
@@ -48,19 +44,6 @@ def create(conn, ctx, task_type, image_id, task_input, when):
     return task_id
 
 
-def set_properties(conn, image, changes, when):
-    """Set (value) or drop (None) some properties of a loaded image."""
-    new = dict(image['properties'])
-    for key, value in changes.items():
-        if value is None:
-            new.pop(key, None)
-        else:
-            new[key] = value
-    db.image_set_properties(conn, image['id'], image['properties'], new,
-                            when)
-    image['properties'] = new
-
-
 def take_lock(conn, image, task_id, when):
     """Make ``task_id`` the holder of the image's import lock (409 while
     another live task holds it; a stale holder is failed)."""
@@ -69,7 +52,7 @@ def take_lock(conn, image, task_id, when):
             conn, holder, when, 'Expired lock preempted', expiry(when)):
         raise exception.Conflict('Image %s has active task %s.'
                                  % (image['id'], holder))
-    set_properties(conn, image, {LOCK_PROPERTY: task_id}, when)
+    records.set_properties(conn, image, {LOCK_PROPERTY: task_id}, when)
 
 
 def release(image_id, task_id):
@@ -79,7 +62,8 @@ def release(image_id, task_id):
             image = db.image_get(conn, image_id, for_update=True)
             if image is not None and image['properties'].get(
                     LOCK_PROPERTY) == task_id:
-                set_properties(conn, image, {LOCK_PROPERTY: None}, now())
+                records.set_properties(conn, image, {LOCK_PROPERTY: None},
+                                       timeutils.now())
     except Exception:
         LOG.exception('Could not release the lock of image %s', image_id)
 
@@ -87,20 +71,37 @@ def release(image_id, task_id):
 def progress(task_id, status='processing', message=None):
     """Mark a task processing (also a sign of life) with a message."""
     with session.writer() as conn:
-        db_tasks.update(conn, task_id, {'status': status}, now(),
+        db_tasks.update(conn, task_id, {'status': status}, timeutils.now(),
                         message=message)
 
 
 def finish(task_id, status, result=None, message=None):
-    when = now()
+    when = timeutils.now()
     try:
         with session.writer() as conn:
             db_tasks.update(conn, task_id, {'status': status,
                                             'expires_at': expiry(when)},
                             when, result=result, message=message)
-        notifier.task_event('task.' + status, task_id)
+        notify('task.' + status, task_id)
     except Exception:
         LOG.exception('Could not record the end of task %s', task_id)
+
+
+def notify(event_type, task_id):
+    """Send ``event_type`` about a task (the row is read only when that
+    event is sent at all)."""
+    if not notifier.enabled(event_type):
+        return
+    with session.reader() as conn:
+        task = db_tasks.get(conn, task_id)
+    if task is not None:
+        notifier.task_event(event_type, task)
+
+
+def notify_started(task_id):
+    """task.run then task.processing, when a task's work begins."""
+    notify('task.run', task_id)
+    notify('task.processing', task_id)
 
 
 # -- reading tasks --------------------------------------------------------
@@ -108,10 +109,10 @@ def finish(task_id, status, result=None, message=None):
 def image_tasks(ctx, image_id):
     """The live tasks of an image the caller may see."""
     with session.writer() as conn:
-        db_tasks.expire(conn, now())
+        db_tasks.expire(conn, timeutils.now())
     with session.reader() as conn:
         try:
-            images.load(conn, ctx, image_id)
+            records.load(conn, ctx, image_id)
         except exception.Forbidden:
             raise exception.ImageNotFound('No image found with ID %s'
                                           % image_id)
@@ -141,7 +142,7 @@ def list_tasks(ctx, filters, marker=None, limit=None, sort_key='created_at',
                sort_dir='desc'):
     _gate(ctx, 'get_tasks')
     with session.writer() as conn:
-        db_tasks.expire(conn, now())
+        db_tasks.expire(conn, timeutils.now())
     owner = None if ctx.is_admin else ctx.project_id
     with session.reader() as conn:
         marker_task = None

@@ -24,17 +24,19 @@ from oslo_log import log as logging
 
 from glance import notifier
 from glance.common import exception
+from glance.common import timeutils
 from glance.db import api as db
 from glance.db import session
 from glance.db import tasks as db_tasks
+from glance.domain import tasks
 from glance.domain.images import format_check
-from glance.domain.images import data as image_data
-from glance.domain.images import images
-from glance.imports import plugins as import_plugins
+from glance.domain.images import hashing
 from glance.domain.images import limits
 from glance.domain.images import locations
+from glance.domain.images import records
+from glance.domain.images import rules
 from glance.domain.images import staging
-from glance.domain import tasks
+from glance.imports import plugins as import_plugins
 from glance.store import registry
 
 CONF = cfg.CONF
@@ -115,7 +117,7 @@ def run(task_id, image_id, method, targets, all_must, roles=(),
     added = []
     try:
         tasks.progress(task_id)
-        notifier.task_started(task_id)
+        tasks.notify_started(task_id)
         owner = _begin(task_id, image_id, targets, copying)
         _check_quota(name, owner, image_id)
         _stage(task_id, image_id, method, credentials or {})
@@ -155,9 +157,9 @@ def _begin(task_id, image_id, targets, copying):
     """importing, with the target stores listed; returns the owner."""
     with session.writer() as conn:
         image = _load_locked(conn, image_id, task_id)
-        when = tasks.now()
+        when = timeutils.now()
         if not copying:
-            images.check_transition(image, 'importing')
+            rules.check_transition(image, 'importing')
             if not db.image_update(conn, image_id, {
                     'status': 'importing', 'updated_at': when},
                     from_status=image['status']):
@@ -171,7 +173,7 @@ def _begin(task_id, image_id, targets, copying):
             failed = [s for s in _split(props.get(FAILED))
                       if s not in names]
             changes[FAILED] = _join(failed)
-        tasks.set_properties(conn, image, changes, when)
+        records.set_properties(conn, image, changes, when)
         return image['owner']
 
 
@@ -239,7 +241,7 @@ def _apply_changes(task_id, image_id, columns, properties):
     """Set some columns and properties of the image being imported."""
     with session.writer() as conn:
         image = _load_locked(conn, image_id, task_id)
-        when = tasks.now()
+        when = timeutils.now()
         values = {k: columns[k] for k in PLUGIN_COLUMNS
                   if columns.get(k) is not None}
         if values:
@@ -249,7 +251,7 @@ def _apply_changes(task_id, image_id, columns, properties):
         props = {k: str(v) for k, v in properties.items()
                  if not k.startswith('os_glance')}
         if props:
-            tasks.set_properties(conn, image, props, when)
+            records.set_properties(conn, image, props, when)
 
 
 def _close(source):
@@ -284,7 +286,7 @@ def _to_store(task_id, image_id, store_name, activate, check):
         staging.staged_url(image_id))
     checker = (format_check.FormatChecker(image['disk_format'])
                if check else None)
-    reader = image_data.HashingReader(
+    reader = hashing.HashingReader(
         _Progress(chunks, task_id, image_id, 'Copied'), CONF.image_size_cap,
         expected=size, checker=checker)
     notifier.data_event('image.prepare', image, store_name)
@@ -298,7 +300,7 @@ def _to_store(task_id, image_id, store_name, activate, check):
             if image['checksum'] and image['checksum'] != checksum:
                 raise exception.Invalid('Data copied to %s does not match '
                                         'the image checksum.' % store.name)
-            when = tasks.now()
+            when = timeutils.now()
             values = {'updated_at': when}
             if not image['checksum']:
                 values.update(size=written, checksum=checksum,
@@ -313,7 +315,7 @@ def _to_store(task_id, image_id, store_name, activate, check):
             if store_name:
                 left = [s for s in _split(image['properties'].get(IMPORTING))
                         if s != store_name]
-                tasks.set_properties(conn, image, {IMPORTING: _join(left)},
+                records.set_properties(conn, image, {IMPORTING: _join(left)},
                                      when)
     except BaseException as e:
         notifier.upload_failed(image_id, e)
@@ -321,7 +323,7 @@ def _to_store(task_id, image_id, store_name, activate, check):
         if location is not None:
             _delete_quietly(store, location)
         raise
-    notifier.uploaded(image_id, store_name, 'status' in values)
+    notifier.uploaded(dict(image, **values), store_name, 'status' in values)
     return store_name, location
 
 
@@ -337,10 +339,10 @@ def _store_failed(task_id, image_id, store_name):
         image = _load_locked(conn, image_id, task_id)
         props = image['properties']
         left = [s for s in _split(props.get(IMPORTING)) if s != store_name]
-        tasks.set_properties(conn, image, {
+        records.set_properties(conn, image, {
             IMPORTING: _join(left),
             FAILED: _join(_split(props.get(FAILED)) + [store_name])},
-            tasks.now())
+            timeutils.now())
 
 
 def revert(task_id, image_id, copying, added=()):
@@ -352,7 +354,7 @@ def revert(task_id, image_id, copying, added=()):
             image = db.image_get(conn, image_id, for_update=True)
             if image is None:
                 return
-            when = tasks.now()
+            when = timeutils.now()
             added_urls = {url for _store, url in added}
             for loc in locations.live_locations(image):
                 if loc['url'] in added_urls or (
@@ -365,7 +367,7 @@ def revert(task_id, image_id, copying, added=()):
                 s for s, _url in added if s]
             if IMPORTING in props or failed:
                 # Clients wait for an empty importing list.
-                tasks.set_properties(conn, image, {
+                records.set_properties(conn, image, {
                     IMPORTING: '', FAILED: _join(failed)}, when)
             if not copying and image['status'] == 'importing':
                 db.image_update(conn, image_id, {
@@ -388,17 +390,14 @@ def revert(task_id, image_id, copying, added=()):
 def reap():
     """Fail and revert the imports whose worker died, and drop staged
     data nobody will import."""
-    before = tasks.now() - datetime.timedelta(seconds=STALE_AFTER)
+    before = timeutils.now() - datetime.timedelta(seconds=STALE_AFTER)
     with session.reader() as conn:
         dead = db_tasks.stale(conn, before, (TASK_TYPE, 'import'))
     for task in dead:
         with session.writer() as conn:
             # One worker claims it: the update only matches while the task
             # is still as stale as it was read.
-            claimed = conn.execute(db_tasks.tasks.update().where(
-                db_tasks.tasks.c.id == task['id'],
-                db_tasks.tasks.c.updated_at == task['updated_at']).values(
-                updated_at=tasks.now())).rowcount == 1
+            claimed = db_tasks.claim_stale(conn, task, timeutils.now())
         if not claimed:
             continue
         LOG.warning('Import task %s of image %s stopped without finishing; '
@@ -451,7 +450,7 @@ def _sweep_staging(before):
             with session.writer() as conn:
                 db.image_update(conn, image_id, {
                     'status': 'queued', 'size': None,
-                    'updated_at': tasks.now()}, from_status='uploading')
+                    'updated_at': timeutils.now()}, from_status='uploading')
 
 
 def reaper_loop(stop):

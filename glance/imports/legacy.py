@@ -4,15 +4,16 @@ imports ``import_from`` into it as web-download does."""
 
 from oslo_log import log as logging
 
-from glance import notifier
 from glance.common import exception
+from glance.common import timeutils
 from glance.db import session
 from glance.db import tasks as db_tasks
-from glance.imports import flow as import_flow
-from glance.domain.images import images
-from glance.domain.images import locations
 from glance.domain import policy
 from glance.domain import tasks
+from glance.domain.images import images
+from glance.domain.images import locations
+from glance.domain.images import records
+from glance.imports import flow as import_flow
 
 LOG = logging.getLogger(__name__)
 
@@ -50,8 +51,8 @@ def create_task(ctx, body):
     url_filter.check_url(task_input['import_from'])
     with session.writer() as conn:
         task_id = tasks.create(conn, ctx, 'import', None, task_input,
-                               tasks.now())
-    notifier.task_event('task.create', task_id)
+                               timeutils.now())
+    tasks.notify('task.create', task_id)
     locations.spawn(_run, ctx, task_id, task_input)
     return tasks.get_task(ctx, task_id)
 
@@ -65,10 +66,10 @@ def _run(ctx, task_id, task_input):
         tasks.progress(task_id)
         image = images.create(ctx, props)
         with session.writer() as conn:
-            locked = images.load(conn, ctx, image['id'], for_update=True)
-            tasks.take_lock(conn, locked, task_id, tasks.now())
+            locked = records.load(conn, ctx, image['id'], for_update=True)
+            tasks.take_lock(conn, locked, task_id, timeutils.now())
             db_tasks.update(conn, task_id, {'image_id': image['id']},
-                            tasks.now())
+                            timeutils.now())
     except Exception as e:
         LOG.warning('Task %s could not create its image: %s', task_id, e)
         tasks.finish(task_id, 'failure', message=str(e))

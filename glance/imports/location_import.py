@@ -14,17 +14,17 @@ from eventlet import tpool
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from glance import notifier
 from glance.common import exception
+from glance.common import timeutils
 from glance.db import api as db
-from glance.db import models
 from glance.db import session
 from glance.db import tasks as db_tasks
-from glance.domain.images import data as image_data
-from glance.imports import proxy as import_proxy
-from glance.domain.images import images
-from glance.domain.images import locations
 from glance.domain import tasks
+from glance.domain.images import hashing
+from glance.domain.images import locations
+from glance.domain.images import records
+from glance.domain.images import rules
+from glance.domain.images import staging
 from glance.store import registry
 
 CONF = cfg.CONF
@@ -37,10 +37,6 @@ TASK_TYPE = 'location_import'
 CANCEL_CHECK_INTERVAL = 1.0
 
 
-def _now():
-    return models.utcnow().replace(microsecond=0)
-
-
 def add_location(ctx, image_id, url, validation_data=None):
     """Start adding ``url`` to a queued image; returns the task id.
 
@@ -48,7 +44,7 @@ def add_location(ctx, image_id, url, validation_data=None):
     the request is answered (see ``_import``).
     """
     with session.writer() as conn:
-        image = images.load(conn, ctx, image_id, 'add_image_location',
+        image = records.load(conn, ctx, image_id, 'add_image_location',
                             for_update=True)
         if image['status'] != 'queued':
             raise exception.Conflict('A location can be added only to a '
@@ -63,12 +59,12 @@ def add_location(ctx, image_id, url, validation_data=None):
         if missing:
             raise exception.Conflict('Set %s of the image before adding a '
                                      'location.' % ' and '.join(missing))
-        now = _now()
+        now = timeutils.now()
         task_id = tasks.create(conn, ctx, TASK_TYPE, image_id, {
             'image_id': image_id, 'loc_url': url,
             'validation_data': validation_data or {}}, now)
         tasks.take_lock(conn, image, task_id, now)
-    notifier.task_event('task.create', task_id)
+    tasks.notify('task.create', task_id)
     locations.spawn(_import, task_id, image_id, url, validation_data or {})
     return task_id
 
@@ -109,8 +105,8 @@ def _import(task_id, image_id, url, validation_data):
     location_id = None
     try:
         with session.writer() as conn:
-            db_tasks.update(conn, task_id, {'status': 'processing'}, _now())
-        notifier.task_started(task_id)
+            db_tasks.update(conn, task_id, {'status': 'processing'}, timeutils.now())
+        tasks.notify_started(task_id)
         size = locations.backend_size(url)
         hashing = CONF.do_secure_hash
         with session.writer() as conn:
@@ -118,15 +114,15 @@ def _import(task_id, image_id, url, validation_data):
             locations.check_quotas(conn, image,
                                    len(locations.live_locations(image)) + 1,
                                    [{'size': size}])
-            now = _now()
+            now = timeutils.now()
             location_id = db.location_add(
                 conn, image_id, url, locations.store_metadata(url, {}), now)
             values = {'size': image['size'] or size, 'updated_at': now}
             if hashing and validation_data:
                 values['status'] = 'importing'
-                host = import_proxy.self_url()
+                host = staging.self_url()
                 if host:
-                    tasks.set_properties(conn, image,
+                    records.set_properties(conn, image,
                                          {HASH_HOST_PROPERTY: host}, now)
             else:
                 values['status'] = 'active'
@@ -137,7 +133,7 @@ def _import(task_id, image_id, url, validation_data):
                     values['os_hash_algo'] = validation_data['os_hash_algo']
                     values['os_hash_value'] = validation_data[
                         'os_hash_value']
-            images.check_transition(image, values['status'])
+            rules.check_transition(image, values['status'])
             if not db.image_update(conn, image_id, values,
                                    from_status='queued'):
                 raise exception.Conflict('Image %s changed during the '
@@ -180,14 +176,14 @@ def _locked(conn, image_id, task_id):
 def _activate(image_id, checksum, algo, digest):
     with session.writer() as conn:
         image = db.image_get(conn, image_id, for_update=True)
-        now = _now()
+        now = timeutils.now()
         if image is None or not db.image_update(conn, image_id, {
                 'status': 'active', 'checksum': checksum,
                 'os_hash_algo': algo, 'os_hash_value': digest,
                 'updated_at': now}, from_status='importing'):
             raise _Cancelled('Image %s was deleted or changed while its '
                              'data was hashed.' % image_id)
-        tasks.set_properties(conn, image, {HASH_HOST_PROPERTY: None}, now)
+        records.set_properties(conn, image, {HASH_HOST_PROPERTY: None}, now)
 
 
 def _revert(image_id, location_id):
@@ -202,7 +198,7 @@ def _revert(image_id, location_id):
             image = db.image_get(conn, image_id, for_update=True)
             if image is None or image['status'] != 'importing':
                 return
-            now = _now()
+            now = timeutils.now()
             url = next((loc['url'] for loc in image['locations']
                         if loc['id'] == location_id), '')
             if not url.lower().startswith(('http://', 'https://')):
@@ -212,7 +208,7 @@ def _revert(image_id, location_id):
                 'checksum': None, 'os_hash_algo': None,
                 'os_hash_value': None, 'updated_at': now},
                 from_status='importing')
-            tasks.set_properties(conn, image, {HASH_HOST_PROPERTY: None}, now)
+            records.set_properties(conn, image, {HASH_HOST_PROPERTY: None}, now)
     except Exception:
         LOG.exception('Could not put image %s back to queued', image_id)
 
@@ -229,7 +225,7 @@ def _hash_active(image_id, url):
                 return
             db.image_update(conn, image_id, {
                 'checksum': checksum, 'os_hash_algo': algo,
-                'os_hash_value': digest, 'updated_at': _now()})
+                'os_hash_value': digest, 'updated_at': timeutils.now()})
     except Exception as e:
         LOG.warning('Could not compute the hashes of image %s from %s: %s',
                     image_id, url, e)
@@ -266,7 +262,7 @@ def _hash_once(image_id, url, algo):
     green = locations.green()
     try:
         for chunk in chunks:
-            if green and len(chunk) >= image_data.TPOOL_MIN:
+            if green and len(chunk) >= hashing.TPOOL_MIN:
                 # hashlib releases the GIL: the hub keeps serving.
                 tpool.execute(_update, hashes, chunk)
             else:

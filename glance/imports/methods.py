@@ -12,14 +12,14 @@ import uuid
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from glance import notifier
 from glance.common import exception
+from glance.common import timeutils
 from glance.db import session
-from glance.domain.images import limits
-from glance.domain.images import images
-from glance.imports import proxy as import_proxy
-from glance.domain.images import locations
 from glance.domain import tasks
+from glance.domain.images import limits
+from glance.domain.images import locations
+from glance.domain.images import records
+from glance.imports import proxy as import_proxy
 from glance.store import registry
 
 CONF = cfg.CONF
@@ -122,7 +122,7 @@ def start_import(ctx, image_id, body, header_store=None, proxied=False):
     name = method['name']
     if name == 'glance-direct' and not proxied:
         with session.reader() as conn:
-            image = images.load(conn, ctx, image_id)
+            image = records.load(conn, ctx, image_id)
         host = import_proxy.elsewhere(image)
         if host:
             return import_proxy.replay(ctx, host, image_id, body)
@@ -138,7 +138,7 @@ def start_import(ctx, image_id, body, header_store=None, proxied=False):
                        'catalog': ctx.service_catalog}
     rule = 'copy_image' if name == 'copy-image' else 'modify_image'
     with session.writer() as conn:
-        image = images.load(conn, ctx, image_id, rule, for_update=True)
+        image = records.load(conn, ctx, image_id, rule, for_update=True)
         if image['status'] != REQUIRED_STATUS[name]:
             raise exception.Conflict(
                 'Image %s is %s; the %s import method needs it %s.'
@@ -155,12 +155,12 @@ def start_import(ctx, image_id, body, header_store=None, proxied=False):
                                  header_store)
         if not targets:
             return None
-        when = tasks.now()
+        when = timeutils.now()
         task_id = tasks.create(conn, ctx, TASK_TYPE, image_id, {
             'image_id': image_id, 'import_req': body, 'backend': targets},
             when)
         tasks.take_lock(conn, image, task_id, when)
-    notifier.task_event('task.create', task_id)
+    tasks.notify('task.create', task_id)
     locations.spawn(import_flow.run, task_id, image_id, method, targets,
                     all_must, list(ctx.roles or ()), credentials)
     return task_id

@@ -14,6 +14,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from glance.common import exception
+from glance.domain.images import staging
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -32,15 +33,11 @@ class Answer:
         self.content_type = content_type
 
 
-def self_url():
-    return CONF.worker_self_reference_url or CONF.public_endpoint or ''
-
-
 def elsewhere(image):
     """The URL of the node holding the image's staged data, when it is not
     this one."""
     host = image['properties'].get('os_glance_stage_host')
-    mine = self_url()
+    mine = staging.self_url()
     if host and mine and host.rstrip('/') != mine.rstrip('/'):
         return host
     return None

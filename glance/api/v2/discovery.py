@@ -4,8 +4,8 @@ from oslo_config import cfg
 
 from glance.common import exception
 from glance.common import wsgi
-from glance.domain.images import limits
 from glance.domain import policy
+from glance.domain.images import limits
 from glance.store import registry
 
 CONF = cfg.CONF

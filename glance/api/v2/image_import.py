@@ -4,9 +4,9 @@ import webob
 
 from glance.api.v2 import image_data
 from glance.common import wsgi
-from glance.imports import proxy as import_proxy
-from glance.imports import methods as imports
 from glance.domain.images import staging
+from glance.imports import methods as imports
+from glance.imports import proxy as import_proxy
 
 
 class ImportController:

@@ -2,8 +2,8 @@
 
 from glance.common import exception
 from glance.common import wsgi
-from glance.imports import location_import
 from glance.domain.images import locations
+from glance.imports import location_import
 
 VALIDATION_KEYS = {'os_hash_algo', 'os_hash_value'}
 MAX_URL = 255

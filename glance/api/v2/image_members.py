@@ -1,8 +1,8 @@
 """Controller of /v2/images/{image_id}/members: parses HTTP, calls
 glance.domain.images.members."""
 
-from glance.api.v2.images import isotime
 from glance.common import exception
+from glance.common import timeutils
 from glance.common import wsgi
 from glance.domain.images import members as service
 
@@ -12,8 +12,8 @@ MAX_MEMBER_ID = 255
 def member_view(row):
     return {'member_id': row['member'], 'image_id': row['image_id'],
             'status': row['status'],
-            'created_at': isotime(row['created_at']),
-            'updated_at': isotime(row['updated_at']),
+            'created_at': timeutils.isotime(row['created_at']),
+            'updated_at': timeutils.isotime(row['updated_at']),
             'schema': '/v2/schemas/member'}
 
 

@@ -1,8 +1,8 @@
 """Controller of /v2/images/{image_id}/tags/{tag_value}."""
 
 from glance.common import wsgi
-from glance.domain.images import images as service
 from glance.domain import schema
+from glance.domain.images import tags as service
 
 
 class TagsController:

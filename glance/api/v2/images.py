@@ -7,9 +7,10 @@ import urllib.parse
 from oslo_config import cfg
 
 from glance.common import exception
+from glance.common import timeutils
 from glance.common import wsgi
-from glance.domain.images import images as service
 from glance.domain import schema
+from glance.domain.images import images as service
 
 CONF = cfg.CONF
 
@@ -40,11 +41,6 @@ TIME_FORMAT = '%Y-%m-%dT%H:%M:%SZ'
 _CONTROL = re.compile('[\x00-\x1f\x7f]')
 
 
-def isotime(value):
-    """YYYY-MM-DDTHH:MM:SSZ (isoformat is cheaper than strftime)."""
-    return value.isoformat()[:19] + 'Z' if value is not None else None
-
-
 class ImageView:
     """Renders images as the API shows them, with the options of one
     request read once."""
@@ -63,8 +59,8 @@ class ImageView:
             body[key] = get(key)
         image_id = image['id']
         body['id'] = image_id
-        body['created_at'] = isotime(image['created_at'])
-        body['updated_at'] = isotime(image['updated_at'])
+        body['created_at'] = timeutils.isotime(image['created_at'])
+        body['updated_at'] = timeutils.isotime(image['updated_at'])
         locations = image['locations']
         if self.locations:
             body['locations'] = [{'url': loc['url'],

@@ -6,8 +6,8 @@ from glance.common import exception
 from glance.common import wsgi
 from glance.db import metadefs as db
 from glance.domain.metadefs import items as service
-from glance.domain.metadefs import schemas
 from glance.domain.metadefs import records as md
+from glance.domain.metadefs import schemas
 
 
 class ObjectsController:

@@ -5,8 +5,8 @@ import urllib.parse
 
 from oslo_config import cfg
 
-from glance.api.v2.images import isotime
 from glance.common import exception
+from glance.common import timeutils
 
 CONF = cfg.CONF
 
@@ -25,8 +25,8 @@ def namespace_link(name):
 
 
 def _stamps(body, row):
-    body['created_at'] = isotime(row['created_at'])
-    body['updated_at'] = isotime(row['updated_at'])
+    body['created_at'] = timeutils.isotime(row['created_at'])
+    body['updated_at'] = timeutils.isotime(row['updated_at'])
     return body
 
 

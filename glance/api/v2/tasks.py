@@ -3,11 +3,11 @@
 import urllib.parse
 import uuid
 
-from glance.api.v2.images import isotime
 from glance.common import exception
+from glance.common import timeutils
 from glance.common import wsgi
-from glance.imports import legacy as legacy_import
 from glance.domain import tasks as service
+from glance.imports import legacy as legacy_import
 
 SORT_KEYS = ('id', 'type', 'status', 'created_at', 'updated_at')
 FILTERS = {'status': service.STATUSES, 'type': ('import',
@@ -19,8 +19,8 @@ DETAIL_KEYS = ('input', 'result', 'message')
 def task_view(task, detail=True):
     body = {'id': task['id'], 'type': task['type'], 'status': task['status'],
             'owner': task['owner'],
-            'created_at': isotime(task['created_at']),
-            'updated_at': isotime(task['updated_at']),
+            'created_at': timeutils.isotime(task['created_at']),
+            'updated_at': timeutils.isotime(task['updated_at']),
             'self': '/v2/tasks/%s' % task['id'],
             'schema': '/v2/schemas/task'}
     if detail:
@@ -30,15 +30,15 @@ def task_view(task, detail=True):
         if task.get(key):
             body[key] = task[key]
     if task.get('expires_at'):
-        body['expires_at'] = isotime(task['expires_at'])
+        body['expires_at'] = timeutils.isotime(task['expires_at'])
     return body
 
 
 def image_task_view(task):
     body = task_view(task)
     body.update(deleted=bool(task['deleted']),
-                deleted_at=isotime(task['deleted_at']),
-                expires_at=isotime(task['expires_at']),
+                deleted_at=timeutils.isotime(task['deleted_at']),
+                expires_at=timeutils.isotime(task['expires_at']),
                 image_id=task['image_id'], request_id=task['request_id'],
                 user_id=task['user_id'])
     return body

@@ -7,124 +7,52 @@ full, size limit) removes what was written and puts the image back to
 queued, so it can be uploaded again.
 """
 
-import hashlib
-
-import eventlet
-from eventlet import tpool
 from oslo_config import cfg
 from oslo_log import log as logging
 
 from glance import notifier
 from glance.common import exception
+from glance.common import timeutils
 from glance.db import api as db
-from glance.db import models
 from glance.db import session
-from glance.domain.images import format_check
-from glance.domain.images import images
-from glance.domain.images import limits
 from glance.domain import policy
+from glance.domain.images import format_check
+from glance.domain.images import hashing
+from glance.domain.images import limits
+from glance.domain.images import quota
+from glance.domain.images import records
+from glance.domain.images import rules
+from glance.domain.images import stream
 from glance.store import registry
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
-# Data is hashed in real threads (hashlib releases the GIL), md5 and the
-# multihash each in its own, in batches of at least this many bytes while
-# the next batch arrives: one batch of slack keeps the socket, both hashes
-# and the store busy at the same time.
-HASH_BATCH = 2 * 1024 * 1024
-# Below this, hashing in place costs less than the hand-off.
-TPOOL_MIN = 256 * 1024
-
-
-def _update(digest, chunks):
-    for data in chunks:
-        digest.update(data)
-
-
-class HashingReader:
-    """A file-like reader that hashes, counts and bounds what it passes."""
-
-    def __init__(self, source, limit, expected=None, checker=None):
-        self.source = source
-        self.checker = checker
-        self.limit = limit
-        self.expected = expected
-        self.md5 = hashlib.md5(usedforsecurity=False)
-        self.multihash = hashlib.new(CONF.hashing_algorithm)
-        self.count = 0
-        self._batch = []
-        self._batch_size = 0
-        self._hashing = ()
-
-    def _wait_hashing(self):
-        hashing, self._hashing = self._hashing, ()
-        for thread in hashing:
-            thread.wait()
-
-    def _flush(self):
-        """Hand the batch to real threads once the previous one is done."""
-        batch, size = self._batch, self._batch_size
-        self._batch, self._batch_size = [], 0
-        self._wait_hashing()
-        if size >= TPOOL_MIN:
-            self._hashing = [eventlet.spawn(tpool.execute, _update, digest,
-                                            batch)
-                             for digest in (self.md5, self.multihash)]
-        else:
-            _update(self.md5, batch)
-            _update(self.multihash, batch)
-
-    def read(self, size=-1):
-        data = self.source.read(size)
-        if data:
-            self.count += len(data)
-            if self.count > self.limit:
-                raise exception.RequestEntityTooLarge(
-                    'Image exceeds the size limit or the storage quota '
-                    '(%d bytes).' % self.limit)
-            self._batch.append(data)
-            self._batch_size += len(data)
-            if self._batch_size >= HASH_BATCH:
-                self._flush()
-            if self.checker is not None:
-                self.checker.feed(data)
-        elif self.expected is not None and self.count != self.expected:
-            raise exception.BadRequest(
-                'Image data ended after %d of %d bytes.'
-                % (self.count, self.expected))
-        return data
-
-    def digests(self):
-        """(md5, multihash) hex digests, once the data is all read."""
-        self._flush()
-        self._wait_hashing()
-        return self.md5.hexdigest(), self.multihash.hexdigest()
 
 
 def _start(ctx, image_id, size):
     """queued -> saving, after the policy and state checks."""
     with session.writer() as conn:
-        image = images.load(conn, ctx, image_id, 'upload_image',
-                            for_update=True)
+        image = records.load(conn, ctx, image_id, 'upload_image',
+                             for_update=True)
         if image['status'] != 'queued':
             raise exception.Conflict('Image status must be queued to upload '
                                      'data (it is %s).' % image['status'])
         try:
-            images.check_transition(image, 'saving')
+            rules.check_transition(image, 'saving')
         except exception.InvalidImageStatusTransition as e:
             raise exception.Conflict(str(e))
         if size is not None and size > CONF.image_size_cap:
             raise exception.RequestEntityTooLarge(
                 'Image size %d exceeds the limit of %d bytes.'
                 % (size, CONF.image_size_cap))
-        room = storage_room(conn, image)
+        room = quota.storage_room(conn, image)
         if room is not None and size is not None and size > room:
             raise exception.RequestEntityTooLarge(
                 'Denying attempt to upload image because it exceeds the '
                 'quota: the image would use %d bytes of the %d left.'
                 % (size, room))
         if not db.image_update(conn, image_id, {
-                'status': 'saving', 'updated_at': _now()},
+                'status': 'saving', 'updated_at': timeutils.now()},
                 from_status='queued'):
             raise exception.Conflict('Image %s is being uploaded by another '
                                      'request.' % image_id)
@@ -132,46 +60,15 @@ def _start(ctx, image_id, size):
         return image
 
 
-def parse_quota(text):
-    """``user_storage_quota`` in bytes (0 means no quota)."""
-    units = {'B': 1, 'KB': 1024, 'MB': 1024 ** 2, 'GB': 1024 ** 3,
-             'TB': 1024 ** 4}
-    text = (text or '0').strip().upper()
-    for suffix in ('KB', 'MB', 'GB', 'TB', 'B'):
-        if text.endswith(suffix):
-            number, factor = text[:-len(suffix)].strip(), units[suffix]
-            break
-    else:
-        number, factor = text, 1
-    try:
-        value = int(number)
-    except ValueError:
-        raise exception.Invalid('Invalid user_storage_quota %r' % text)
-    return value * factor
-
-
-def storage_room(conn, image):
-    """Bytes the owner may still store, or None without a quota."""
-    quota = parse_quota(CONF.user_storage_quota)
-    if not quota or CONF.use_keystone_limits:
-        return None
-    used = db.storage_usage(conn, image['owner'], exclude=image['id'])
-    return max(0, quota - used)
-
-
-def _now():
-    return models.utcnow().replace(microsecond=0)
-
-
 def _revert(image_id):
     with session.writer() as conn:
         db.image_update(conn, image_id, {'status': 'queued', 'size': None,
                                          'virtual_size': None,
-                                         'updated_at': _now()},
+                                         'updated_at': timeutils.now()},
                         from_status='saving')
 
 
-def upload(ctx, image_id, stream, size=None, store_name=None):
+def upload(ctx, image_id, data, size=None, store_name=None):
     """Store the data of a queued image; the image becomes active."""
     if store_name and CONF.enabled_backends:
         if store_name not in CONF.enabled_backends:
@@ -189,7 +86,8 @@ def upload(ctx, image_id, stream, size=None, store_name=None):
     limit = CONF.image_size_cap
     if image['room'] is not None:
         limit = min(limit, image['room'])
-    reader = HashingReader(stream, limit, expected=size, checker=checker)
+    reader = hashing.HashingReader(data, limit, expected=size,
+                                    checker=checker)
     location = None
     try:
         location, written, metadata = store.add(image_id, reader, size)
@@ -198,18 +96,18 @@ def upload(ctx, image_id, stream, size=None, store_name=None):
                                        'bytes.' % (written, size))
         virtual_size = checker.verdict()
         checksum, multihash = reader.digests()
+        values = {'status': 'active', 'size': written,
+                  'virtual_size': virtual_size, 'checksum': checksum,
+                  'os_hash_algo': CONF.hashing_algorithm,
+                  'os_hash_value': multihash, 'updated_at': timeutils.now()}
         with session.writer() as conn:
-            done = db.image_update(conn, image_id, {
-                'status': 'active', 'size': written,
-                'virtual_size': virtual_size,
-                'checksum': checksum,
-                'os_hash_algo': CONF.hashing_algorithm,
-                'os_hash_value': multihash,
-                'updated_at': _now()}, from_status='saving')
+            done = db.image_update(conn, image_id, values,
+                                   from_status='saving')
             if not done:
                 raise exception.Conflict('Image %s was deleted during the '
                                          'upload.' % image_id)
-            db.location_add(conn, image_id, location, metadata, _now())
+            db.location_add(conn, image_id, location, metadata,
+                            values['updated_at'])
     except BaseException as e:
         notifier.upload_failed(image_id, e)
         if location is not None:
@@ -219,7 +117,7 @@ def upload(ctx, image_id, stream, size=None, store_name=None):
         except Exception:
             LOG.exception('Could not put image %s back to queued', image_id)
         raise
-    notifier.uploaded(image_id, store.name)
+    notifier.uploaded(dict(image, **values), store.name)
 
 
 def _delete_quietly(store, location):
@@ -235,7 +133,7 @@ def download(ctx, image_id):
     ``open_data(offset, length)`` returns an iterator over the bytes.
     """
     with session.reader() as conn:
-        image = images.load(conn, ctx, image_id, 'download_image')
+        image = records.load(conn, ctx, image_id, 'download_image')
     if image['status'] == 'deactivated' and not ctx.is_admin:
         raise exception.Forbidden('The requested image has been '
                                   'deactivated. Image data download is '
@@ -260,7 +158,10 @@ def download(ctx, image_id):
                           'recorded: not served', image_id, loc['url'],
                           total, image['size'])
                 continue
-            return notifier.sending(ctx, image, chunks, length)
+            return stream.DownloadStream(
+                chunks, length if length is not None else image['size'],
+                on_end=lambda sent: notifier.image_sent(
+                    ctx, image, sent.sent, sent.complete))
         raise exception.NotFound('Image data of %s not found in any store.'
                                  % image_id)
     return image, open_data
@@ -274,8 +175,8 @@ def delete_from_store(ctx, store_id, image_id):
     if store_id not in CONF.enabled_backends:
         raise exception.Conflict('Unknown store %s.' % store_id)
     with session.writer() as conn:
-        image = images.load(conn, ctx, image_id, 'get_image_location',
-                            for_update=True)
+        image = records.load(conn, ctx, image_id, 'get_image_location',
+                             for_update=True)
         policy.enforce_image(ctx, 'delete_image_location', image)
         if image['status'] != 'active':
             raise exception.Conflict('It is not allowed to remove image data '
@@ -292,5 +193,5 @@ def delete_from_store(ctx, store_id, image_id):
         if not found:
             raise exception.NotFound('Image %s has no data in store %s.'
                                      % (image_id, store_id))
-        db.location_delete(conn, found[0]['id'], _now())
+        db.location_delete(conn, found[0]['id'], timeutils.now())
     _delete_quietly(registry.get_store(store_id), found[0]['url'])

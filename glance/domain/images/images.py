@@ -5,7 +5,6 @@ domain rules, state change, save. Errors are ``glance.common.exception``
 classes; the WSGI layer maps them to HTTP.
 """
 
-import re
 import uuid
 
 from oslo_config import cfg
@@ -13,12 +12,18 @@ from oslo_log import log as logging
 
 from glance import notifier
 from glance.common import exception
+from glance.common import timeutils
 from glance.db import api as db
-from glance.db import models
 from glance.db import session
-from glance.domain.images import limits
 from glance.domain import policy
+from glance.domain.images import limits
+from glance.domain.images import locations
 from glance.domain.images import property_protections as protections
+from glance.domain.images import quota
+from glance.domain.images import records
+from glance.domain.images import rules
+from glance.domain.images import staging
+from glance.store import registry
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -36,74 +41,13 @@ RESERVED_PROPERTIES = {'owner', 'locations', 'deleted', 'deleted_at',
 SETTABLE_COLUMNS = {'name', 'visibility', 'protected', 'os_hidden',
                     'min_disk', 'min_ram', 'disk_format', 'container_format',
                     'owner'}
-# Statuses an image may move to from each status.
-TRANSITIONS = {
-    'queued': {'saving', 'uploading', 'importing', 'active', 'deleted'},
-    'saving': {'active', 'killed', 'deleted', 'queued'},
-    'uploading': {'importing', 'queued', 'deleted'},
-    'importing': {'active', 'deleted', 'queued'},
-    'active': {'pending_delete', 'deleted', 'deactivated'},
-    'killed': {'deleted'},
-    'pending_delete': {'deleted', 'active'},
-    'deleted': set(),
-    'deactivated': {'active', 'deleted'},
-}
 
-
-def check_transition(image, new_status):
-    """Raise unless ``image`` may move to ``new_status``."""
-    current = image['status']
-    if new_status not in TRANSITIONS[current]:
-        raise exception.InvalidImageStatusTransition(
-            'Image status transition from %s to %s is not allowed'
-            % (current, new_status))
-    if (current in ('queued', 'uploading')
-            and new_status in ('saving', 'active', 'importing')):
-        missing = [k for k in ('container_format', 'disk_format')
-                   if not image.get(k)]
-        if missing:
-            raise exception.Invalid('Properties %s must be set prior to '
-                                    'saving data.' % ', '.join(missing))
-
-
-_BAD_TEXT = re.compile('[\x00-\x08\x0b\x0c\x0e-\x1f\x7f'
-                       '\ud800-\udfff\U00010000-\U0010ffff]')
-
-
-def check_text(value):
-    """Refuse what a database cannot store or a client cannot print.
-
-    MySQL's utf8 holds 3-byte UTF-8 at most, PostgreSQL no NUL, and lone
-    surrogates are not UTF-8 at all; other control characters (tab and
-    newlines aside) only hide what a value really is.
-    """
-    if isinstance(value, str):
-        match = _BAD_TEXT.search(value)
-        if match:
-            if ord(match.group()) > 0xFFFF:
-                raise exception.Invalid('4 byte unicode characters are not '
-                                        'supported in image metadata: %r'
-                                        % value)
-            raise exception.Invalid('Control characters and unpaired '
-                                    'surrogates are not allowed in image '
-                                    'metadata: %r' % value)
-
-
-def check_quota(option, count, what):
-    limit = getattr(CONF, option)
-    if limit >= 0 and count > limit:
-        raise exception.LimitExceeded(
-            'Maximum number of %s exceeded: %d of %d allowed'
-            % (what, count, limit))
-
-
-INT_MAX = 2 ** 31 - 1
 
 
 def _check_min(name, value):
-    if value is not None and not 0 <= value <= INT_MAX:
+    if value is not None and not 0 <= value <= rules.INT_MAX:
         raise exception.Invalid('Image %s must be between 0 and %d (%d '
-                                'given)' % (name, INT_MAX, value))
+                                'given)' % (name, rules.INT_MAX, value))
 
 
 def _check_visibility_policy(ctx, visibility, target):
@@ -113,38 +57,9 @@ def _check_visibility_policy(ctx, visibility, target):
         policy.enforce(ctx, 'communitize_image', target)
 
 
-def load(conn, ctx, image_id, rule=None, for_update=False):
-    """The image, 404 when it does not exist or the caller cannot see it."""
-    image = None
-    try:
-        uuid.UUID(image_id)
-    except (ValueError, TypeError, AttributeError):
-        pass
-    else:
-        image = db.image_get(conn, image_id, for_update=for_update)
-    if image is None or not _visible(conn, ctx, image):
-        raise exception.ImageNotFound('No image found with ID %s' % image_id)
-    policy.enforce_image(ctx, 'get_image', image)
-    if rule is not None:
-        policy.enforce_image(ctx, rule, image)
-    return image
-
-
-def _visible(conn, ctx, image):
-    if ctx.is_admin or image['owner'] is None:
-        return True
-    if image['visibility'] in ('public', 'community'):
-        return True
-    if ctx.project_id is not None and image['owner'] == ctx.project_id:
-        return True
-    if image['visibility'] == 'shared' and ctx.project_id is not None:
-        return db.is_member(conn, image['id'], ctx.project_id)
-    return False
-
-
 def get(ctx, image_id):
     with session.reader() as conn:
-        return protections.readable(ctx, load(conn, ctx, image_id))
+        return protections.readable(ctx, records.load(conn, ctx, image_id))
 
 
 def create(ctx, body):
@@ -172,15 +87,15 @@ def create(ctx, body):
     for key in READONLY_ATTRIBUTES & set(body):
         raise exception.ReadonlyProperty("Attribute '%s' is read-only." % key)
     tags = list(dict.fromkeys(body.get('tags') or []))
-    check_quota('image_tag_quota', len(tags), 'tags')
-    check_quota('image_property_quota', len(extra), 'image properties')
+    quota.check_quota('image_tag_quota', len(tags), 'tags')
+    quota.check_quota('image_property_quota', len(extra), 'image properties')
     _check_min('min_ram', body.get('min_ram'))
     _check_min('min_disk', body.get('min_disk'))
     for value in list(extra.values()) + list(extra) + tags + [
             body.get('name'), owner]:
-        check_text(value)
+        rules.check_text(value)
     limits.enforce(owner, image_count_total=1)
-    now = models.utcnow().replace(microsecond=0)
+    now = timeutils.now()
     values = {
         'id': body.get('id') or str(uuid.uuid4()),
         'name': body.get('name'),
@@ -222,7 +137,7 @@ def list_images(ctx, filters, marker=None, limit=None, sort_keys=None,
                 marker_image = db.image_get(conn, marker)
             except ValueError:
                 marker_image = None
-            if marker_image is None or not _visible(conn, ctx, marker_image):
+            if marker_image is None or not records.visible(conn, ctx, marker_image):
                 raise exception.Invalid('Invalid marker. Image %s could not '
                                         'be found.' % marker)
         found = db.image_list(conn, ctx, filters, marker=marker_image,
@@ -240,7 +155,7 @@ def update(ctx, image_id, changes):
     """Apply JSON-patch ``changes`` (op, path tokens, value) in one save."""
     probes = _location_probes(ctx, image_id, changes)
     with session.writer() as conn:
-        image = load(conn, ctx, image_id, 'modify_image', for_update=True)
+        image = records.load(conn, ctx, image_id, 'modify_image', for_update=True)
         old_props = dict(image['properties'])
         old_tags = list(image['tags'])
         old_status = image['status']
@@ -278,12 +193,12 @@ def update(ctx, image_id, changes):
                 _set(ctx, image, name, value)
         if set(image['properties']) - set(old_props):
             # The service's own os_glance* properties do not count.
-            check_quota('image_property_quota', len(
+            quota.check_quota('image_property_quota', len(
                 [k for k in image['properties']
                  if not k.startswith('os_glance')]), 'image properties')
         if not changes:
             return protections.readable(ctx, image)
-        now = models.utcnow().replace(microsecond=0)
+        now = timeutils.now()
         values = {k: image[k] for k in SETTABLE_COLUMNS}
         values['updated_at'] = now
         if not db.image_update(conn, image_id, values,
@@ -307,14 +222,12 @@ def _check_protection(ctx, name, op):
 def _location_probes(ctx, image_id, changes):
     # Store look-ups for new locations, before the transaction: it must
     # not wait on the network.
-    from glance.domain.images import locations
     return locations.probe_patch(ctx, image_id, changes)
 
 
 def _location_change(conn, ctx, image, op, path, value, probes):
     """Apply one /locations operation; returns the status the image now
     has in the database (the conditional save below must expect it)."""
-    from glance.domain.images import locations
     return locations.apply_patch(conn, ctx, image, op, path, value, probes)
 
 
@@ -333,15 +246,15 @@ def _set(ctx, image, name, value):
     target = policy.image_target(ctx, image)
     if name == 'tags':
         tags = list(dict.fromkeys(value))
-        check_quota('image_tag_quota', len(tags), 'tags')
+        quota.check_quota('image_tag_quota', len(tags), 'tags')
         for tag in tags:
-            check_text(tag)
+            rules.check_text(tag)
         image['tags'] = tags
     elif name == 'owner':
         if not ctx.is_admin:
             raise exception.Forbidden("Attribute 'owner' can be only "
                                       "replaced by an administrator")
-        check_text(value)
+        rules.check_text(value)
         image['owner'] = value
     elif name == 'visibility':
         _check_visibility_policy(ctx, value, target)
@@ -355,17 +268,17 @@ def _set(ctx, image, name, value):
         _check_min(name, value)
         image[name] = value
     elif name in SETTABLE_COLUMNS:
-        check_text(value)
+        rules.check_text(value)
         image[name] = value
     else:
-        check_text(name)
-        check_text(value)
+        rules.check_text(name)
+        rules.check_text(value)
         image['properties'][name] = value
 
 
 def delete(ctx, image_id):
     with session.writer() as conn:
-        image = load(conn, ctx, image_id, 'delete_image', for_update=True)
+        image = records.load(conn, ctx, image_id, 'delete_image', for_update=True)
         if image['protected']:
             raise exception.ProtectedImageDelete(
                 'Image %s is protected and cannot be deleted.' % image_id)
@@ -373,11 +286,11 @@ def delete(ctx, image_id):
         if CONF.delayed_delete and image['locations']:
             status = 'pending_delete'
         try:
-            check_transition(image, status)
+            rules.check_transition(image, status)
         except exception.InvalidImageStatusTransition as e:
             raise exception.Invalid(str(e))
         db.image_destroy(conn, image_id, status,
-                         models.utcnow().replace(microsecond=0))
+                         timeutils.now())
     notifier.image_deleted('image.delete', image, status)
     if status == 'deleted':
         for loc in image['locations']:
@@ -385,42 +298,14 @@ def delete(ctx, image_id):
     if image['status'] in ('uploading', 'importing'):
         # Staged data on this node goes now; on another node, its sweep
         # removes it.
-        from glance.domain.images import staging
         staging.delete_staged(image_id)
 
 
 def _delete_data(loc):
-    from glance.store import registry
     try:
         registry.delete_location_data(loc)
     except Exception as e:
         LOG.warning('Could not delete image data at %s: %s', loc['url'], e)
-
-
-def add_tag(ctx, image_id, tag):
-    check_text(tag)
-    with session.writer() as conn:
-        image = load(conn, ctx, image_id, 'modify_image', for_update=True)
-        if tag in image['tags']:
-            return
-        check_quota('image_tag_quota', len(image['tags']) + 1, 'tags')
-        now = models.utcnow().replace(microsecond=0)
-        db.image_set_tags(conn, image_id, image['tags'],
-                          image['tags'] + [tag], now)
-        db.image_update(conn, image_id, {'updated_at': now})
-    notifier.image_event('image.update', image_id)
-
-
-def delete_tag(ctx, image_id, tag):
-    with session.writer() as conn:
-        image = load(conn, ctx, image_id, 'modify_image', for_update=True)
-        if tag not in image['tags']:
-            raise exception.NotFound('Tag %s not found.' % tag)
-        now = models.utcnow().replace(microsecond=0)
-        db.image_set_tags(conn, image_id, image['tags'],
-                          [t for t in image['tags'] if t != tag], now)
-        db.image_update(conn, image_id, {'updated_at': now})
-    notifier.image_event('image.update', image_id)
 
 
 def deactivate(ctx, image_id):
@@ -433,16 +318,15 @@ def reactivate(ctx, image_id):
 
 def _toggle(ctx, image_id, rule, from_status, to_status):
     with session.writer() as conn:
-        image = load(conn, ctx, image_id, rule, for_update=True)
+        image = records.load(conn, ctx, image_id, rule, for_update=True)
         if image['status'] == to_status:
             return
         if image['status'] != from_status:
             raise exception.Forbidden('Not allowed to %s image in status '
                                       "'%s'" % (rule, image['status']))
-        now = models.utcnow().replace(microsecond=0)
-        if not db.image_update(conn, image_id,
-                               {'status': to_status, 'updated_at': now},
+        values = {'status': to_status, 'updated_at': timeutils.now()}
+        if not db.image_update(conn, image_id, values,
                                from_status=from_status):
             raise exception.Conflict('Image %s was changed by another '
                                      'request, retry.' % image_id)
-    notifier.image_event('image.update', image_id)
+    notifier.image_event('image.update', dict(image, **values))

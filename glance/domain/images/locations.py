@@ -24,12 +24,13 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from glance.common import exception
+from glance.common import timeutils
 from glance.db import api as db
-from glance.db import models
 from glance.db import session
-from glance.domain.images import data as image_data
-from glance.domain.images import images
 from glance.domain import policy
+from glance.domain.images import quota
+from glance.domain.images import records
+from glance.domain.images import rules
 from glance.store import driver
 from glance.store import exceptions as store_exc
 from glance.store import registry
@@ -41,10 +42,6 @@ LOG = logging.getLogger(__name__)
 # or credentials from its configuration.
 RESTRICTED_SCHEMES = frozenset(['file', 'filesystem', 'swift+config'])
 _INDEX = re.compile('[0-9]+')
-
-
-def _now():
-    return models.utcnow().replace(microsecond=0)
 
 
 def green():
@@ -77,7 +74,7 @@ def usable_store(url, store_name=None):
         raise exception.BadRequest('Invalid location: the url must be a '
                                    'non-empty string.')
     try:
-        images.check_text(url)
+        rules.check_text(url)
     except exception.Invalid as e:
         raise exception.BadRequest('Invalid location: %s' % e.msg)
     if not isinstance(store_name, str):
@@ -112,13 +109,13 @@ def _check_metadata(value, key='metadata'):
     """Location metadata: objects, arrays and strings only."""
     if isinstance(value, dict):
         for name, item in value.items():
-            images.check_text(name)
+            rules.check_text(name)
             _check_metadata(item, name)
     elif isinstance(value, list):
         for item in value:
             _check_metadata(item, key)
     elif isinstance(value, str):
-        images.check_text(value)
+        rules.check_text(value)
     else:
         raise exception.BadRequest(
             'Invalid location metadata: %s is a %s; only objects, arrays '
@@ -175,7 +172,7 @@ def probe_patch(ctx, image_id, changes):
         return {}
     try:
         with session.reader() as conn:
-            image = images.load(conn, ctx, image_id, 'set_image_location')
+            image = records.load(conn, ctx, image_id, 'set_image_location')
     except exception.GlanceError:
         return {}
     known = {loc['url'] for loc in live_locations(image)}
@@ -294,7 +291,7 @@ def _remove(conn, ctx, image, token):
         raise exception.Forbidden('Cannot remove the last location of an '
                                   'image: delete the image instead.')
     gone = live[_position(token, len(live), insert=False)]
-    db.location_remove(conn, gone['id'], _now())
+    db.location_remove(conn, gone['id'], timeutils.now())
     image['locations'] = [loc for loc in live if loc is not gone]
     if not CONF.delayed_delete:
         spawn(_delete_removed, image['id'], gone['id'])
@@ -318,7 +315,7 @@ def _delete_removed(image_id, location_id):
         except store_exc.StoreDeleteNotSupported:
             pass   # a read-only store: the data is not the service's
         with session.writer() as conn:
-            db.location_set_status(conn, location_id, 'deleted', _now())
+            db.location_set_status(conn, location_id, 'deleted', timeutils.now())
     except Exception:
         LOG.exception('Could not delete the data of location %s of image '
                       '%s', location_id, image_id)
@@ -375,17 +372,17 @@ def hex_of_size(value, size):
 def check_quotas(conn, image, count, added):
     """``image_location_quota`` for ``count`` locations, and the owner's
     storage quota for the ``added`` ones (413)."""
-    images.check_quota('image_location_quota', count, 'locations')
-    quota = image_data.parse_quota(CONF.user_storage_quota)
-    if not added or not quota or CONF.use_keystone_limits:
+    quota.check_quota('image_location_quota', count, 'locations')
+    allowed = quota.parse_quota(CONF.user_storage_quota)
+    if not added or not allowed or CONF.use_keystone_limits:
         return
     size = image['size'] or added[0]['size']
     used = db.storage_usage(conn, image['owner'])
-    if used + size * len(added) > quota:
+    if used + size * len(added) > allowed:
         raise exception.LimitExceeded(
             'Denying attempt to add a location: the image data (%d bytes) '
             'would exceed the storage quota of %d bytes (%d used).'
-            % (size, quota, used))
+            % (size, allowed, used))
 
 
 def _fill(image, new_values, size):
@@ -395,7 +392,7 @@ def _fill(image, new_values, size):
         image['size'] = size
     if image['status'] == 'queued':
         image.update(new_values)
-        images.check_transition(image, 'active')
+        rules.check_transition(image, 'active')
         image['status'] = 'active'
 
 
@@ -405,7 +402,7 @@ def _write(conn, image, live, new):
     Locations are listed in the order of their rows, so a reordered list
     rewrites the rows in place and only a longer one adds rows.
     """
-    now = _now()
+    now = timeutils.now()
     for i, loc in enumerate(new):
         if i < len(live):
             old = live[i]
@@ -427,7 +424,7 @@ def _write(conn, image, live, new):
 def _save(conn, image, from_status):
     values = {k: image[k] for k in ('status', 'size', 'checksum',
                                     'os_hash_algo', 'os_hash_value')}
-    values['updated_at'] = _now()
+    values['updated_at'] = timeutils.now()
     if not db.image_update(conn, image['id'], values,
                            from_status=from_status):
         raise exception.Conflict('Image %s was changed by another request, '
@@ -438,6 +435,6 @@ def _save(conn, image, from_status):
 
 def list_locations(ctx, image_id):
     with session.reader() as conn:
-        image = images.load(conn, ctx, image_id, 'fetch_image_location')
+        image = records.load(conn, ctx, image_id, 'fetch_image_location')
     return [{'url': loc['url'], 'metadata': loc['metadata']}
             for loc in live_locations(image)]

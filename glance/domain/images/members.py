@@ -9,11 +9,13 @@ from oslo_config import cfg
 
 from glance import notifier
 from glance.common import exception
+from glance.common import timeutils
 from glance.db import members as db
-from glance.db import models
 from glance.db import session
-from glance.domain.images import images
 from glance.domain import policy
+from glance.domain.images import quota
+from glance.domain.images import records
+from glance.domain.images import rules
 
 CONF = cfg.CONF
 
@@ -42,7 +44,7 @@ def _lookup(conn, ctx, image, member_id):
 
 def list_members(ctx, image_id):
     with session.reader() as conn:
-        image = images.load(conn, ctx, image_id, 'get_members')
+        image = records.load(conn, ctx, image_id, 'get_members')
         _require_shared(image)
         if ctx.is_admin or image['owner'] == ctx.project_id:
             return db.member_list(conn, image_id)
@@ -51,7 +53,7 @@ def list_members(ctx, image_id):
 
 def get_member(ctx, image_id, member_id):
     with session.reader() as conn:
-        image = images.load(conn, ctx, image_id)
+        image = records.load(conn, ctx, image_id)
         try:
             _require_shared(image)
             return _lookup(conn, ctx, image, member_id)
@@ -61,18 +63,18 @@ def get_member(ctx, image_id, member_id):
 
 
 def add_member(ctx, image_id, member_id):
-    images.check_text(member_id)
+    rules.check_text(member_id)
     with session.writer() as conn:
-        image = images.load(conn, ctx, image_id, 'add_member',
+        image = records.load(conn, ctx, image_id, 'add_member',
                             for_update=True)
         _require_shared(image)
         if db.member_get(conn, image_id, member_id) is not None:
             raise exception.Duplicate('Member %s already associated with '
                                       'image %s.' % (member_id, image_id))
-        images.check_quota('image_member_quota',
+        quota.check_quota('image_member_quota',
                            db.member_count(conn, image_id) + 1,
                            'image members')
-        now = models.utcnow().replace(microsecond=0)
+        now = timeutils.now()
         member = db.member_create(conn, image_id, member_id, now)
     notifier.member_event('image.member.create', member)
     return member
@@ -83,11 +85,11 @@ def update_member(ctx, image_id, member_id, status):
         raise exception.Invalid('Invalid status: %s. Status must be one of '
                                 '%s.' % (status, ', '.join(STATUSES)))
     with session.writer() as conn:
-        image = images.load(conn, ctx, image_id, 'modify_member',
+        image = records.load(conn, ctx, image_id, 'modify_member',
                             for_update=True)
         _require_shared(image)
         row = _lookup(conn, ctx, image, member_id)
-        now = models.utcnow().replace(microsecond=0)
+        now = timeutils.now()
         db.member_update(conn, row['id'], status, now)
     member = dict(row, status=status, updated_at=now)
     notifier.member_event('image.member.update', member)
@@ -96,10 +98,10 @@ def update_member(ctx, image_id, member_id, status):
 
 def delete_member(ctx, image_id, member_id):
     with session.writer() as conn:
-        image = images.load(conn, ctx, image_id, 'delete_member',
+        image = records.load(conn, ctx, image_id, 'delete_member',
                             for_update=True)
         _require_shared(image)
         row = _lookup(conn, ctx, image, member_id)
         db.member_delete(conn, row['id'],
-                         models.utcnow().replace(microsecond=0))
+                         timeutils.now())
     notifier.member_event('image.member.delete', row, deleted=True)

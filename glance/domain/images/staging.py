@@ -12,13 +12,12 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from glance.common import exception
+from glance.common import timeutils
 from glance.db import api as db
 from glance.db import session
-from glance.domain.images import data as image_data
-from glance.imports import proxy as import_proxy
-from glance.domain.images import images
+from glance.domain.images import hashing
 from glance.domain.images import limits
-from glance.domain import tasks
+from glance.domain.images import records
 from glance.store import exceptions as store_exc
 from glance.store import registry
 
@@ -26,6 +25,12 @@ CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 STAGE_HOST_PROPERTY = 'os_glance_stage_host'
+
+
+def self_url():
+    """The URL other API nodes reach this one at (empty when unset):
+    recorded with the data staged here."""
+    return CONF.worker_self_reference_url or CONF.public_endpoint or ''
 
 
 def staging_store():
@@ -64,7 +69,7 @@ def stage(ctx, image_id, stream, size=None):
             'Image size %d exceeds the limit of %d bytes.'
             % (size, CONF.image_size_cap))
     with session.writer() as conn:
-        image = images.load(conn, ctx, image_id, 'modify_image',
+        image = records.load(conn, ctx, image_id, 'modify_image',
                             for_update=True)
         if image['status'] != 'queued':
             raise exception.Conflict('Image %s is %s: only a queued image '
@@ -74,11 +79,11 @@ def stage(ctx, image_id, stream, size=None):
             raise exception.Conflict('Image %s already has data on '
                                      'staging.' % image_id)
         if not db.image_update(conn, image_id, {
-                'status': 'uploading', 'updated_at': tasks.now()},
+                'status': 'uploading', 'updated_at': timeutils.now()},
                 from_status='queued'):
             raise exception.Conflict('Image %s is being staged by another '
                                      'request.' % image_id)
-    reader = image_data.HashingReader(stream, CONF.image_size_cap,
+    reader = hashing.HashingReader(stream, CONF.image_size_cap,
                                       expected=size)
     try:
         _location, written, _meta = staging_store().add(image_id, reader,
@@ -88,12 +93,12 @@ def stage(ctx, image_id, stream, size=None):
             if image is None or image['status'] != 'uploading':
                 raise exception.Conflict('Image %s was deleted or changed '
                                          'while it was staged.' % image_id)
-            when = tasks.now()
+            when = timeutils.now()
             db.image_update(conn, image_id, {'size': written,
                                              'updated_at': when})
-            host = import_proxy.self_url()
+            host = self_url()
             if host:
-                tasks.set_properties(conn, image,
+                records.set_properties(conn, image,
                                      {STAGE_HOST_PROPERTY: host}, when)
     except store_exc.Duplicate:
         _revert(image_id, remove=False)
@@ -110,7 +115,7 @@ def _revert(image_id, remove=True):
     try:
         with session.writer() as conn:
             db.image_update(conn, image_id, {'status': 'queued', 'size': None,
-                                             'updated_at': tasks.now()},
+                                             'updated_at': timeutils.now()},
                             from_status='uploading')
     except Exception:
         LOG.exception('Could not put image %s back to queued', image_id)

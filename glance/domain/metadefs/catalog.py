@@ -20,11 +20,12 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from glance.common import exception
+from glance.common import timeutils
 from glance.db import metadefs as db
 from glance.db import session
 from glance.domain.metadefs import namespaces as metadef_namespaces
-from glance.domain.metadefs import schemas as metadef_schemas
 from glance.domain.metadefs import records as md
+from glance.domain.metadefs import schemas as metadef_schemas
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ def load(path=None, merge=False, prefer_new=False, overwrite=False):
 
 
 def _load_one(body, merge, prefer_new, overwrite):
-    now = md.now()
+    now = timeutils.now()
     with session.writer() as conn:
         namespace = db.namespace_get(conn, body['namespace'])
         if namespace is not None and overwrite:

@@ -7,6 +7,7 @@ functions serves them, each reading: load the namespace (404 when hidden,
 
 from glance import notifier
 from glance.common import exception
+from glance.common import timeutils
 from glance.db import metadefs as db
 from glance.db import session
 from glance.domain.metadefs import records as md
@@ -83,7 +84,7 @@ def get_property(ctx, ns_name, name, resource_type=None):
 
 def create_item(ctx, ns_name, kind, values, rule=None):
     """Store ``values`` (columns but the namespace and timestamps)."""
-    now = md.now()
+    now = timeutils.now()
     with session.writer() as conn:
         namespace = md.load_for_write(conn, ctx, ns_name,
                                       rule or RULES[kind]['add'])
@@ -98,7 +99,7 @@ def create_item(ctx, ns_name, kind, values, rule=None):
 
 def update_item(ctx, ns_name, kind, name, values):
     """Replace a row's columns; renaming onto another row is 409."""
-    now = md.now()
+    now = timeutils.now()
     with session.writer() as conn:
         namespace = md.load_for_write(conn, ctx, ns_name,
                                       RULES[kind]['modify'])
@@ -128,7 +129,7 @@ def create_tags(ctx, ns_name, names, append=False):
     tag the namespace had."""
     if len(set(names)) != len(names):
         raise exception.Duplicate('A tag is given twice in the request.')
-    now = md.now()
+    now = timeutils.now()
     with session.writer() as conn:
         namespace = md.load_for_write(conn, ctx, ns_name, 'add_metadef_tags')
         if not append:

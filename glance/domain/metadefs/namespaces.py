@@ -8,10 +8,11 @@ everything is stored or nothing is.
 
 from glance import notifier
 from glance.common import exception
+from glance.common import timeutils
 from glance.db import metadefs as db
 from glance.db import session
-from glance.domain.metadefs import records as md
 from glance.domain import policy
+from glance.domain.metadefs import records as md
 
 EMBEDDED_RULES = {'resource_type_associations':
                   'add_metadef_resource_type_association',
@@ -150,7 +151,7 @@ def create_namespace(ctx, body):
             policy.enforce(ctx, rule, goal)
     owner = _owner(ctx, body.get('owner'))
     md.check_namespace(body)
-    now = md.now()
+    now = timeutils.now()
     with session.writer() as conn:
         if db.namespace_get(conn, body['namespace']) is not None:
             raise exception.Duplicate('Namespace %s already exists.'
@@ -169,7 +170,7 @@ def update_namespace(ctx, name, body):
     visibility, protected and owner fall back to their defaults."""
     md.check_name('namespace', body['namespace'])
     md.check_text(body)
-    now = md.now()
+    now = timeutils.now()
     with session.writer() as conn:
         namespace = md.load_for_write(conn, ctx, name,
                                       'modify_metadef_namespace')

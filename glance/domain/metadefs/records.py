@@ -13,9 +13,8 @@ import re
 
 from glance.common import exception
 from glance.db import metadefs as db
-from glance.db import models
-from glance.domain.metadefs import schemas as metadef_schemas
 from glance.domain import policy
+from glance.domain.metadefs import schemas as metadef_schemas
 
 MAX_NAME = 80
 # Names travel in URL paths: no '/', nothing unprintable, no 4-byte
@@ -23,10 +22,6 @@ MAX_NAME = 80
 _BAD_NAME = re.compile('[/\x00-\x1f\x7f\ud800-\udfff\U00010000-\U0010ffff]')
 _BAD_TEXT = re.compile('[\x00-\x08\x0b\x0c\x0e-\x1f\x7f'
                        '\ud800-\udfff\U00010000-\U0010ffff]')
-
-
-def now():
-    return models.utcnow().replace(microsecond=0)
 
 
 def check_name(what, name):

@@ -7,10 +7,11 @@ the way (unprotected); removing the association keeps the type.
 
 from glance import notifier
 from glance.common import exception
+from glance.common import timeutils
 from glance.db import metadefs as db
 from glance.db import session
-from glance.domain.metadefs import records as md
 from glance.domain import policy
+from glance.domain.metadefs import records as md
 
 
 def list_resource_types(ctx):
@@ -28,7 +29,7 @@ def list_associations(ctx, ns_name):
 def create_association(ctx, ns_name, body):
     md.check_association(body)
     type_name = body['name']
-    now = md.now()
+    now = timeutils.now()
     with session.writer() as conn:
         namespace = md.load_for_write(
             conn, ctx, ns_name, 'add_metadef_resource_type_association')

@@ -17,8 +17,8 @@ from oslo_config import fixture as config_fixture
 
 from glance.common import config  # noqa: F401  (registers the options)
 from glance import context
+from glance.common import timeutils
 from glance.db import migration
-from glance.db import models
 from glance.db import session
 from glance.domain import policy
 from glance.domain import schema
@@ -78,7 +78,7 @@ def image_values(**overrides):
     Created and updated times default to a fixed instant so that ordering
     tests control every tie.
     """
-    when = models.utcnow().replace(microsecond=0)
+    when = timeutils.now()
     values = {
         'id': str(uuid.uuid4()),
         'name': 'image',

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from glance.api.v2 import image_locations
 from glance.common import exception
+from glance.common import timeutils
 from glance.db import models
 from glance.db import session
 from glance.db import tasks as db_tasks
@@ -195,7 +196,7 @@ class TestPatchGate(base.DBTestCase):
 class TestTaskRows(base.DBTestCase):
 
     def now(self):
-        return models.utcnow().replace(microsecond=0)
+        return timeutils.now()
 
     def create(self, task_id, status='pending', age_minutes=0):
         at = self.now() - datetime.timedelta(minutes=age_minutes)

@@ -6,6 +6,7 @@ import json
 
 import sqlalchemy as sa
 
+from glance.common import timeutils
 from glance.db import migration
 from glance.db import models
 from glance.db import session
@@ -105,7 +106,7 @@ class TestPurge(base.DBTestCase):
     def setUp(self):
         super().setUp()
         self.engine = session.get_engine()
-        recent = models.utcnow()
+        recent = timeutils.utcnow()
         with self.engine.begin() as conn:
             for n, (deleted_at, deleted) in enumerate(
                     [(OLD, True), (OLD, True), (OLD, True),

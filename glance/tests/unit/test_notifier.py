@@ -10,6 +10,7 @@ import time
 import fixtures
 
 from glance import notifier
+from glance.common import timeutils
 from glance.domain.images import images
 from glance.tests.unit import base
 
@@ -181,8 +182,8 @@ class TestPayloads(base.TestCase):
     def test_isotime_of_aware_times(self):
         aware = datetime.datetime(2024, 1, 1, 12, 0, tzinfo=datetime.timezone(
             datetime.timedelta(hours=2)))
-        self.assertEqual('2024-01-01T10:00:00Z', notifier.isotime(aware))
-        self.assertIsNone(notifier.isotime(None))
+        self.assertEqual('2024-01-01T10:00:00Z', timeutils.isotime(aware))
+        self.assertIsNone(timeutils.isotime(None))
 
 
 class SendingTest(base.DBTestCase):
@@ -234,8 +235,8 @@ class TestSending(SendingTest):
         self.config(default_publisher_id='image.node7',
                     disabled_notifications=['image.update'])
         image = images.create(base.ctx(), {'name': 'x'})
-        notifier.image_event('image.update', image['id'])
-        notifier.image_event('image.activate', image['id'])
+        notifier.image_event('image.update', image)
+        notifier.image_event('image.activate', image)
         messages = [m for _level, m in self.notifications(2)]
         self.assertEqual(['image.create', 'image.activate'],
                          [m['event_type'] for m in messages])
@@ -244,17 +245,15 @@ class TestSending(SendingTest):
 
     def test_a_failing_payload_is_logged_not_raised(self):
         with fixtures.FakeLogger(name='glance.notifier') as log:
-            notifier.image_event('image.update', 'no-such-image')
+            notifier.image_event('image.update', None)
             notifier.member_event('image.member.create', {})
         self.assertIn('Could not send the image.update notification',
                       log.output)
         self.assertIn('image.member.create', log.output)
 
     def test_send_after_a_whole_download(self):
-        chunks = notifier.sending(base.ctx(project='p2', user='u2'),
-                                  {'id': 'i1', 'owner': 'p1', 'size': 6},
-                                  iter([b'abc', b'def']))
-        self.assertEqual(b'abcdef', b''.join(chunks))
+        notifier.image_sent(base.ctx(project='p2', user='u2'),
+                            {'id': 'i1', 'owner': 'p1', 'size': 6}, 6, True)
         [(level, message)] = self.notifications(1)
         self.assertEqual('INFO', level)
         self.assertEqual({'bytes_sent': 6, 'image_id': 'i1',
@@ -262,55 +261,11 @@ class TestSending(SendingTest):
                           'receiver_user_id': 'u2'}, message['payload'])
 
     def test_interrupted_download_is_an_error(self):
-        closed = []
-
-        class Source:
-            def __iter__(self):
-                return iter([b'abc', b'def'])
-
-            def close(self):
-                closed.append(True)
-        chunks = notifier.sending(base.ctx(), {'id': 'i1', 'owner': 'p1',
-                                               'size': 6}, Source())
-        self.assertEqual(b'abc', next(chunks))
-        self.assertEqual(b'def', next(chunks))
-        chunks.close()
+        notifier.image_sent(base.ctx(), {'id': 'i1', 'owner': 'p1'}, 3,
+                            False)
         [(level, message)] = self.notifications(1)
         self.assertEqual('ERROR', level)
         self.assertEqual(3, message['payload']['bytes_sent'])
-        self.assertEqual([True], closed)
-
-    def test_bytes_sent_from_the_file_directly_count(self):
-        class Source:
-            def __init__(self):
-                self.skipped = 0
-
-            def __iter__(self):
-                return iter([b'abc', b'def'][self.skipped:])
-
-            def file_range(self):
-                return (7, 3, 3)
-
-            def consumed(self, count):
-                self.skipped += 1
-        source = Source()
-        chunks = notifier.sending(base.ctx(), {'id': 'i1', 'owner': 'p1',
-                                               'size': 6}, source)
-        self.assertEqual(b'abc', next(chunks))
-        self.assertEqual((7, 3, 3), chunks.file_range())
-        chunks.consumed(3)
-        self.assertEqual(1, source.skipped)
-        chunks.close()
-        [(level, message)] = self.notifications(1)
-        self.assertEqual(6, message['payload']['bytes_sent'])
-        self.assertEqual('ERROR', level)    # not iterated to the end
-
-    def test_range_download_expects_its_length(self):
-        chunks = notifier.sending(base.ctx(), {'id': 'i1', 'owner': 'p1',
-                                               'size': 600}, iter([b'ab']), 2)
-        list(chunks)
-        [(level, message)] = self.notifications(1)
-        self.assertEqual('INFO', level)
 
     def test_upload_failure_is_an_error_with_text(self):
         notifier.upload_failed('i1', ValueError('disk full'))
@@ -337,9 +292,8 @@ class TestNoDriver(SendingTest):
     def test_nothing_is_sent_or_started(self):
         self.assertEqual([], notifier.drivers())
         image = images.create(base.ctx(), {'name': 'x'})
-        notifier.image_event('image.update', image['id'])
-        source = iter([b'x'])
-        self.assertIs(source, notifier.sending(base.ctx(), image, source))
+        notifier.image_event('image.update', image)
+        notifier.image_sent(base.ctx(), image, 1, True)
         self.assertIsNone(notifier._process['queue'])
         self.assertFalse(notifier.enabled('image.create'))
 

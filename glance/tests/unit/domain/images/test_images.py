@@ -1,5 +1,5 @@
-"""glance.domain.images.images: the state machine of section 5.2 and the image
-operations on a real SQLite database."""
+"""glance.domain.images.images: the image operations on a real SQLite
+database."""
 
 import uuid
 
@@ -8,64 +8,6 @@ from glance.db import api as db
 from glance.db import session
 from glance.domain.images import images
 from glance.tests.unit import base
-
-STATUSES = ('queued', 'saving', 'uploading', 'importing', 'active',
-            'killed', 'pending_delete', 'deleted', 'deactivated')
-# Section 5.2, verbatim.
-ALLOWED = {
-    'queued': {'saving', 'uploading', 'importing', 'active', 'deleted'},
-    'saving': {'active', 'killed', 'deleted', 'queued'},
-    'uploading': {'importing', 'queued', 'deleted'},
-    'importing': {'active', 'deleted', 'queued'},
-    'active': {'pending_delete', 'deleted', 'deactivated'},
-    'killed': {'deleted'},
-    'pending_delete': {'deleted', 'active'},
-    'deleted': set(),
-    'deactivated': {'active', 'deleted'},
-}
-FORMATTED = {'disk_format': 'raw', 'container_format': 'bare'}
-
-
-class TestCheckTransition(base.TestCase):
-
-    def test_full_table(self):
-        for current in STATUSES:
-            for new in STATUSES:
-                image = dict(FORMATTED, status=current)
-                if new in ALLOWED[current]:
-                    images.check_transition(image, new)
-                else:
-                    self.assertRaises(
-                        exception.InvalidImageStatusTransition,
-                        images.check_transition, image, new)
-
-    def test_formats_needed_before_data(self):
-        for current in ('queued', 'uploading'):
-            for new in ALLOWED[current] & {'saving', 'active', 'importing'}:
-                for missing in ('disk_format', 'container_format'):
-                    image = dict(FORMATTED, status=current)
-                    image[missing] = None
-                    e = self.assertRaises(exception.Invalid,
-                                          images.check_transition, image,
-                                          new)
-                    self.assertIn(missing, e.msg)
-                    self.assertEqual(400, e.code)
-
-    def test_formats_not_needed_for_delete(self):
-        images.check_transition({'status': 'queued'}, 'deleted')
-        images.check_transition({'status': 'uploading'}, 'queued')
-
-
-class TestCheckText(base.TestCase):
-
-    def test_four_byte_rejected(self):
-        for text in ('\U0001F600', 'abc\U00010000', '\U0010FFFF'):
-            self.assertRaises(exception.Invalid, images.check_text, text)
-
-    def test_bmp_accepted(self):
-        for value in ('plain', 'caf\u00e9', '\u4e2d\u6587', '\uffff', None,
-                      5, ''):
-            images.check_text(value)
 
 
 class DomainTestCase(base.DBTestCase):
@@ -295,18 +237,3 @@ class TestDeleteAndActions(DomainTestCase):
         images.reactivate(base.ctx(), image['id'])   # no-op
         self.assertEqual('active',
                          images.get(base.ctx(), image['id'])['status'])
-
-    def test_tags(self):
-        image = self.create()
-        images.add_tag(base.ctx(), image['id'], 'x')
-        images.add_tag(base.ctx(), image['id'], 'x')
-        self.assertEqual(['x'], images.get(base.ctx(), image['id'])['tags'])
-        images.delete_tag(base.ctx(), image['id'], 'x')
-        self.assertRaises(exception.NotFound, images.delete_tag, base.ctx(),
-                          image['id'], 'x')
-        self.assertRaises(exception.Invalid, images.add_tag, base.ctx(),
-                          image['id'], '\U0001F600')
-        self.config(image_tag_quota=1)
-        images.add_tag(base.ctx(), image['id'], 'a')
-        self.assertRaises(exception.LimitExceeded, images.add_tag,
-                          base.ctx(), image['id'], 'b')
