@@ -18,10 +18,11 @@ import sys  # noqa: E402
 from oslo_config import cfg  # noqa: E402
 from oslo_log import log as logging  # noqa: E402
 
+from glance import notifier  # noqa: E402
+from glance.cmd import startup  # noqa: E402
 from glance.common import config  # noqa: E402
 from glance.common import server  # noqa: E402
-from glance.common import startup  # noqa: E402
-from glance import notifier  # noqa: E402
+from glance.db import session  # noqa: E402
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -58,7 +59,10 @@ def main(argv=None):
         logging.setup(CONF, 'glance')
         from glance.imports import flow as import_flow
         srv = server.Server(config.load_paste_app, reload_config,
-                            background=[import_flow.reaper_loop])
+                            background=[import_flow.reaper_loop],
+                            # Connections of the parent's engine are not
+                            # shared with the workers.
+                            before_serving=session.dispose)
         srv.workers  # invalid values fail here, with the exit code of ValueError
         # Ready means database, stores and pipeline (loaded by start()).
         startup.check_options()

@@ -9,23 +9,19 @@ database and the stores answer, STOPPING on SIGTERM, and pings the
 watchdog when the unit sets WatchdogSec.
 """
 
-import signal
 import sys
-import threading
-import time
 
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from glance.common import config
-from glance.common import exception
-from glance.common import startup
-from glance.common import systemd
 from glance import scrubber
+from glance.cmd import startup
+from glance.common import config
+from glance.common import daemon
+from glance.common import exception
 from glance.store import registry
 
 CONF = cfg.CONF
-LOG = logging.getLogger(__name__)
 
 cli_opts = [
     cfg.BoolOpt('daemon', short='D', default=False,
@@ -55,49 +51,44 @@ def main(argv=None):
         print('Image %s restored.' % CONF.restore)
         return 0
     if not CONF.daemon:
-        done = scrubber.scrub_once()
+        done = ScrubberDaemon().run_once()
         print('Scrubbed %d images.' % len(done))
         return 0
     return run_daemon()
 
 
-def run_daemon():
-    try:
+class ScrubberDaemon(daemon.Daemon):
+    """glance-scrubber --daemon: a scrubber pass every wakeup_time."""
+
+    name = 'glance-scrubber'
+    # SIGHUP keeps its default action (the process ends).
+    reload_on_sighup = False
+
+    @property
+    def interval(self):
+        return CONF.wakeup_time
+
+    def prepare(self):
+        """Ready means the options, the database and the stores work."""
         startup.check_options()
         startup.check_database()
         registry.configure()
+
+    def status(self):
+        return 'Scrubbing every %ss' % self.interval
+
+    def run_pass(self):
+        return scrubber.scrub_once()
+
+
+def run_daemon():
+    try:
+        return ScrubberDaemon().run_forever()
     except Exception as e:
+        # Passes that fail are logged by the daemon: what comes here
+        # stopped the start.
         sys.stderr.write('ERROR: %s\n' % e)
         return startup.exit_code(e)
-    stop = threading.Event()
-
-    def on_stop(signum, frame):
-        systemd.stopping('Stopping')
-        stop.set()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, on_stop)
-    LOG.info('glance-scrubber running every %ss', CONF.wakeup_time)
-    systemd.ready('Scrubbing every %ss' % CONF.wakeup_time)
-    while not stop.is_set():
-        try:
-            scrubber.scrub_once()
-        except Exception:
-            LOG.exception('Scrubber pass failed')
-        _pause(stop, CONF.wakeup_time)
-    return 0
-
-
-def _pause(stop, seconds):
-    """Wait ``seconds`` or until ``stop``, pinging the watchdog if any."""
-    every = systemd.watchdog_interval()
-    deadline = time.monotonic() + seconds
-    while not stop.is_set():
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return
-        if every:
-            systemd.ping()
-        stop.wait(min(left, every) if every else left)
 
 
 if __name__ == '__main__':

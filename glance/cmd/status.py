@@ -12,8 +12,8 @@ from oslo_config import cfg
 from oslo_upgradecheck import common_checks
 from oslo_upgradecheck import upgradecheck
 
+from glance.cmd import startup
 from glance.common import config  # noqa: F401 (registers the options)
-from glance.common import startup
 
 CONF = cfg.CONF
 Code = upgradecheck.Code

@@ -229,12 +229,18 @@ def _interrupt(pool, timeout):
 class Server:
     """Runs ``load_app()`` on a socket until told to stop."""
 
-    def __init__(self, load_app, reload_config=None, background=()):
+    def __init__(self, load_app, reload_config=None, background=(),
+                 before_serving=None):
         self.load_app = load_app
         # Callables run in a green thread of every worker, given the event
         # that fires when the worker stops.
         self.background = background
         self.reload_config = reload_config or (lambda: None)
+        # Called in each process that serves, before it serves: a worker
+        # just forked, or the parent with workers = 0. What the parent
+        # opened and a worker must not share (database connections) is
+        # let go of here.
+        self.before_serving = before_serving or (lambda: None)
         self.sock = None
         self.holder = None
         self.children = {}     # pid -> (generation, start time, board slot)
@@ -435,8 +441,7 @@ class Server:
         systemd.ready(self._status())
 
     def _serve(self, parent=None, slot=None):
-        from glance.db import session
-        session.dispose()
+        self.before_serving()
         pool = eventlet.GreenPool(CONF.wsgi_default_pool_size)
         stop = eventlet.event.Event()
 

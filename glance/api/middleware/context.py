@@ -10,9 +10,10 @@ import json
 import webob.dec
 from oslo_config import cfg
 
+from glance import context
 from glance.api.middleware import request_id
 from glance.common import wsgi
-from glance import context
+from glance.domain import policy
 
 CONF = cfg.CONF
 
@@ -33,6 +34,12 @@ def parse_catalog(text):
 
 def request_id_of(req):
     return req.environ.get(request_id.ENV_KEY)
+
+
+def policy_admin_check(ctx):
+    """Whether the ``context_is_admin`` rule in force accepts ``ctx``: the
+    admin check of every context the identity filters build."""
+    return policy.check(ctx, 'context_is_admin', {})
 
 
 class ContextMiddleware:
@@ -58,12 +65,14 @@ class ContextMiddleware:
                             or req.headers.get('X-Tenant-Id')),
                 roles=roles_of(req.headers.get('X-Roles')),
                 service_roles=roles_of(req.headers.get('X-Service-Roles')),
-                request_id=request_id_of(req))
+                request_id=request_id_of(req),
+                admin_check=policy_admin_check)
             ctx.service_catalog = catalog if isinstance(catalog, list) \
                 else []
         elif CONF.allow_anonymous_access:
             ctx = context.RequestContext(read_only=True, is_admin=False,
-                                         request_id=request_id_of(req))
+                                         request_id=request_id_of(req),
+                                         admin_check=policy_admin_check)
         else:
             return wsgi.error_response(req, 401, 'The request you have made '
                                        'requires authentication.')

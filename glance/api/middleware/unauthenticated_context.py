@@ -9,8 +9,8 @@ by default, and images it creates still get an owner.
 
 from oslo_config import cfg
 
-from glance.api.middleware import context as context_mw
 from glance import context
+from glance.api.middleware import context as context_mw
 
 CONF = cfg.CONF
 
@@ -34,7 +34,8 @@ class UnauthenticatedContextMiddleware:
         ctx = environ['glance.context'] = context.RequestContext(
             user_id=user, project_id=project, roles=roles,
             auth_token=get('HTTP_X_AUTH_TOKEN'),
-            request_id=get(context_mw.request_id.ENV_KEY))
+            request_id=get(context_mw.request_id.ENV_KEY),
+            admin_check=context_mw.policy_admin_check)
         catalog = get('HTTP_X_SERVICE_CATALOG')
         if catalog:
             ctx.service_catalog = context_mw.parse_catalog(catalog)

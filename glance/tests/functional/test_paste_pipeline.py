@@ -16,7 +16,7 @@ import testtools
 from glance.tests.functional import base
 
 # The exit code of a configuration error (cfg.ConfigFileValueError, see
-# glance.common.startup).
+# glance.cmd.startup).
 CONFIG_ERROR = 5
 
 

@@ -11,7 +11,7 @@ import fixtures
 import testtools
 from oslo_config import cfg
 
-from glance.common import startup
+from glance.cmd import startup
 from glance.common import systemd
 from glance.store import exceptions as store_exceptions
 

@@ -1,5 +1,9 @@
-"""What the daemons check before they declare themselves ready, and the
-exit status of each kind of start-up failure.
+"""What the console scripts check before a daemon declares itself ready,
+and the exit status of each kind of start-up failure.
+
+Shared by glance-api, glance-scrubber and glance-status; it lives next to
+them because the checks reach the database and the stores, which the
+modules of ``glance.common`` never import.
 
 The exit codes are upstream glance-api's, so that init scripts and
 monitoring written for it read them the same way:
@@ -17,6 +21,8 @@ monitoring written for it read them the same way:
 import sqlalchemy as sa
 from oslo_config import cfg
 
+from glance.common import config
+from glance.db import session
 from glance.store import exceptions as store_exceptions
 
 CONF = cfg.CONF
@@ -41,7 +47,6 @@ def check_options():
     """Read every option once, so that a value of the wrong type stops
     the start (ConfigFileValueError) instead of the first request or
     the shutdown that reads it."""
-    from glance.common import config
     for group, opts in config.list_opts():
         for opt in opts:
             try:
@@ -53,7 +58,6 @@ def check_options():
 def check_database():
     """Connect to ``[database] connection`` once; RuntimeError if that
     fails, so the service is not reported ready without its database."""
-    from glance.db import session
     engine = None
     try:
         engine = session.create_engine(CONF.database.connection)
