@@ -2,7 +2,9 @@
 unauthenticated_context (default flavor) and fakeauth (tests)."""
 
 import json
+import os
 
+import fixtures
 import webob
 import webob.dec
 
@@ -10,6 +12,7 @@ from glance.api.middleware import context as context_mw
 from glance.api.middleware import fakeauth
 from glance.api.middleware import request_id
 from glance.api.middleware import unauthenticated_context
+from glance.domain import policy
 from glance.tests.unit import base
 
 
@@ -207,3 +210,36 @@ class TestFakeAuth(base.TestCase):
         self.assertEqual(200, resp.status_int)
         self.assertTrue(inner.ctx.is_admin)
         self.assertEqual('p', inner.ctx.project_id)
+
+
+class TestAdminFromPolicy(base.TestCase):
+    """Both identity filters decide is_admin by the context_is_admin rule
+    in force, not by the admin role."""
+
+    def setUp(self):
+        super().setUp()
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'policy.yaml')
+        with open(path, 'w') as f:
+            f.write('"context_is_admin": "role:cloud_admin"\n')
+        policy.get_enforcer()   # registers [oslo_policy]
+        self.config(policy_file=path, group='oslo_policy')
+        policy.reset()
+        self.inner = ContextRecorder()
+
+    def admin(self, app, **headers):
+        webob.Request.blank('/', headers=headers).get_response(app)
+        return self.inner.ctx.is_admin
+
+    def test_context_filter(self):
+        app = context_mw.filter_factory({})(self.inner)
+        confirmed = {'X-Identity-Status': 'Confirmed'}
+        self.assertTrue(self.admin(app, **confirmed, **{
+            'X-Roles': 'cloud_admin'}))
+        self.assertFalse(self.admin(app, **confirmed, **{
+            'X-Roles': 'admin'}))
+
+    def test_unauthenticated_context_filter(self):
+        app = unauthenticated_context.filter_factory({})(self.inner)
+        self.assertTrue(self.admin(app, **{'X-Roles': 'cloud_admin'}))
+        self.assertFalse(self.admin(app, **{'X-Roles': 'admin'}))
