@@ -4,7 +4,6 @@ parse HTTP, call glance.domain.metadefs.items."""
 from glance.api.v2 import metadef_views as views
 from glance.common import exception
 from glance.common import wsgi
-from glance.db import metadefs as db
 from glance.domain.metadefs import items as service
 from glance.domain.metadefs import records as md
 from glance.domain.metadefs import schemas
@@ -98,7 +97,7 @@ class TagsController:
 
     def index(self, req, namespace):
         query = req.GET
-        sort_key, sort_dir = views.sort_params(query, db.TAG_SORT_KEYS,
+        sort_key, sort_dir = views.sort_params(query, service.TAG_SORT_KEYS,
                                                'created_at', 'asc')
         rows = service.list_items(
             req.context, namespace, 'tag', sort_key=sort_key,

@@ -6,7 +6,6 @@ import urllib.parse
 from glance.api.v2 import metadef_views as views
 from glance.common import exception
 from glance.common import wsgi
-from glance.db import metadefs as db
 from glance.domain.metadefs import namespaces as service
 from glance.domain.metadefs import schemas
 
@@ -31,7 +30,7 @@ class NamespacesController:
     def index(self, req):
         query = req.GET
         sort_key, sort_dir = views.sort_params(
-            query, db.NAMESPACE_SORT_KEYS, 'created_at', 'desc')
+            query, service.SORT_KEYS, 'created_at', 'desc')
         visibility = query.get('visibility')
         if visibility is not None and visibility not in ('public',
                                                          'private'):

@@ -12,6 +12,8 @@ from glance.db import metadefs as db
 from glance.db import session
 from glance.domain.metadefs import records as md
 
+# The keys tag listings may be sorted by.
+TAG_SORT_KEYS = db.TAG_SORT_KEYS
 RULES = {
     'object': {'list': 'get_metadef_objects', 'get': 'get_metadef_object',
                'add': 'add_metadef_object', 'modify': 'modify_metadef_object',

@@ -14,6 +14,8 @@ from glance.db import session
 from glance.domain import policy
 from glance.domain.metadefs import records as md
 
+# The keys namespace listings may be sorted by.
+SORT_KEYS = db.NAMESPACE_SORT_KEYS
 EMBEDDED_RULES = {'resource_type_associations':
                   'add_metadef_resource_type_association',
                   'properties': 'add_metadef_property',

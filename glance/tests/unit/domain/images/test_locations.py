@@ -1,21 +1,11 @@
-"""glance.domain.images.locations rules that need no store server, the request
-parsing of POST /locations, and the task rows of glance.db.tasks."""
+"""glance.domain.images.locations rules that need no store server."""
 
-import datetime
 import hashlib
-import json
 
 import fixtures
-import sqlalchemy as sa
 
-from glance.api.v2 import image_locations
 from glance.common import exception
-from glance.common import timeutils
-from glance.db import models
-from glance.db import session
-from glance.db import tasks as db_tasks
 from glance.domain.images import images
-from glance.imports import location_import
 from glance.domain.images import locations
 from glance.store import registry
 from glance.tests.unit import base
@@ -134,54 +124,6 @@ class TestUsableStore(base.TestCase):
                               locations._check_metadata, bad)
 
 
-class TestCallerMayAdd(TestUsableStore):
-
-    def test_service_role_anywhere(self):
-        for ctx in (base.ctx(roles=('service',)),
-                    base.ctx(roles=('member',), service_roles=['service'])):
-            location_import._check_caller_may_add(ctx, 'rbd://a/b/c/d')
-
-    def test_others_http_only(self):
-        location_import._check_caller_may_add(base.ctx(), 'http://h/x')
-        for ctx in (base.ctx(), base.admin_ctx()):
-            self.assertRaises(exception.Forbidden,
-                              location_import._check_caller_may_add, ctx,
-                              'rbd://a/b/c/d')
-        self.config(stores=['file'], group='glance_store')
-        registry.reset()
-        self.assertRaises(exception.Forbidden,
-                          location_import._check_caller_may_add, base.ctx(),
-                          'http://h/x')
-
-
-class TestParseLocation(base.TestCase):
-
-    def test_good(self):
-        self.assertEqual(('http://h/x', None),
-                         image_locations.parse_location({'url':
-                                                         'http://h/x'}))
-        # Clients send an empty object for no validation data.
-        self.assertEqual(('http://h/x', None), image_locations.parse_location(
-            {'url': 'http://h/x', 'validation_data': {}}))
-        data = {'os_hash_algo': 'md5', 'os_hash_value': MD5}
-        self.assertEqual(('http://h/x', data), image_locations.parse_location(
-            {'url': 'http://h/x', 'validation_data': data}))
-
-    def test_bad(self):
-        for body in ({}, {'url': None}, {'url': ' '}, {'url': ['x']},
-                     {'url': 'http://h/' + 'x' * 260},
-                     {'url': 'u', 'extra': 1},
-                     {'url': 'u', 'validation_data': 'x'},
-                     {'url': 'u', 'validation_data': {'os_hash_algo': 'md5'}},
-                     {'url': 'u', 'validation_data': {
-                         'os_hash_algo': 'crc', 'os_hash_value': 'x'}},
-                     {'url': 'u', 'validation_data': {
-                         'os_hash_algo': 'md5', 'os_hash_value': 5}}):
-            e = self.assertRaises(exception.BadRequest,
-                                  image_locations.parse_location, body)
-            self.assertEqual(400, e.code)
-
-
 class TestPatchGate(base.DBTestCase):
 
     def test_hidden_locations_are_forbidden_and_probe_nothing(self):
@@ -191,62 +133,3 @@ class TestPatchGate(base.DBTestCase):
         image = images.create(base.ctx(), {'name': 'x'})
         self.assertRaises(exception.Forbidden, images.update, base.ctx(),
                           image['id'], changes)
-
-
-class TestTaskRows(base.DBTestCase):
-
-    def now(self):
-        return timeutils.now()
-
-    def create(self, task_id, status='pending', age_minutes=0):
-        at = self.now() - datetime.timedelta(minutes=age_minutes)
-        with session.writer() as conn:
-            db_tasks.create(conn, {'id': task_id, 'type': 'location_import',
-                                   'status': status, 'owner': 'p1',
-                                   'image_id': 'i1'}, {'k': 'v'}, at)
-
-    def row(self, task_id):
-        with session.reader() as conn:
-            return conn.execute(sa.select(
-                models.tasks.c.status, models.tasks.c.expires_at,
-                models.task_info.c.input, models.task_info.c.result,
-                models.task_info.c.message).join(
-                models.task_info,
-                models.task_info.c.task_id == models.tasks.c.id).where(
-                models.tasks.c.id == task_id)).one()
-
-    def test_create_and_update(self):
-        self.create('t1')
-        row = self.row('t1')
-        self.assertEqual(('pending', None, {'k': 'v'}),
-                         (row.status, row.expires_at, json.loads(row.input)))
-        with session.writer() as conn:
-            self.assertTrue(db_tasks.update(
-                conn, 't1', {'status': 'success'}, self.now(),
-                result={'image_id': 'i1'}))
-            self.assertFalse(db_tasks.update(conn, 'nope', {}, self.now()))
-        row = self.row('t1')
-        self.assertEqual('success', row.status)
-        self.assertEqual({'image_id': 'i1'}, json.loads(row.result))
-
-    def test_fail_if_stale(self):
-        cases = [('pending', 119, False), ('pending', 121, True),
-                 ('processing', 59, False), ('processing', 61, True),
-                 ('success', 61, True), ('failure', 61, True)]
-        for n, (status, age, stale) in enumerate(cases):
-            task_id = 't%d' % n
-            self.create(task_id, status, age)
-            with session.writer() as conn:
-                self.assertEqual(stale, db_tasks.fail_if_stale(
-                    conn, task_id, self.now(), 'preempted', self.now()),
-                    (status, age))
-            row = self.row(task_id)
-            if stale:
-                self.assertEqual(('failure', 'preempted'),
-                                 (row.status, row.message))
-                self.assertIsNotNone(row.expires_at)
-            else:
-                self.assertEqual(status, row.status)
-        with session.writer() as conn:
-            self.assertTrue(db_tasks.fail_if_stale(conn, 'missing',
-                                                   self.now(), 'x', None))
