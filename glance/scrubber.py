@@ -12,8 +12,8 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from glance.common import exception
+from glance.common import timeutils
 from glance.db import api as db
-from glance.db import models
 from glance.db import session
 from glance.store import registry
 
@@ -21,14 +21,10 @@ CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 
-def _now():
-    return models.utcnow().replace(microsecond=0)
-
-
 def scrub_once():
     """Delete the data of every image that waited long enough; returns the
     ids of the images now deleted."""
-    before = _now() - datetime.timedelta(seconds=CONF.scrub_time)
+    before = timeutils.now() - datetime.timedelta(seconds=CONF.scrub_time)
     with session.reader() as conn:
         waiting = db.pending_delete_images(conn, before)
     done = []
@@ -58,7 +54,7 @@ def _scrub_removed_locations(before):
         if not _delete_data(loc['image_id'], loc):
             continue
         with session.writer() as conn:
-            db.location_set_status(conn, loc['id'], 'deleted', _now())
+            db.location_set_status(conn, loc['id'], 'deleted', timeutils.now())
         LOG.info('Scrubbed removed location of image %s', loc['image_id'])
 
 
@@ -69,9 +65,9 @@ def _scrub_image(image_id):
         if not _delete_data(image_id, loc):
             return False
         with session.writer() as conn:
-            db.location_delete(conn, loc['id'], _now())
+            db.location_delete(conn, loc['id'], timeutils.now())
     with session.writer() as conn:
-        updated = db.image_update_deleted(conn, image_id, _now())
+        updated = db.image_update_deleted(conn, image_id, timeutils.now())
     if updated:
         LOG.info('Scrubbed image %s', image_id)
     return updated
@@ -80,6 +76,6 @@ def _scrub_image(image_id):
 def restore(image_id):
     """Bring a pending_delete image back to active."""
     with session.writer() as conn:
-        if not db.image_restore(conn, image_id, _now()):
+        if not db.image_restore(conn, image_id, timeutils.now()):
             raise exception.Conflict('Image %s is not pending_delete.'
                                      % image_id)
