@@ -104,7 +104,7 @@ def domain_error_response(req, error):
 
 
 class Route:
-    """One path of the route table: method -> (controller name, action)."""
+    """One path of the route table: method -> (controller key, action)."""
 
     def __init__(self, path, methods):
         self.path = path
@@ -112,18 +112,25 @@ class Route:
 
 
 class Router:
-    """Dispatch a route table; unknown methods get 405 with Allow."""
+    """Dispatch a route table; unknown methods get 405 with Allow.
+
+    Each action is bound to its controller here, so a table naming a
+    controller or action that does not exist fails when the app is built.
+    """
 
     def __init__(self, table, controllers):
         self.controllers = controllers
         self.mapper = routes.Mapper()
         for route in table:
             for method, (controller, action) in route.methods.items():
-                self.mapper.connect(route.path, controller=controller,
-                                    action=action,
+                handler = getattr(controllers[controller], action, None)
+                if not callable(handler):
+                    raise ValueError('%s %s: %r has no action %r.'
+                                     % (method, route.path, controller,
+                                        action))
+                self.mapper.connect(route.path, handler=handler,
                                     conditions={'method': [method]})
-            self.mapper.connect(route.path, controller=None,
-                                action='reject',
+            self.mapper.connect(route.path, handler=None,
                                 allowed=', '.join(route.methods))
 
     @webob.dec.wsgify(RequestClass=Request)
@@ -136,12 +143,11 @@ class Router:
                                       'implement %s.' % req.method)
             return error_response(req, 404, 'The resource could not be '
                                   'found.')
-        if match['action'] == 'reject':
+        action = match.pop('handler')
+        if action is None:
             return error_response(req, 405, 'The method is not allowed for '
                                   'this resource.',
                                   {'Allow': match['allowed']})
-        controller = self.controllers[match.pop('controller')]
-        action = getattr(controller, match.pop('action'))
         try:
             return action(req, **match)
         except exception.GlanceError as e:

@@ -1,4 +1,8 @@
-"""The v2 route table: path, then method -> (controller, action)."""
+"""The v2 route table: path, then method -> (controller class, action).
+
+The table names classes, not strings: a misspelt controller fails on
+import, a misspelt action when the app is built (see ``build``).
+"""
 
 from glance.api.v2 import discovery
 from glance.api.v2 import image_actions
@@ -18,111 +22,125 @@ from glance.common import wsgi
 from glance.domain.images import property_protections
 from glance.store import registry
 
+# The controller classes; each is instantiated once when the app is built.
+Schemas = schemas.SchemasController
+Images = images.ImagesController
+Tags = image_tags.TagsController
+Members = image_members.MembersController
+Tasks = tasks.TasksController
+Import = image_import.ImportController
+Actions = image_actions.ActionsController
+Data = image_data.ImageDataController
+Locations = image_locations.LocationsController
+Info = discovery.InfoController
+MetadefSchemas = metadef_schemas.MetadefSchemasController
+Namespaces = metadef_namespaces.NamespacesController
+Objects = metadef_items.ObjectsController
+Properties = metadef_items.PropertiesController
+MetadefTags = metadef_items.TagsController
+ResourceTypes = metadef_resource_types.ResourceTypesController
+
 R = wsgi.Route
 _NS = '/metadefs/namespaces/{namespace}'
 
 METADEF_ROUTES = [
-    R('/schemas/metadefs/{kind}', {'GET': ('metadef_schemas', 'show')}),
-    R('/metadefs/resource_types',
-      {'GET': ('metadef_resource_types', 'index')}),
-    R(_NS + '/resource_types',
-      {'GET': ('metadef_resource_types', 'show'),
-       'POST': ('metadef_resource_types', 'create')}),
+    R('/schemas/metadefs/{kind}', {'GET': (MetadefSchemas, 'show')}),
+    R('/metadefs/resource_types', {'GET': (ResourceTypes, 'index')}),
+    R(_NS + '/resource_types', {'GET': (ResourceTypes, 'show'),
+                                'POST': (ResourceTypes, 'create')}),
     R(_NS + '/resource_types/{resource_type}',
-      {'DELETE': ('metadef_resource_types', 'delete')}),
-    R('/metadefs/namespaces', {'GET': ('metadef_namespaces', 'index'),
-                               'POST': ('metadef_namespaces', 'create')}),
-    R(_NS, {'GET': ('metadef_namespaces', 'show'),
-            'PUT': ('metadef_namespaces', 'update'),
-            'DELETE': ('metadef_namespaces', 'delete')}),
+      {'DELETE': (ResourceTypes, 'delete')}),
+    R('/metadefs/namespaces', {'GET': (Namespaces, 'index'),
+                               'POST': (Namespaces, 'create')}),
+    R(_NS, {'GET': (Namespaces, 'show'),
+            'PUT': (Namespaces, 'update'),
+            'DELETE': (Namespaces, 'delete')}),
     R(_NS + '/properties',
-      {'GET': ('metadef_properties', 'index'),
-       'POST': ('metadef_properties', 'create'),
-       'DELETE': ('metadef_namespaces', 'delete_properties')}),
+      {'GET': (Properties, 'index'),
+       'POST': (Properties, 'create'),
+       'DELETE': (Namespaces, 'delete_properties')}),
     R(_NS + '/properties/{property_name}',
-      {'GET': ('metadef_properties', 'show'),
-       'PUT': ('metadef_properties', 'update'),
-       'DELETE': ('metadef_properties', 'delete')}),
+      {'GET': (Properties, 'show'),
+       'PUT': (Properties, 'update'),
+       'DELETE': (Properties, 'delete')}),
     R(_NS + '/objects',
-      {'GET': ('metadef_objects', 'index'),
-       'POST': ('metadef_objects', 'create'),
-       'DELETE': ('metadef_namespaces', 'delete_objects')}),
+      {'GET': (Objects, 'index'),
+       'POST': (Objects, 'create'),
+       'DELETE': (Namespaces, 'delete_objects')}),
     R(_NS + '/objects/{object_name}',
-      {'GET': ('metadef_objects', 'show'),
-       'PUT': ('metadef_objects', 'update'),
-       'DELETE': ('metadef_objects', 'delete')}),
+      {'GET': (Objects, 'show'),
+       'PUT': (Objects, 'update'),
+       'DELETE': (Objects, 'delete')}),
     R(_NS + '/tags',
-      {'GET': ('metadef_tags', 'index'),
-       'POST': ('metadef_tags', 'create_tags'),
-       'DELETE': ('metadef_namespaces', 'delete_tags')}),
+      {'GET': (MetadefTags, 'index'),
+       'POST': (MetadefTags, 'create_tags'),
+       'DELETE': (Namespaces, 'delete_tags')}),
     R(_NS + '/tags/{tag_name}',
-      {'GET': ('metadef_tags', 'show'), 'POST': ('metadef_tags', 'create'),
-       'PUT': ('metadef_tags', 'update'),
-       'DELETE': ('metadef_tags', 'delete')}),
+      {'GET': (MetadefTags, 'show'), 'POST': (MetadefTags, 'create'),
+       'PUT': (MetadefTags, 'update'),
+       'DELETE': (MetadefTags, 'delete')}),
 ]
 
 ROUTES = [
-    R('/schemas/image', {'GET': ('schemas', 'image')}),
-    R('/schemas/images', {'GET': ('schemas', 'images')}),
-    R('/schemas/member', {'GET': ('schemas', 'member')}),
-    R('/schemas/members', {'GET': ('schemas', 'members')}),
-    R('/schemas/task', {'GET': ('schemas', 'task')}),
-    R('/schemas/tasks', {'GET': ('schemas', 'tasks')}),
-    R('/images', {'GET': ('images', 'index'),
-                  'POST': ('images', 'create')}),
-    R('/images/{image_id}', {'GET': ('images', 'show'),
-                             'PATCH': ('images', 'update'),
-                             'DELETE': ('images', 'delete')}),
+    R('/schemas/image', {'GET': (Schemas, 'image')}),
+    R('/schemas/images', {'GET': (Schemas, 'images')}),
+    R('/schemas/member', {'GET': (Schemas, 'member')}),
+    R('/schemas/members', {'GET': (Schemas, 'members')}),
+    R('/schemas/task', {'GET': (Schemas, 'task')}),
+    R('/schemas/tasks', {'GET': (Schemas, 'tasks')}),
+    R('/images', {'GET': (Images, 'index'),
+                  'POST': (Images, 'create')}),
+    R('/images/{image_id}', {'GET': (Images, 'show'),
+                             'PATCH': (Images, 'update'),
+                             'DELETE': (Images, 'delete')}),
     R('/images/{image_id}/actions/deactivate',
-      {'POST': ('actions', 'deactivate')}),
+      {'POST': (Actions, 'deactivate')}),
     R('/images/{image_id}/actions/reactivate',
-      {'POST': ('actions', 'reactivate')}),
-    R('/images/{image_id}/locations', {'GET': ('locations', 'index'),
-                                       'POST': ('locations', 'create')}),
-    R('/images/{image_id}/file', {'GET': ('data', 'download'),
-                                  'PUT': ('data', 'upload')}),
-    R('/stores/{store_id}/{image_id}', {'DELETE': ('data',
-                                                   'delete_from_store')}),
-    R('/info/import', {'GET': ('info', 'get_image_import')}),
-    R('/info/stores', {'GET': ('info', 'get_stores')}),
-    R('/info/stores/detail', {'GET': ('info', 'get_stores_detail')}),
-    R('/info/usage', {'GET': ('info', 'get_usage')}),
+      {'POST': (Actions, 'reactivate')}),
+    R('/images/{image_id}/locations', {'GET': (Locations, 'index'),
+                                       'POST': (Locations, 'create')}),
+    R('/images/{image_id}/file', {'GET': (Data, 'download'),
+                                  'PUT': (Data, 'upload')}),
+    R('/stores/{store_id}/{image_id}',
+      {'DELETE': (Data, 'delete_from_store')}),
+    R('/info/import', {'GET': (Info, 'get_image_import')}),
+    R('/info/stores', {'GET': (Info, 'get_stores')}),
+    R('/info/stores/detail', {'GET': (Info, 'get_stores_detail')}),
+    R('/info/usage', {'GET': (Info, 'get_usage')}),
     R('/images/{image_id}/tags/{tag_value}',
-      {'PUT': ('tags', 'update'), 'DELETE': ('tags', 'delete')}),
-    R('/images/{image_id}/tasks', {'GET': ('tasks', 'image_tasks')}),
-    R('/images/{image_id}/stage', {'PUT': ('import', 'stage')}),
-    R('/images/{image_id}/import', {'POST': ('import', 'import_image')}),
-    R('/tasks', {'GET': ('tasks', 'index'), 'POST': ('tasks', 'create')}),
-    R('/tasks/{task_id}', {'GET': ('tasks', 'show'),
-                           'DELETE': ('tasks', 'delete')}),
-    R('/images/{image_id}/members', {'GET': ('members', 'index'),
-                                     'POST': ('members', 'create')}),
+      {'PUT': (Tags, 'update'), 'DELETE': (Tags, 'delete')}),
+    R('/images/{image_id}/tasks', {'GET': (Tasks, 'image_tasks')}),
+    R('/images/{image_id}/stage', {'PUT': (Import, 'stage')}),
+    R('/images/{image_id}/import', {'POST': (Import, 'import_image')}),
+    R('/tasks', {'GET': (Tasks, 'index'), 'POST': (Tasks, 'create')}),
+    R('/tasks/{task_id}', {'GET': (Tasks, 'show'),
+                           'DELETE': (Tasks, 'delete')}),
+    R('/images/{image_id}/members', {'GET': (Members, 'index'),
+                                     'POST': (Members, 'create')}),
     R('/images/{image_id}/members/{member_id}',
-      {'GET': ('members', 'show'), 'PUT': ('members', 'update'),
-       'DELETE': ('members', 'delete')}),
+      {'GET': (Members, 'show'), 'PUT': (Members, 'update'),
+       'DELETE': (Members, 'delete')}),
 ] + METADEF_ROUTES
 
 
-def controllers():
-    return {
-        'schemas': schemas.SchemasController(),
-        'images': images.ImagesController(),
-        'tags': image_tags.TagsController(),
-        'members': image_members.MembersController(),
-        'tasks': tasks.TasksController(),
-        'import': image_import.ImportController(),
-        'actions': image_actions.ActionsController(),
-        'data': image_data.ImageDataController(),
-        'locations': image_locations.LocationsController(),
-        'info': discovery.InfoController(),
-        'metadef_schemas': metadef_schemas.MetadefSchemasController(),
-        'metadef_namespaces': metadef_namespaces.NamespacesController(),
-        'metadef_objects': metadef_items.ObjectsController(),
-        'metadef_properties': metadef_items.PropertiesController(),
-        'metadef_tags': metadef_items.TagsController(),
-        'metadef_resource_types':
-            metadef_resource_types.ResourceTypesController(),
-    }
+def controllers(table: list[wsgi.Route]) -> dict[type, object]:
+    """One instance of each controller class that ``table`` names."""
+    made = {}
+    for route in table:
+        for controller, _action in route.methods.values():
+            if controller not in made:
+                made[controller] = controller()
+    return made
+
+
+def build(table: list[wsgi.Route] | None = None) -> wsgi.Router:
+    """The WSGI router of ``table`` (the v2 API by default).
+
+    Every action is bound to its controller instance here: a route naming
+    an action its class lacks stops the app from being built, at start.
+    """
+    table = ROUTES if table is None else table
+    return wsgi.Router(table, controllers(table))
 
 
 def app_factory(global_conf, **local_conf):
@@ -130,4 +148,4 @@ def app_factory(global_conf, **local_conf):
     # first request, and rebuilt from the new configuration on reload.
     registry.configure()
     property_protections.load()
-    return wsgi.Router(ROUTES, controllers())
+    return build()
