@@ -197,8 +197,10 @@ def _stage(task_id, image_id, method, credentials):
                                     % image_id)
         return
     if name == 'web-download':
-        from glance.common import http_client as web_fetch
-        source = web_fetch.open_url(method['uri'], CONF.image_size_cap)
+        from glance.common import http_client
+        from glance.common import url_filter
+        source = http_client.open_url(method['uri'], CONF.image_size_cap,
+                                      check=url_filter.vet_url)
         size = source.size
     elif name == 'glance-download':
         from glance.imports import glance_download

@@ -8,7 +8,8 @@ import urllib.parse
 from oslo_config import cfg
 
 from glance.common import exception
-from glance.common import http_client as web_fetch
+from glance.common import http_client
+from glance.common import url_filter
 
 CONF = cfg.CONF
 METADATA_LIMIT = 1024 * 1024
@@ -46,8 +47,9 @@ def _headers(credentials):
 
 def remote_image(credentials, method):
     """The remote image, which must be active."""
-    reply = web_fetch.open_url(_url(credentials, method), METADATA_LIMIT,
-                               headers=_headers(credentials))
+    reply = http_client.open_url(_url(credentials, method), METADATA_LIMIT,
+                                 headers=_headers(credentials),
+                                 check=url_filter.vet_url)
     try:
         image = json.loads(reply.read())
     except ValueError:
@@ -72,6 +74,7 @@ def local_changes(remote):
 
 
 def open_data(credentials, method, remote):
-    return web_fetch.open_url(_url(credentials, method, '/file'),
-                              CONF.image_size_cap,
-                              headers=_headers(credentials))
+    return http_client.open_url(_url(credentials, method, '/file'),
+                                CONF.image_size_cap,
+                                headers=_headers(credentials),
+                                check=url_filter.vet_url)

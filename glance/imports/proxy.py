@@ -6,7 +6,6 @@ reaches another node is replayed against that one, as the caller, and its
 answer returned.
 """
 
-import http.client
 import json
 import urllib.parse
 
@@ -14,6 +13,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from glance.common import exception
+from glance.common import http_client
 from glance.domain.images import staging
 
 CONF = cfg.CONF
@@ -43,12 +43,25 @@ def elsewhere(image):
     return None
 
 
-def replay(ctx, host, image_id, body):
-    """POST the import to ``host``; its Answer (502/504 when it cannot
-    be reached)."""
+def _import_url(host, image_id):
+    """The import URL of ``image_id`` on the node ``host`` (its path kept,
+    any user name, query or fragment left out)."""
     parsed = urllib.parse.urlsplit(host)
-    cls = (http.client.HTTPSConnection if parsed.scheme == 'https'
-           else http.client.HTTPConnection)
+    return urllib.parse.urlunsplit((
+        parsed.scheme, parsed.netloc.rpartition('@')[2],
+        '%s/v2/images/%s/import' % (parsed.path.rstrip('/'), image_id),
+        '', ''))
+
+
+def replay(ctx, host, image_id, body):
+    """POST the import to ``host``; its Answer, whatever its status (502
+    when it answers badly, 504 when it cannot be reached).
+
+    The peer is configured by the operator, so its URL is resolved but
+    not filtered (an internal address is what a peer has); proxies of the
+    environment apply as to every outbound request (``NO_PROXY`` lists
+    peers that must be reached directly).
+    """
     headers = {'Content-Type': 'application/json', PROXIED_HEADER: '1'}
     for name, value in (('X-Auth-Token', ctx.auth_token),
                         ('X-Project-Id', ctx.project_id),
@@ -57,19 +70,19 @@ def replay(ctx, host, image_id, body):
                         ('X-Openstack-Request-Id', ctx.request_id)):
         if value:
             headers[name] = value
-    path = '%s/v2/images/%s/import' % (parsed.path.rstrip('/'), image_id)
-    conn = cls(parsed.hostname, parsed.port, timeout=TIMEOUT)
     try:
-        conn.request('POST', path, json.dumps(body), headers)
-        resp = conn.getresponse()
-        return Answer(resp.status, resp.read(),
-                      resp.getheader('Content-Type'))
-    except (TimeoutError, ConnectionError, OSError) as e:
+        with http_client.request(
+                'POST', _import_url(host, image_id),
+                check=http_client.resolve_url,
+                body=json.dumps(body).encode('utf-8'), headers=headers,
+                timeout=TIMEOUT, follow_redirects=False,
+                require_success=False) as resp:
+            return Answer(resp.status, resp.read(),
+                          resp.getheader('Content-Type'))
+    except http_client.BadAnswer as e:
+        raise exception.BadGateway('Stage host %s answered badly: %s'
+                                   % (host, e))
+    except exception.BadRequest as e:
         LOG.warning('Stage host %s of image %s unavailable: %s', host,
                     image_id, e)
         raise exception.GatewayTimeout('Stage host is unavailable.')
-    except http.client.HTTPException as e:
-        raise exception.BadGateway('Stage host %s answered badly: %s'
-                                   % (host, e))
-    finally:
-        conn.close()

@@ -1,9 +1,13 @@
 """glance.common.http_client against real HTTP(S) servers on 127.0.0.1."""
 
+import base64
 import datetime
+import http.client
 import http.server
 import os
+import select
 import socket
+import socketserver
 import ssl
 import threading
 import urllib.parse
@@ -11,9 +15,9 @@ import urllib.parse
 import fixtures
 
 from glance.common import exception
-from glance.common import http_client as web_fetch
+from glance.common import http_client
 from glance.tests.unit import base
-from glance.tests.unit import test_url_filter
+from glance.tests.unit.common import test_url_filter
 
 GROUP = 'import_filtering_opts'
 DATA = bytes(range(256)) * 1200 + b'end'     # 307203 bytes
@@ -143,10 +147,29 @@ class Server(fixtures.Fixture):
         return '%s://%s:%d%s' % (scheme, host, self.port, path)
 
 
+PROXY_VARIABLES = ('http_proxy', 'https_proxy', 'no_proxy', 'all_proxy')
+
+
+class ProxyEnvironment(fixtures.Fixture):
+    """The proxy variables of the environment set to ``values`` (e.g.
+    ``HTTPS_PROXY='http://127.0.0.1:3128'``), every other one unset."""
+
+    def __init__(self, **values):
+        super().__init__()
+        self.values = values
+
+    def _setUp(self):
+        for name in PROXY_VARIABLES:
+            for variant in (name, name.upper()):
+                self.useFixture(fixtures.EnvironmentVariable(
+                    variant, self.values.get(variant)))
+
+
 class FetchTestCase(base.TestCase):
 
     def setUp(self):
         super().setUp()
+        self.useFixture(ProxyEnvironment())
         self.http = self.useFixture(Server())
         self.dns = self.useFixture(test_url_filter.FakeDNS({
             'images.test': ['127.0.0.1'],
@@ -157,12 +180,12 @@ class FetchTestCase(base.TestCase):
                     allowed_internal_networks=['127.0.0.1/32'])
 
     def fetch(self, url, max_size=None, **kwargs):
-        download = web_fetch.open_url(url, max_size, **kwargs)
+        download = http_client.open_url(url, max_size, **kwargs)
         self.addCleanup(download.close)
         return download
 
     def assertFails(self, exc, url, *reasons, max_size=None, **kwargs):
-        e = self.assertRaises(exc, web_fetch.open_url, url, max_size,
+        e = self.assertRaises(exc, http_client.open_url, url, max_size,
                               **kwargs)
         for reason in reasons:
             self.assertIn(reason, e.msg)
@@ -463,3 +486,286 @@ class TestHttps(FetchTestCase):
                                         scheme='https'),
                          'certificate cannot be verified',
                          'self-signed certificate')
+
+
+def _relay(one, other):
+    """Copy bytes both ways between two sockets until either closes."""
+    while True:
+        readable, _, _ = select.select([one, other], [], [], STALL)
+        if not readable:
+            return
+        for sock in readable:
+            try:
+                data = sock.recv(65536)
+                if data:
+                    (other if sock is one else one).sendall(data)
+            except OSError:     # a client giving up on TLS resets
+                return
+            if not data:
+                return
+
+
+class _ProxyHandler(socketserver.StreamRequestHandler):
+    """A forward proxy: CONNECT tunnels, and absolute-form requests
+    passed on in origin form (without the Proxy-* headers, as proxies
+    consume them)."""
+
+    def handle(self):
+        server = self.server
+        line = self.rfile.readline(65537).decode('iso-8859-1')
+        if not line.strip():
+            return
+        method, target, _ = line.split(' ', 2)
+        headers = http.client.parse_headers(self.rfile)
+        server.requests.append((method, target, dict(headers)))
+        if server.refuse:
+            self.wfile.write(b'HTTP/1.1 %s\r\nContent-Length: 0\r\n\r\n'
+                             % server.refuse.encode('ascii'))
+            return
+        if method == 'CONNECT':
+            host, _, port = target.rpartition(':')
+            upstream = socket.create_connection((host.strip('[]'),
+                                                 int(port)), timeout=STALL)
+            with upstream:
+                self.wfile.write(b'HTTP/1.1 200 Connection established'
+                                 b'\r\n\r\n')
+                _relay(self.connection, upstream)
+            return
+        parts = urllib.parse.urlsplit(target)
+        body = self.rfile.read(int(headers.get('Content-Length', 0)))
+        lines = ['%s %s HTTP/1.1' % (
+            method, parts.path + ('?' + parts.query if parts.query else ''))]
+        lines += ['%s: %s' % (name, value) for name, value in headers.items()
+                  if not name.lower().startswith('proxy-')
+                  and name.lower() != 'connection']
+        lines.append('Connection: close')
+        upstream = socket.create_connection((parts.hostname, parts.port),
+                                            timeout=STALL)
+        with upstream:
+            upstream.sendall(('\r\n'.join(lines) + '\r\n\r\n')
+                             .encode('iso-8859-1') + body)
+            while True:
+                data = upstream.recv(65536)
+                if not data:
+                    return
+                self.wfile.write(data)
+
+
+class ForwardProxy(fixtures.Fixture):
+    """A threaded forward proxy on 127.0.0.1. ``requests`` lists what it
+    was asked: (method, request target, headers); a status line in
+    ``refuse`` (e.g. '403 Forbidden') is its answer to everything."""
+
+    def _setUp(self):
+        server = socketserver.ThreadingTCPServer(('127.0.0.1', 0),
+                                                 _ProxyHandler)
+        server.daemon_threads = True
+        server.requests = self.requests = []
+        server.refuse = None
+        self.server = server
+        self.port = server.server_address[1]
+        thread = threading.Thread(target=server.serve_forever,
+                                  kwargs={'poll_interval': 0.05})
+        thread.daemon = True
+        thread.start()
+        self.addCleanup(thread.join, 5)
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+
+    def url(self, userinfo=''):
+        return 'http://%s127.0.0.1:%d' % (userinfo, self.port)
+
+    def refuse(self, status_line):
+        self.server.refuse = status_line
+
+
+def closed_port():
+    """A port of 127.0.0.1 nothing listens on."""
+    sock = socket.socket()
+    sock.bind(('127.0.0.1', 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+class TestProxies(TestHttps):
+    """Proxies of the environment, with the filter still applied to the
+    destination and the proxy pinned to the vetted address."""
+
+    def setUp(self):
+        super().setUp()
+        self.proxy = self.useFixture(ForwardProxy())
+        self.config(group=GROUP, allowed_ports=[
+            80, 443, self.http.port, self.https.port])
+        self.dns.records['proxy.test'] = ['127.0.0.1']
+
+    def use(self, **values):
+        self.useFixture(ProxyEnvironment(**values))
+
+    def https_url(self, path, host='images.test'):
+        return self.https.url(path, host=host, scheme='https')
+
+    def test_http_through_the_proxy(self):
+        self.use(HTTP_PROXY=self.proxy.url())
+        download = self.fetch(self.http.url('/echo', host='Images.Test'))
+        self.assertEqual(b'images.test:%d|None' % self.http.port,
+                         download.read())
+        # The proxy is asked for the vetted address, the origin sees the
+        # URL's host.
+        [(method, target, headers)] = self.proxy.requests
+        self.assertEqual(('GET', 'http://127.0.0.1:%d/echo'
+                          % self.http.port), (method, target))
+        self.assertEqual('images.test:%d' % self.http.port, headers['Host'])
+        self.assertEqual(['/echo'], [path for path, _ in self.http.seen])
+
+    def test_https_through_a_connect_tunnel(self):
+        self.use(HTTPS_PROXY=self.proxy.url())
+        download = self.fetch(self.https_url('/echo'),
+                              ssl_context=self.trusting)
+        self.assertEqual(b'images.test:%d|None' % self.https.port,
+                         download.read())
+        [(method, target, headers)] = self.proxy.requests
+        self.assertEqual(('CONNECT', '127.0.0.1:%d' % self.https.port),
+                         (method, target))
+        self.assertEqual(['images.test'], self.server_names)
+
+    def test_certificate_checked_through_the_tunnel(self):
+        self.use(HTTPS_PROXY=self.proxy.url())
+        self.assertFails(exception.BadRequest, self.https_url('/echo',
+                                                              'other.test'),
+                         'certificate cannot be verified',
+                         "not valid for 'other.test'",
+                         ssl_context=self.trusting)
+        self.assertEqual(['CONNECT'],
+                         [method for method, _, _ in self.proxy.requests])
+
+    def test_the_scheme_picks_the_proxy(self):
+        self.use(HTTPS_PROXY=self.proxy.url())
+        self.fetch(self.http.url('/data')).close()
+        self.assertEqual([], self.proxy.requests)
+
+    def test_lowercase_variables_win(self):
+        self.use(HTTP_PROXY='http://127.0.0.1:%d' % closed_port(),
+                 http_proxy=self.proxy.url())
+        self.assertEqual(DATA, self.fetch(self.http.url('/data')).read())
+        self.assertEqual(1, len(self.proxy.requests))
+
+    def test_proxy_without_scheme_and_by_name(self):
+        self.use(HTTPS_PROXY='proxy.test:%d' % self.proxy.port)
+        self.fetch(self.https_url('/echo'), ssl_context=self.trusting).close()
+        self.assertEqual(1, len(self.proxy.requests))
+
+    def test_no_proxy_hosts_are_reached_directly(self):
+        dead = 'http://127.0.0.1:%d' % closed_port()
+        for no_proxy in ('images.test', '.test', 'test',
+                         'images.test:%d' % self.https.port, '*',
+                         'elsewhere.example, IMAGES.TEST'):
+            self.use(HTTPS_PROXY=dead, NO_PROXY=no_proxy)
+            self.fetch(self.https_url('/echo'),
+                       ssl_context=self.trusting).close()
+        self.use(HTTPS_PROXY=dead, NO_PROXY='other.test,ages.test')
+        self.assertFails(exception.BadRequest, self.https_url('/echo'),
+                         'the proxy 127.0.0.1:', 'cannot be reached',
+                         ssl_context=self.trusting)
+
+    def test_filter_applies_before_the_proxy(self):
+        self.use(HTTP_PROXY=self.proxy.url(), HTTPS_PROXY=self.proxy.url())
+        self.config(group=GROUP, allowed_internal_networks=[])
+        self.assertFails(exception.BadRequest,
+                         self.http.url('/data', host='images.test'),
+                         'loopback')
+        self.assertFails(exception.BadRequest, self.https_url('/echo'),
+                         'loopback', ssl_context=self.trusting)
+        self.assertFails(exception.BadRequest,
+                         'http://inside.test:%d/' % self.http.port,
+                         'private')
+        self.assertEqual([], self.proxy.requests)
+
+    def test_the_name_is_resolved_once_and_pinned(self):
+        # The proxy never sees the name: a record changed after the
+        # check cannot send it elsewhere.
+        self.use(HTTPS_PROXY=self.proxy.url())
+        answers = iter([['127.0.0.1'], ['10.0.0.1']])
+        self.dns.records['images.test'] = lambda: next(answers)
+        self.fetch(self.https_url('/echo'), ssl_context=self.trusting).close()
+        self.assertEqual(1, self.dns.calls['images.test'])
+        self.assertEqual('127.0.0.1:%d' % self.https.port,
+                         self.proxy.requests[0][1])
+
+    def test_redirect_to_a_refused_address_through_the_proxy(self):
+        self.use(HTTP_PROXY=self.proxy.url())
+        for target, reason in (
+                ('http://169.254.169.254/latest/meta-data/', 'link-local'),
+                ('http://inside.test:%d/data' % self.http.port, 'private')):
+            self.proxy.requests[:] = []
+            url = self.http.url('/to?' + urllib.parse.quote(target))
+            self.assertFails(exception.BadRequest, url, reason)
+            self.assertEqual(1, len(self.proxy.requests))
+
+    def test_redirects_followed_through_the_proxy(self):
+        self.use(HTTP_PROXY=self.proxy.url())
+        self.assertEqual(DATA, self.fetch(self.http.url('/redirect/1'))
+                         .read())
+        self.assertEqual(
+            ['http://127.0.0.1:%d%s' % (self.http.port, path)
+             for path in ('/redirect/1', '/redirect/0', '/data')],
+            [target for _, target, _ in self.proxy.requests])
+
+    def test_proxy_credentials_go_to_the_proxy_only(self):
+        proxy_auth = 'Basic ' + base64.b64encode(b'pu:p@ss').decode()
+        self.use(HTTP_PROXY=self.proxy.url('pu:p%40ss@'),
+                 HTTPS_PROXY=self.proxy.url('pu:p%40ss@'))
+        download = self.fetch(self.https_url('/echo'),
+                              ssl_context=self.trusting)
+        self.assertEqual(b'images.test:%d|None' % self.https.port,
+                         download.read())
+        download = self.fetch(self.http.url('/echo', host='images.test'))
+        self.assertEqual(b'images.test:%d|None' % self.http.port,
+                         download.read())
+        self.assertEqual(
+            [('CONNECT', proxy_auth), ('GET', proxy_auth)],
+            [(method, headers.get('Proxy-Authorization'))
+             for method, _, headers in self.proxy.requests])
+        # Through the tunnel the origin hears the client itself.
+        self.assertNotIn('Proxy-Authorization', self.https.seen[0][1])
+
+    def test_origin_credentials_are_not_the_proxy_credentials(self):
+        self.use(HTTPS_PROXY=self.proxy.url('pu:pp@'))
+        url = self.https_url('/echo').replace('//', '//u:p@')
+        download = self.fetch(url, ssl_context=self.trusting)
+        self.assertEqual(b'images.test:%d|Basic dTpw' % self.https.port,
+                         download.read())
+        self.assertEqual('Basic cHU6cHA=',
+                         self.proxy.requests[0][2]['Proxy-Authorization'])
+
+    def test_proxy_refusing_connect(self):
+        self.use(HTTPS_PROXY=self.proxy.url())
+        self.proxy.refuse('403 Forbidden')
+        e = self.assertFails(
+            http_client.Unreachable, self.https_url('/echo'),
+            'Cannot fetch https://images.test:%d/echo' % self.https.port,
+            'the proxy 127.0.0.1:%d refused to connect to 127.0.0.1:%d '
+            '(403 Forbidden)' % (self.proxy.port, self.https.port),
+            ssl_context=self.trusting)
+        self.assertEqual(400, e.code)
+        self.assertEqual([], self.server_names)
+
+    def test_proxy_that_cannot_be_reached(self):
+        port = closed_port()
+        self.use(HTTP_PROXY='http://127.0.0.1:%d' % port)
+        self.assertFails(http_client.Unreachable, self.http.url('/data'),
+                         'the proxy 127.0.0.1:%d cannot be reached' % port,
+                         'Connection refused')
+        self.use(HTTP_PROXY='http://nowhere.invalid:3128')
+        self.assertFails(http_client.Unreachable, self.http.url('/data'),
+                         'the proxy nowhere.invalid:3128 cannot be '
+                         'resolved')
+
+    def test_proxy_settings_that_cannot_be_used(self):
+        self.use(HTTP_PROXY='socks5://127.0.0.1:%d' % self.proxy.port)
+        self.assertFails(exception.BadRequest, self.http.url('/data'),
+                         'not an http:// proxy')
+        self.use(HTTP_PROXY='http://[::1')
+        self.assertFails(exception.BadRequest, self.http.url('/data'),
+                         'proxy setting', 'is not valid')
+        self.assertEqual([], self.proxy.requests)
