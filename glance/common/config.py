@@ -1,8 +1,10 @@
-"""Every option the Image service registers, in one place.
+"""Every option of the Image service except those of its store sections.
 
 Names and defaults follow the upstream Image service so existing
-``glance-api.conf`` files keep working. ``list_opts`` feeds
-oslo-config-generator (namespace ``glance.api``).
+``glance-api.conf`` files keep working. The store package declares the
+options of its sections (the common one and, in multi-store, one per
+store) and registers them when it is imported; the ``glance.api``
+namespace of oslo-config-generator lists both, this module's first.
 """
 
 import ipaddress
@@ -232,15 +234,6 @@ database_opts = [
                     'by another worker before the request fails with 503.'),
 ]
 
-store_opts = [
-    cfg.ListOpt('stores', default=['file', 'http'],
-                help='Store drivers enabled in single-store mode.'),
-    cfg.StrOpt('default_store', default='file',
-               help='Store new image data goes to in single-store mode.'),
-    cfg.StrOpt('default_backend',
-               help='Store new image data goes to in multi-store mode.'),
-]
-
 wsgi_opts = [
     cfg.IntOpt('task_pool_threads', default=16, min=1,
                help='Threads per process for background tasks.'),
@@ -338,15 +331,13 @@ inject_metadata_opts = [
 
 
 def list_opts():
-    """Options per group, for oslo-config-generator."""
-    from glance.store import options as store_options
+    """Options per group, as oslo-config-generator takes them."""
     return [
         (None, server_opts + api_opts + notification_opts),
         ('noauth', noauth_opts),
         ('image_format', image_format_opts),
         ('paste_deploy', paste_deploy_opts),
         ('database', database_opts),
-        ('glance_store', store_opts),
         ('wsgi', wsgi_opts),
         ('import_filtering_opts', import_filtering_opts),
         ('task', task_opts),
@@ -354,7 +345,7 @@ def list_opts():
         ('glance_download_properties', glance_download_opts),
         ('image_conversion', image_conversion_opts),
         ('inject_metadata_properties', inject_metadata_opts),
-    ] + store_options.list_opts()
+    ]
 
 
 def register_opts(conf=CONF):

@@ -23,12 +23,18 @@ import os
 import uuid
 
 from eventlet import tpool
+from oslo_config import cfg
 
 from glance.store import driver
 from glance.store import exceptions
 from glance.store import file_writer
 
 LOG = logging.getLogger(__name__)
+
+MiB = 1024 * 1024
+# [glance_store] filesystem_store_datadir; in multi-store, the parent of
+# the directories of the file stores that set none (backend_fallbacks).
+DEFAULT_DATADIR = '/var/lib/glance/images'
 
 _FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 _DENIED = (errno.EACCES, errno.EPERM, errno.EROFS)
@@ -147,6 +153,55 @@ class FilesystemStore(driver.Store):
     capabilities = frozenset({driver.READ, driver.WRITE, driver.SEEK,
                               driver.LOCAL_FILE})
 
+    @classmethod
+    def config_opts(cls, backend_section=False):
+        """The directory defaults to None in a multi-store section: the
+        registry substitutes ``backend_fallbacks`` (or, for the reserved
+        stores, the staging area)."""
+        return [
+            cfg.StrOpt('filesystem_store_datadir',
+                       default=None if backend_section else DEFAULT_DATADIR,
+                       help='Directory the filesystem store writes image '
+                            'data to. Ignored when filesystem_store_datadirs '
+                            'is set. In multi-store mode it defaults to a '
+                            'directory named after the store next to '
+                            '[glance_store] filesystem_store_datadir.'),
+            cfg.MultiStrOpt('filesystem_store_datadirs', default=[],
+                            help='Several directories for the filesystem '
+                                 'store, each as "path" or "path:priority" '
+                                 '(integer, default 0); repeat the option '
+                                 'once per directory. New data goes to the '
+                                 'highest priority directory with enough '
+                                 'free space; among directories of equal '
+                                 'priority, the one with the most free '
+                                 'space.'),
+            cfg.IntOpt('filesystem_store_file_perm', default=0,
+                       help='Permissions of image files, written as octal '
+                            'digits (e.g. 640). 0 keeps the default the '
+                            'umask gives.'),
+            cfg.IntOpt('filesystem_store_chunk_size', default=MiB, min=1,
+                       help='Bytes read and written per system call when '
+                            'the filesystem store moves image data. '
+                            'Upstream uses 64 KiB; 1 MiB is the default '
+                            'here because image transfers are bulk '
+                            'streams: larger pieces mean twenty times fewer '
+                            'system calls and green-thread switches per '
+                            'image, and give hashing (which releases the '
+                            'GIL on large buffers) enough work per call. '
+                            'Downloads served by glance-api over plain HTTP '
+                            'read only their first chunk this way; the rest '
+                            'goes from the file to the socket with '
+                            'sendfile.'),
+        ]
+
+    @classmethod
+    def backend_fallbacks(cls, glance_store, name):
+        """A store without a directory of its own gets one named after it
+        next to [glance_store]'s (/var/lib/glance/<name> by default)."""
+        parent = os.path.dirname(os.path.abspath(
+            glance_store.filesystem_store_datadir or DEFAULT_DATADIR))
+        return {'filesystem_store_datadir': os.path.join(parent, name)}
+
     def configure(self):
         opts = self.options
         self.chunk_size = opts.filesystem_store_chunk_size
@@ -241,9 +296,9 @@ class FilesystemStore(driver.Store):
             'No directory of store %s has %s bytes free.' % (self.name,
                                                              need))
 
-    def add(self, image_id, reader, size=None):
+    def add(self, image_id, reader, size=None, *, context=None):
         if not self.is_capable(driver.WRITE):
-            return super().add(image_id, reader, size)
+            return super().add(image_id, reader, size, context=context)
         if not image_id or '/' in image_id or image_id.startswith('.'):
             raise exceptions.BadStoreUri('Invalid image id %r' % image_id)
         for datadir in self.paths:
@@ -334,7 +389,7 @@ class FilesystemStore(driver.Store):
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise exceptions.NotFound('No image data at %s' % location)
 
-    def get(self, location, offset=0, length=None):
+    def get(self, location, offset=0, length=None, *, context=None):
         driver.check_range(offset, length)
         f = self._open(location)
         try:
@@ -354,13 +409,13 @@ class FilesystemStore(driver.Store):
             remaining = min(remaining, length)
         return FileChunks(f, offset, remaining, self.chunk_size), size
 
-    def get_size(self, location):
+    def get_size(self, location, *, context=None):
         try:
             return os.stat(self._path(location)).st_size
         except (FileNotFoundError, NotADirectoryError):
             raise exceptions.NotFound('No image data at %s' % location)
 
-    def delete(self, location):
+    def delete(self, location, *, context=None):
         path = self._owned_path(location)
         try:
             os.unlink(path)

@@ -13,6 +13,7 @@ import logging
 import re
 
 import requests
+from oslo_config import cfg
 
 from glance.store import driver
 from glance.store import exceptions
@@ -54,6 +55,24 @@ class HttpStore(driver.Store):
     type_name = 'http'
     schemes = ('http', 'https')
     capabilities = frozenset({driver.READ})
+
+    @classmethod
+    def config_opts(cls, backend_section=False):
+        return [
+            cfg.BoolOpt('https_insecure', default=True,
+                        help='Do not verify the certificate of HTTPS servers '
+                             'the http store reads from. Upstream default '
+                             '(True) kept for compatibility; set it to False '
+                             'wherever possible.'),
+            cfg.StrOpt('https_ca_certificates_file',
+                       help='CA bundle used to verify HTTPS servers when '
+                            'https_insecure is False; unset uses the system '
+                            'bundle.'),
+            cfg.DictOpt('http_proxy_information', default={},
+                        help='Proxies of the http store as scheme:proxy-url '
+                             'pairs, e.g. "http:proxy.example.org:3128,'
+                             'https:proxy.example.org:3128".'),
+        ]
 
     def configure(self):
         opts = self.options
@@ -110,7 +129,7 @@ class HttpStore(driver.Store):
             raise exceptions.RemoteServiceUnavailable(what)
         raise exceptions.BadStoreUri(what)
 
-    def get(self, location, offset=0, length=None):
+    def get(self, location, offset=0, length=None, *, context=None):
         driver.check_range(offset, length)
         headers = {}
         if offset or length is not None:
@@ -148,7 +167,7 @@ class HttpStore(driver.Store):
                                      seekable=not headers),
                 total)
 
-    def get_size(self, location):
+    def get_size(self, location, *, context=None):
         response = self._request('HEAD', location)
         response.close()
         size = _int_header(response, 'Content-Length')

@@ -1,79 +1,54 @@
-"""Options of the store drivers.
+"""The options of the store sections, gathered from the drivers.
 
-Names and defaults follow upstream glance_store, except where a help text
-says otherwise. Single-store mode reads driver options from
-``[glance_store]``; multi-store mode reads them from one section per store
-(``[fast]``, ``[os_glance_staging_store]`` ...), where they are registered
-at start-up by ``register_backend_opts``.
+Each driver declares its own options (``Store.config_opts``); this module
+knows only where they go:
+
+* ``[glance_store]``: which stores are used (``selection_opts``) and the
+  options of every installed driver. Single-store reads its stores'
+  options there; multi-store reads ``filesystem_store_datadir`` there (the
+  parent of the file stores that set no directory).
+* ``[<store name>]`` of multi-store: ``store_description``, ``weight``
+  (``backend_opts``) and the options of the store's driver, registered by
+  the registry once it knows the section names (``register_backend_opts``).
+* ``[os_glance_staging_store]`` and ``[os_glance_tasks_store]``, the
+  reserved internal stores: the options of the file driver.
 
 The functions build fresh ``Opt`` objects on each call: one store group's
 options never share state with another's, and registering the same
-definitions twice (a reload, a second registry) is accepted by oslo.config.
+definitions twice (a reload, a second registry) is accepted by
+oslo.config.
 """
+
+from typing import Any
 
 from oslo_config import cfg
 
-MiB = 1024 * 1024
+from glance.common import config
+from glance.store import discovery
 
-# [glance_store] filesystem_store_datadir, and the per-store default of the
-# same option in multi-store (see registry: <parent of this>/<store name>).
-DEFAULT_DATADIR = '/var/lib/glance/images'
+STAGING_STORE = 'os_glance_staging_store'
+TASKS_STORE = 'os_glance_tasks_store'
+RESERVED_STORES = (STAGING_STORE, TASKS_STORE)
+# The driver of the reserved stores.
+RESERVED_TYPE = 'file'
+
+OptList = list[tuple[str | None, list[cfg.Opt]]]
 
 
-def filesystem_opts(datadir_default=DEFAULT_DATADIR):
+def selection_opts() -> list[cfg.Opt]:
+    """[glance_store] options that choose the stores, of both modes."""
     return [
-        cfg.StrOpt('filesystem_store_datadir', default=datadir_default,
-                   help='Directory the filesystem store writes image data '
-                        'to. Ignored when filesystem_store_datadirs is set. '
-                        'In multi-store mode it defaults to a directory '
-                        'named after the store next to [glance_store] '
-                        'filesystem_store_datadir.'),
-        cfg.MultiStrOpt('filesystem_store_datadirs', default=[],
-                        help='Several directories for the filesystem store, '
-                             'each as "path" or "path:priority" (integer, '
-                             'default 0); repeat the option once per '
-                             'directory. New data goes to the highest '
-                             'priority directory with enough free space; '
-                             'among directories of equal priority, the one '
-                             'with the most free space.'),
-        cfg.IntOpt('filesystem_store_file_perm', default=0,
-                   help='Permissions of image files, written as octal '
-                        'digits (e.g. 640). 0 keeps the default the umask '
-                        'gives.'),
-        cfg.IntOpt('filesystem_store_chunk_size', default=MiB, min=1,
-                   help='Bytes read and written per system call when the '
-                        'filesystem store moves image data. Upstream uses '
-                        '64 KiB; 1 MiB is the default here because image '
-                        'transfers are bulk streams: larger pieces mean '
-                        'twenty times fewer system calls and green-thread '
-                        'switches per image, and give hashing (which '
-                        'releases the GIL on large buffers) enough work per '
-                        'call. Downloads served by glance-api over plain '
-                        'HTTP read only their first chunk this way; the '
-                        'rest goes from the file to the socket with '
-                        'sendfile.'),
+        cfg.ListOpt('stores', default=['file', 'http'],
+                    help='Store drivers enabled in single-store mode.'),
+        cfg.StrOpt('default_store', default='file',
+                   help='Store new image data goes to in single-store '
+                        'mode.'),
+        cfg.StrOpt('default_backend',
+                   help='Store new image data goes to in multi-store mode.'),
     ]
 
 
-def http_opts():
-    return [
-        cfg.BoolOpt('https_insecure', default=True,
-                    help='Do not verify the certificate of HTTPS servers '
-                         'the http store reads from. Upstream default '
-                         '(True) kept for compatibility; set it to False '
-                         'wherever possible.'),
-        cfg.StrOpt('https_ca_certificates_file',
-                   help='CA bundle used to verify HTTPS servers when '
-                        'https_insecure is False; unset uses the system '
-                        'bundle.'),
-        cfg.DictOpt('http_proxy_information', default={},
-                    help='Proxies of the http store as scheme:proxy-url '
-                         'pairs, e.g. "http:proxy.example.org:3128,'
-                         'https:proxy.example.org:3128".'),
-    ]
-
-
-def backend_opts():
+def backend_opts() -> list[cfg.Opt]:
     """Options of every store section in multi-store mode."""
     return [
         cfg.StrOpt('store_description',
@@ -85,25 +60,44 @@ def backend_opts():
     ]
 
 
-_DRIVER_OPTS = {
-    'file': filesystem_opts,
-    'http': http_opts,
-}
+def _unique(opts: list[cfg.Opt]) -> list[cfg.Opt]:
+    """``opts`` without a second option of a name already there (two
+    drivers may share an option; the first definition is listed)."""
+    seen: dict[str, cfg.Opt] = {}
+    for opt in opts:
+        seen.setdefault(opt.dest, opt)
+    return list(seen.values())
 
 
-def driver_opts(type_name, **kwargs):
-    """Options of the driver ``type_name`` ([] for unknown types)."""
-    factory = _DRIVER_OPTS.get(type_name)
-    return factory(**kwargs) if factory else []
+def list_opts(strict: bool = True) -> OptList:
+    """Store options per group, for oslo-config-generator.
 
-
-def _register(conf, opts, group):
-    """Register ``opts`` in ``group``, keeping any same-named option.
-
-    ``glance.common.config`` may already define an option of the same name
-    in ``[glance_store]`` (filesystem_store_datadir does today): its
-    definition wins and is not registered twice.
+    Per-store sections of multi-store have names only the operator knows
+    (they take the [glance_store] driver options plus store_description
+    and weight); the two reserved stores every multi-store deployment has
+    are listed. ``strict`` as in ``discovery.driver_classes``.
     """
+    drivers = discovery.driver_classes(strict=strict)
+    groups: OptList = [('glance_store', _unique(selection_opts() + [
+        opt for cls in drivers.values() for opt in cls.config_opts()]))]
+    reserved = drivers.get(RESERVED_TYPE)
+    if reserved is not None:
+        groups += [(name, reserved.config_opts(backend_section=True))
+                   for name in RESERVED_STORES]
+    return groups
+
+
+def list_api_opts() -> OptList:
+    """Every option of glance-api, for the ``glance.api`` namespace of
+    oslo-config-generator: the ground floor's (``glance.common.config``)
+    followed by the store drivers'."""
+    return config.list_opts() + list_opts()
+
+
+def _register(conf: cfg.ConfigOpts, opts: list[cfg.Opt], group: str) -> None:
+    """Register ``opts`` in ``group``, keeping any same-named option that
+    is already there (the same definition registered before, or another
+    driver's option of that name)."""
     for opt in opts:
         try:
             conf.register_opt(opt, group=group)
@@ -111,37 +105,31 @@ def _register(conf, opts, group):
             pass
 
 
-def register_opts(conf):
-    """Register the single-store driver options in ``[glance_store]``."""
-    for type_name in _DRIVER_OPTS:
-        _register(conf, driver_opts(type_name), 'glance_store')
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    """Register what ``list_opts`` lists: the [glance_store] options of
+    every driver that loads, and the reserved stores' sections."""
+    for group, opts in list_opts(strict=False):
+        _register(conf, opts, group)
 
 
-def register_backend_opts(conf, name, type_name, reserved=False):
+def register_backend_opts(conf: cfg.ConfigOpts, name: str, type_name: str,
+                          reserved: bool = False) -> None:
     """Register the options of the multi-store store ``name`` in [name].
 
-    The data directory defaults to None there; the registry resolves it
-    (see ``glance.store.registry``) so that it can depend on other options.
     Reserved stores (os_glance_*) are internal: no description or weight.
     """
     opts = [] if reserved else backend_opts()
-    if type_name == 'file':
-        opts += filesystem_opts(datadir_default=None)
-    else:
-        opts += driver_opts(type_name)
+    opts += discovery.driver_class(type_name).config_opts(
+        backend_section=True)
     _register(conf, opts, name)
 
 
-def list_opts():
-    """Store options per group, for oslo-config-generator.
-
-    Per-store sections of multi-store have names only the operator knows
-    (they take the [glance_store] driver options plus store_description
-    and weight); the two reserved stores every multi-store deployment has
-    are listed.
-    """
-    return [
-        ('glance_store', filesystem_opts() + http_opts()),
-        ('os_glance_staging_store', filesystem_opts(datadir_default=None)),
-        ('os_glance_tasks_store', filesystem_opts(datadir_default=None)),
-    ]
+def check_values(conf: cfg.ConfigOpts) -> None:
+    """Read every option ``register_opts`` registered, so that a value of
+    the wrong type in a store section stops the start
+    (ConfigFileValueError) even where no enabled store reads it, as
+    ``glance.common.startup.check_options`` does for the other options."""
+    for group, opts in list_opts(strict=False):
+        values: Any = conf[group]
+        for opt in opts:
+            getattr(values, opt.dest)

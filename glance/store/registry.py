@@ -1,9 +1,10 @@
-"""The configured stores: loading drivers and finding the right store.
+"""The configured stores: building them and finding the right one.
 
-Drivers are classes found by type name in the entry point group
-``glance.store.drivers`` (stevedore); the built-in ``file`` and ``http``
-drivers are also known by module path, so a checkout whose package
-metadata predates an entry point still works.
+Drivers are the classes found by type name in the entry point group
+``glance.store.drivers`` (``glance.store.discovery``); their options are
+registered through ``glance.store.options``. Importing this module
+registers the store options of the global configuration, as importing
+``glance.common.config`` registers the others.
 
 Two configurations, as upstream:
 
@@ -15,7 +16,11 @@ Two configurations, as upstream:
   options (driver options, ``store_description``, ``weight``) from the
   section ``[name]``, registered here at load time; ``[glance_store]
   default_backend`` is required. Names starting ``os_glance_`` are
-  reserved.
+  reserved. Options a section leaves None take the values the driver
+  works out (``Store.backend_fallbacks``): a file store that sets no
+  directory uses ``<parent of [glance_store] filesystem_store_datadir>/
+  <store name>`` (``/var/lib/glance/<name>`` with the defaults, as
+  upstream).
 
 Both have the internal file stores ``os_glance_staging_store`` (import
 staging) and, multi-store only, ``os_glance_tasks_store``, built on first
@@ -23,63 +28,30 @@ use. Their directory defaults to the staging area, the path of
 ``node_staging_uri``, so staged data is in the same place in both modes;
 the tasks store defaults to ``os_glance_tasks_store`` inside it. In
 multi-store, their ``[os_glance_*]`` sections may set another directory.
-
-A file store of multi-store whose section sets no directory uses
-``<parent of [glance_store] filesystem_store_datadir>/<store name>``
-(``/var/lib/glance/<name>`` with the defaults, as upstream).
 """
 
-import importlib
 import logging
 import os
 
 from oslo_config import cfg
-from stevedore import named as stevedore_named
 
 from glance.common import config  # noqa: F401  (registers the options)
+from glance.store import discovery
 from glance.store import driver
 from glance.store import exceptions
 from glance.store import options
 
 LOG = logging.getLogger(__name__)
 
-NAMESPACE = 'glance.store.drivers'
-BUILTIN_DRIVERS = {
-    'file': 'glance.store.filesystem:FilesystemStore',
-    'http': 'glance.store.http:HttpStore',
-}
+NAMESPACE = discovery.NAMESPACE
 RESERVED_PREFIX = 'os_glance_'
-STAGING_STORE = 'os_glance_staging_store'
-TASKS_STORE = 'os_glance_tasks_store'
+STAGING_STORE = options.STAGING_STORE
+TASKS_STORE = options.TASKS_STORE
 
+# The driver class of a type name (glance-status checks them with it).
+driver_class = discovery.driver_class
 
-def _load_failed(manager, entry_point, error):
-    raise exceptions.BadStoreConfiguration(
-        'Cannot load store driver %s (%s): %s' % (entry_point.name,
-                                                 entry_point.value, error))
-
-
-def driver_class(type_name):
-    """The driver class of ``type_name``; BadStoreConfiguration if none."""
-    # NamedExtensionManager rather than DriverManager: the latter cannot
-    # be told to keep quiet about a missing entry point, and a missing one
-    # is normal here (built-in drivers, below).
-    found = stevedore_named.NamedExtensionManager(
-        NAMESPACE, names=[type_name], invoke_on_load=False,
-        on_load_failure_callback=_load_failed,
-        on_missing_entrypoints_callback=None).extensions
-    if len(found) > 1:
-        raise exceptions.BadStoreConfiguration(
-            'Several %s entry points are named %r' % (NAMESPACE, type_name))
-    if found:
-        return found[0].plugin
-    target = BUILTIN_DRIVERS.get(type_name)
-    if target is None:
-        raise exceptions.BadStoreConfiguration(
-            'Unknown store type %r (no %s entry point)' % (type_name,
-                                                          NAMESPACE))
-    module, _, name = target.partition(':')
-    return getattr(importlib.import_module(module), name)
+options.register_opts(cfg.CONF)
 
 
 def staging_dir(conf):
@@ -119,6 +91,8 @@ class StoreRegistry:
     def __init__(self, conf=cfg.CONF):
         self.conf = conf
         self.multi_store = bool(conf.enabled_backends)
+        options.register_opts(conf)
+        options.check_values(conf)
         self._stores = {}
         self._reserved = {}
         if self.multi_store:
@@ -140,7 +114,6 @@ class StoreRegistry:
 
     def _load_single(self):
         group = self.conf.glance_store
-        options.register_opts(self.conf)
         for type_name in dict.fromkeys(t.strip() for t in group.stores):
             self._stores[type_name] = self._build(type_name, type_name,
                                                   OptionView(group))
@@ -151,20 +124,16 @@ class StoreRegistry:
                 % (self.default_name, list(group.stores)))
 
     def _load_multi(self):
-        parent = os.path.dirname(os.path.abspath(
-            self.conf.glance_store.filesystem_store_datadir
-            or options.DEFAULT_DATADIR))
         for name, type_name in self.conf.enabled_backends.items():
             name, type_name = name.strip(), (type_name or '').strip()
             if name.startswith(RESERVED_PREFIX):
                 raise exceptions.BadStoreConfiguration(
                     'Store name %r: names starting with %s are reserved'
                     % (name, RESERVED_PREFIX))
-            driver_class(type_name)   # unknown types fail before options
+            cls = driver_class(type_name)  # unknown types fail first
             options.register_backend_opts(self.conf, name, type_name)
             group = self.conf[name]
-            fallbacks = {'filesystem_store_datadir':
-                         os.path.join(parent, name)}
+            fallbacks = cls.backend_fallbacks(self.conf.glance_store, name)
             self._stores[name] = self._build(
                 name, type_name, OptionView(group, fallbacks=fallbacks),
                 weight=group.weight, description=group.store_description)
@@ -177,8 +146,9 @@ class StoreRegistry:
             raise exceptions.BadStoreConfiguration(
                 '[glance_store] default_backend %r is not in '
                 'enabled_backends' % self.default_name)
-        for name in (STAGING_STORE, TASKS_STORE):
-            options.register_backend_opts(self.conf, name, 'file',
+        for name in options.RESERVED_STORES:
+            options.register_backend_opts(self.conf, name,
+                                          options.RESERVED_TYPE,
                                           reserved=True)
 
     def _build_reserved(self, name):
@@ -196,14 +166,14 @@ class StoreRegistry:
         else:
             raise exceptions.StoreNotConfigured(
                 '%s exists in multi-store mode only' % name)
-        return self._build(name, 'file', opts)
+        return self._build(name, options.RESERVED_TYPE, opts)
 
     # -- look-ups ----------------------------------------------------------
 
     def get_store(self, name):
         if name in self._stores:
             return self._stores[name]
-        if name in (STAGING_STORE, TASKS_STORE):
+        if name in options.RESERVED_STORES:
             return self.reserved_store(name)
         raise exceptions.StoreNotConfigured('Unknown store %r' % name)
 

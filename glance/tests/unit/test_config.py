@@ -1,6 +1,8 @@
 """glance.common.config: option registration, paste lookup and loading."""
 
 import os
+import subprocess
+import sys
 
 import fixtures
 import webob
@@ -40,18 +42,25 @@ class TestOptions(base.TestCase):
         self.assertIn('bare', CONF.image_format.container_formats)
         self.assertIsNone(CONF.paste_deploy.flavor)
         self.assertEqual(30000, CONF.database.sqlite_busy_timeout)
-        self.assertEqual('file', CONF.glance_store.default_store)
 
     def test_list_opts_groups(self):
         groups = [g for g, _ in config.list_opts()]
         self.assertEqual([None, 'noauth', 'image_format', 'paste_deploy',
-                          'database', 'glance_store', 'wsgi',
+                          'database', 'wsgi',
                           'import_filtering_opts', 'task', 'image_import_opts',
                           'glance_download_properties',
-                          'image_conversion', 'inject_metadata_properties',
-                          'glance_store',
-                          'os_glance_staging_store', 'os_glance_tasks_store'],
+                          'image_conversion', 'inject_metadata_properties'],
                          groups)
+
+    def test_ground_floor_imports_no_store(self):
+        # The store options are the store package's: reading this
+        # module's must not load it (nor, through it, the rest).
+        code = ('import sys; import glance.common.config; '
+                'print(sorted(m for m in sys.modules if m.startswith('
+                '("glance.store", "glance.db", "glance.domain"))))')
+        result = subprocess.run([sys.executable, '-c', code], cwd=ROOT,
+                                capture_output=True, text=True, check=True)
+        self.assertEqual('[]', result.stdout.strip())
 
     def test_list_opts_names_are_unique_per_group(self):
         for group, opts in config.list_opts():

@@ -2,13 +2,16 @@
 
 import os
 import subprocess
+import sys
 import tempfile
+import textwrap
 import types
 
 import fixtures
 from oslo_config import cfg
 
 from glance.common import config
+from glance.store import discovery
 from glance.store import filesystem
 from glance.store import options
 
@@ -27,6 +30,43 @@ def file_store(name='file', **kwargs):
     store = filesystem.FilesystemStore(name, file_options(**kwargs))
     store.configure()
     return store
+
+
+class Distribution(fixtures.Fixture):
+    """An installed distribution of its own, on ``sys.path`` for the test.
+
+    A temporary directory holds ``<name>.dist-info`` (``METADATA`` and an
+    ``entry_points.txt`` declaring ``entry_points`` in the store driver
+    group) and the given ``modules`` (name: source), so that
+    importlib.metadata, and stevedore through it, find the drivers as
+    they find an installed plugin's.
+    """
+
+    def __init__(self, entry_points, modules=None,
+                 name='glance_store_test_plugin'):
+        super().__init__()
+        self.entry_points = entry_points
+        self.modules = modules or {}
+        self.name = name
+
+    def _setUp(self):
+        site = self.useFixture(fixtures.TempDir()).path
+        info = os.path.join(site, '%s-1.0.dist-info' % self.name)
+        os.mkdir(info)
+        with open(os.path.join(info, 'METADATA'), 'w') as f:
+            f.write('Metadata-Version: 2.1\nName: %s\nVersion: 1.0\n'
+                    % self.name.replace('_', '-'))
+        with open(os.path.join(info, 'entry_points.txt'), 'w') as f:
+            f.write('[%s]\n%s\n' % (discovery.NAMESPACE,
+                                    textwrap.dedent(self.entry_points)))
+        for module, source in self.modules.items():
+            with open(os.path.join(site, module + '.py'), 'w') as f:
+                f.write(textwrap.dedent(source))
+            self.addCleanup(sys.modules.pop, module, None)
+        self.useFixture(fixtures.MonkeyPatch('sys.path', [site] + sys.path))
+        # stevedore remembers each namespace's entry points per process.
+        self.useFixture(fixtures.MonkeyPatch(
+            'stevedore.extension.ExtensionManager.ENTRY_POINT_CACHE', {}))
 
 
 def entries(path):

@@ -5,6 +5,7 @@ import logging
 import os
 import stat
 import subprocess
+import types
 import uuid
 
 import fixtures
@@ -324,6 +325,41 @@ class TestConfiguration(FilesystemTestBase):
         store = fx.file_store(datadirs=[one + ':5', two + ':5'])
         uri, _, _ = store.add('img', io.BytesIO(b'abc'), 3)
         self.assertEqual('file://%s/img' % two, uri)
+
+
+class TestDeclarations(testtools.TestCase):
+
+    def test_schemes_and_capabilities(self):
+        cls = filesystem.FilesystemStore
+        self.assertEqual('file', cls.type_name)
+        self.assertEqual(('file', 'filesystem'), cls.schemes)
+        self.assertEqual({driver.READ, driver.WRITE, driver.SEEK,
+                          driver.LOCAL_FILE}, cls.capabilities)
+
+    def test_options(self):
+        opts = filesystem.FilesystemStore.config_opts()
+        self.assertEqual(
+            [('filesystem_store_datadir', '/var/lib/glance/images'),
+             ('filesystem_store_datadirs', []),
+             ('filesystem_store_file_perm', 0),
+             ('filesystem_store_chunk_size', MiB)],
+            [(o.name, o.default) for o in opts])
+        backend = filesystem.FilesystemStore.config_opts(
+            backend_section=True)
+        # Resolved by the registry in a store's own section.
+        self.assertIsNone(backend[0].default)
+        self.assertEqual([o.default for o in opts[1:]],
+                         [o.default for o in backend[1:]])
+
+    def test_backend_fallbacks(self):
+        fallbacks = filesystem.FilesystemStore.backend_fallbacks
+        glance_store = types.SimpleNamespace(
+            filesystem_store_datadir='/srv/glance/images')
+        self.assertEqual({'filesystem_store_datadir': '/srv/glance/fast'},
+                         fallbacks(glance_store, 'fast'))
+        glance_store.filesystem_store_datadir = None
+        self.assertEqual({'filesystem_store_datadir': '/var/lib/glance/fast'},
+                         fallbacks(glance_store, 'fast'))
 
 
 class TestStorageFull(FilesystemTestBase):

@@ -91,6 +91,21 @@ def http_options(**overrides):
     return types.SimpleNamespace(**values)
 
 
+class TestDeclarations(testtools.TestCase):
+
+    def test_schemes_capabilities_options(self):
+        cls = http_store.HttpStore
+        self.assertEqual(('http', ('http', 'https'), {driver.READ}),
+                         (cls.type_name, cls.schemes, cls.capabilities))
+        for backend_section in (False, True):
+            self.assertEqual(
+                [('https_insecure', True), ('https_ca_certificates_file',
+                                            None),
+                 ('http_proxy_information', {})],
+                [(o.name, o.default) for o in
+                 cls.config_opts(backend_section=backend_section)])
+
+
 class TestHttpStore(testtools.TestCase):
 
     def setUp(self):

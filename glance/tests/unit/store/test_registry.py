@@ -2,13 +2,13 @@
 
 import io
 import os
-import sys
 import textwrap
 
 import fixtures
 import testtools
 from oslo_config import cfg
 
+from glance.common import config
 from glance.store import driver
 from glance.store import exceptions
 from glance.store import filesystem
@@ -132,6 +132,20 @@ class TestSingleStore(RegistryTestBase):
         self.assertRaises(exceptions.BadStoreConfiguration,
                           reg.staging_store)
 
+    def test_wrong_value_where_no_store_reads_it(self):
+        # Read by no enabled store (the http one is off, the tasks store
+        # is multi-store only), yet refused when the stores are built, as
+        # every other option of the wrong type is at start-up.
+        for section, option in (('glance_store', 'https_insecure = maybe'),
+                                ('os_glance_tasks_store',
+                                 'filesystem_store_chunk_size = many')):
+            error = self.assertRaises(
+                cfg.ConfigFileValueError, self.registry,
+                '[DEFAULT]\n[glance_store]\nstores = file\n'
+                'filesystem_store_datadir = $ROOT/images\n'
+                '[%s]\n%s\n' % (section, option))
+            self.assertIn(option.split()[0], str(error))
+
 
 MULTI = '''
     [DEFAULT]
@@ -245,18 +259,7 @@ class TestDriverLoading(testtools.TestCase):
 
     def add_distribution(self, entry_points):
         """A real installed distribution declaring ``entry_points``."""
-        site = self.useFixture(fixtures.TempDir()).path
-        info = os.path.join(site, 'glance_store_test_plugin-1.0.dist-info')
-        os.mkdir(info)
-        with open(os.path.join(info, 'METADATA'), 'w') as f:
-            f.write('Metadata-Version: 2.1\nName: glance-store-test-plugin'
-                    '\nVersion: 1.0\n')
-        with open(os.path.join(info, 'entry_points.txt'), 'w') as f:
-            f.write('[%s]\n%s\n' % (registry.NAMESPACE, entry_points))
-        self.useFixture(fixtures.MonkeyPatch('sys.path', [site] + sys.path))
-        # stevedore remembers each namespace's entry points per process.
-        self.useFixture(fixtures.MonkeyPatch(
-            'stevedore.extension.ExtensionManager.ENTRY_POINT_CACHE', {}))
+        self.useFixture(fx.Distribution(entry_points))
 
     def test_builtin_drivers(self):
         self.assertIs(filesystem.FilesystemStore,
@@ -286,23 +289,45 @@ class TestOptions(testtools.TestCase):
         self.assertEqual({'glance_store', 'os_glance_staging_store',
                           'os_glance_tasks_store'}, set(groups))
         names = [o.name for o in groups['glance_store']]
-        self.assertEqual(['filesystem_store_datadir',
+        self.assertEqual(['stores', 'default_store', 'default_backend',
+                          'filesystem_store_datadir',
                           'filesystem_store_datadirs',
                           'filesystem_store_file_perm',
                           'filesystem_store_chunk_size', 'https_insecure',
                           'https_ca_certificates_file',
                           'http_proxy_information'], names)
-        chunk = groups['glance_store'][3]
+        chunk = groups['glance_store'][6]
         self.assertEqual(1024 * 1024, chunk.default)
+        for name in ('os_glance_staging_store', 'os_glance_tasks_store'):
+            datadir = groups[name][0]
+            self.assertEqual('filesystem_store_datadir', datadir.name)
+            self.assertIsNone(datadir.default)
 
-    def test_register_next_to_common_config(self):
-        # glance.common.config defines filesystem_store_datadir too: both
-        # registrations together must work, in either order.
+    def test_api_opts_are_common_then_store_options(self):
+        self.assertEqual(
+            [g for g, _ in config.list_opts()]
+            + ['glance_store', 'os_glance_staging_store',
+               'os_glance_tasks_store'],
+            [g for g, _ in options.list_api_opts()])
+
+    def test_register_twice(self):
+        # A second registry (a reload) registers the same definitions.
         conf = cfg.ConfigOpts()
         options.register_opts(conf)
         options.register_opts(conf)
         fx.load_conf(self.useFixture(fixtures.TempDir()).path,
                      '[glance_store]\nfilesystem_store_datadirs = /a:1\n')
+
+    def test_global_configuration_knows_the_store_options(self):
+        # Registered by importing the registry, as glance.common.config
+        # registers its own: callers may set them before any store exists.
+        self.assertEqual(['file', 'http'], cfg.CONF.glance_store.stores)
+        self.assertEqual('file', cfg.CONF.glance_store.default_store)
+        self.assertEqual('/var/lib/glance/images',
+                         cfg.CONF.glance_store.filesystem_store_datadir)
+        self.assertTrue(cfg.CONF.glance_store.https_insecure)
+        self.assertIsNone(
+            cfg.CONF.os_glance_staging_store.filesystem_store_datadir)
 
     def test_backend_sections(self):
         conf = cfg.ConfigOpts()
