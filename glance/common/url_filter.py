@@ -23,8 +23,10 @@ to ``check_url`` first. The rules, in order, each refusal a 400:
   in allowed_hosts. A name in allowed_hosts exempts nothing: its record
   could be changed to point inward.
 
-``check_url`` returns the addresses it vetted; the fetcher connects to
-those and never resolves the name again, so an answer that changes
+``vet_url`` is the check ``http_client`` is given for these downloads
+(``check_url`` its short form for a first look): it returns the addresses
+it vetted, and the client connects to those (or has its proxy connect to
+them) and never resolves the name again, so an answer that changes
 between the check and the connection (DNS rebinding) cannot redirect it.
 """
 
