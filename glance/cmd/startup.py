@@ -21,9 +21,10 @@ monitoring written for it read them the same way:
 import sqlalchemy as sa
 from oslo_config import cfg
 
-from glance.common import config
 from glance.db import session
 from glance.store import exceptions as store_exceptions
+from glance.store import options as store_options
+from glance.store import registry  # noqa: F401  (registers the store options)
 
 CONF = cfg.CONF
 
@@ -43,14 +44,15 @@ def exit_code(error):
     return OTHER
 
 
-def check_options():
-    """Read every option once, so that a value of the wrong type stops
-    the start (ConfigFileValueError) instead of the first request or
-    the shutdown that reads it."""
-    for group, opts in config.list_opts():
+def check_options(conf=CONF):
+    """Read every option once, store options included (those of stores
+    not enabled too), so that a value of the wrong type stops the start
+    (ConfigFileValueError) instead of the first request or the shutdown
+    that reads it."""
+    for group, opts in store_options.list_api_opts():
         for opt in opts:
             try:
-                getattr(CONF[group] if group else CONF, opt.dest)
+                getattr(conf[group] if group else conf, opt.dest)
             except (cfg.NoSuchOptError, cfg.NoSuchGroupError):
                 pass   # registered later, where it is used (stores)
 

@@ -19,8 +19,6 @@ definitions twice (a reload, a second registry) is accepted by
 oslo.config.
 """
 
-from typing import Any
-
 from oslo_config import cfg
 
 from glance.common import config
@@ -122,14 +120,3 @@ def register_backend_opts(conf: cfg.ConfigOpts, name: str, type_name: str,
     opts += discovery.driver_class(type_name).config_opts(
         backend_section=True)
     _register(conf, opts, name)
-
-
-def check_values(conf: cfg.ConfigOpts) -> None:
-    """Read every option ``register_opts`` registered, so that a value of
-    the wrong type in a store section stops the start
-    (ConfigFileValueError) even where no enabled store reads it, as
-    ``glance.common.startup.check_options`` does for the other options."""
-    for group, opts in list_opts(strict=False):
-        values: Any = conf[group]
-        for opt in opts:
-            getattr(values, opt.dest)

@@ -92,7 +92,6 @@ class StoreRegistry:
         self.conf = conf
         self.multi_store = bool(conf.enabled_backends)
         options.register_opts(conf)
-        options.check_values(conf)
         self._stores = {}
         self._reserved = {}
         if self.multi_store:

@@ -132,20 +132,6 @@ class TestSingleStore(RegistryTestBase):
         self.assertRaises(exceptions.BadStoreConfiguration,
                           reg.staging_store)
 
-    def test_wrong_value_where_no_store_reads_it(self):
-        # Read by no enabled store (the http one is off, the tasks store
-        # is multi-store only), yet refused when the stores are built, as
-        # every other option of the wrong type is at start-up.
-        for section, option in (('glance_store', 'https_insecure = maybe'),
-                                ('os_glance_tasks_store',
-                                 'filesystem_store_chunk_size = many')):
-            error = self.assertRaises(
-                cfg.ConfigFileValueError, self.registry,
-                '[DEFAULT]\n[glance_store]\nstores = file\n'
-                'filesystem_store_datadir = $ROOT/images\n'
-                '[%s]\n%s\n' % (section, option))
-            self.assertIn(option.split()[0], str(error))
-
 
 MULTI = '''
     [DEFAULT]
