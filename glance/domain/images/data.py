@@ -90,7 +90,8 @@ def upload(ctx, image_id, data, size=None, store_name=None):
                                     checker=checker)
     location = None
     try:
-        location, written, metadata = store.add(image_id, reader, size)
+        location, written, metadata = store.add(image_id, reader, size,
+                                                 context=ctx)
         if size is not None and written != size:
             raise exception.BadRequest('Image data ended after %d of %d '
                                        'bytes.' % (written, size))
@@ -111,7 +112,7 @@ def upload(ctx, image_id, data, size=None, store_name=None):
     except BaseException as e:
         notifier.upload_failed(image_id, e)
         if location is not None:
-            _delete_quietly(store, location)
+            _delete_quietly(store, location, ctx)
         try:
             _revert(image_id)
         except Exception:
@@ -120,9 +121,9 @@ def upload(ctx, image_id, data, size=None, store_name=None):
     notifier.uploaded(dict(image, **values), store.name)
 
 
-def _delete_quietly(store, location):
+def _delete_quietly(store, location, ctx):
     try:
-        store.delete(location)
+        store.delete(location, context=ctx)
     except Exception as e:
         LOG.warning('Could not delete %s: %s', location, e)
 
@@ -147,7 +148,8 @@ def download(ctx, image_id):
             store = registry.store_for_location(
                 loc['url'], loc['metadata'].get('store'))
             try:
-                chunks, total = store.get(loc['url'], offset, length)
+                chunks, total = store.get(loc['url'], offset, length,
+                                          context=ctx)
             except exception.NotFound:
                 LOG.warning('Data of image %s missing at %s', image_id,
                             loc['url'])
@@ -194,4 +196,4 @@ def delete_from_store(ctx, store_id, image_id):
             raise exception.NotFound('Image %s has no data in store %s.'
                                      % (image_id, store_id))
         db.location_delete(conn, found[0]['id'], timeutils.now())
-    _delete_quietly(registry.get_store(store_id), found[0]['url'])
+    _delete_quietly(registry.get_store(store_id), found[0]['url'], ctx)
