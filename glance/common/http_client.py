@@ -223,8 +223,9 @@ def _proxy_for(url, target):
     except ValueError:
         host = None
     if not host:
-        _fail(url, 'the %s proxy setting %s is not valid'
-              % (target.scheme, url_filter.display(setting)))
+        # Not shown: a malformed setting may hide credentials.
+        _fail(url, 'the %s proxy setting of the environment is not valid'
+              % target.scheme)
     if parts.scheme.lower() != 'http':
         _fail(url, 'the %s proxy %s is not an http:// proxy'
               % (target.scheme, url_filter.display(setting)))
