@@ -24,7 +24,9 @@ from oslo_log import log as logging
 
 from glance import notifier
 from glance.common import exception
+from glance.common import http_client
 from glance.common import timeutils
+from glance.common import url_filter
 from glance.db import api as db
 from glance.db import session
 from glance.db import tasks as db_tasks
@@ -36,7 +38,8 @@ from glance.domain.images import locations
 from glance.domain.images import records
 from glance.domain.images import rules
 from glance.domain.images import staging
-from glance.imports import plugins as import_plugins
+from glance.imports import glance_download
+from glance.imports import plugins
 from glance.store import registry
 
 CONF = cfg.CONF
@@ -197,13 +200,10 @@ def _stage(task_id, image_id, method, credentials):
                                     % image_id)
         return
     if name == 'web-download':
-        from glance.common import http_client
-        from glance.common import url_filter
         source = http_client.open_url(method['uri'], CONF.image_size_cap,
                                       check=url_filter.vet_url)
         size = source.size
     elif name == 'glance-download':
-        from glance.imports import glance_download
         remote = glance_download.remote_image(credentials, method)
         _apply_changes(task_id, image_id,
                        *glance_download.local_changes(remote))
@@ -227,7 +227,7 @@ def _stage(task_id, image_id, method, credentials):
 
 def _run_plugins(task_id, image_id, roles):
     """The enabled import plugins, each on the staged data in turn."""
-    for name, plugin in import_plugins.enabled():
+    for name, plugin in plugins.enabled():
         with session.reader() as conn:
             image = db.image_get(conn, image_id)
         path = staging.staged_path(image_id)

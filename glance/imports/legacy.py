@@ -6,6 +6,7 @@ from oslo_log import log as logging
 
 from glance.common import exception
 from glance.common import timeutils
+from glance.common import url_filter
 from glance.db import session
 from glance.db import tasks as db_tasks
 from glance.domain import policy
@@ -13,7 +14,7 @@ from glance.domain import tasks
 from glance.domain.images import images
 from glance.domain.images import locations
 from glance.domain.images import records
-from glance.imports import flow as import_flow
+from glance.imports import flow
 
 LOG = logging.getLogger(__name__)
 
@@ -47,7 +48,6 @@ def create_task(ctx, body):
     policy.enforce(ctx, 'tasks_api_access', target)
     policy.enforce(ctx, 'add_task', target)
     task_input = _check(body)
-    from glance.common import url_filter
     url_filter.check_url(task_input['import_from'])
     with session.writer() as conn:
         task_id = tasks.create(conn, ctx, 'import', None, task_input,
@@ -74,7 +74,7 @@ def _run(ctx, task_id, task_input):
         LOG.warning('Task %s could not create its image: %s', task_id, e)
         tasks.finish(task_id, 'failure', message=str(e))
         return
-    import_flow.run(task_id, image['id'],
+    flow.run(task_id, image['id'],
                     {'name': 'web-download',
                      'uri': task_input['import_from']},
                     [None], True, list(ctx.roles or ()))

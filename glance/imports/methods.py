@@ -1,7 +1,7 @@
 """POST /v2/images/{id}/import: interoperable image import.
 
 ``start_import`` checks the request, takes the image's import lock and
-records an ``api_image_import`` task; ``import_flow.run`` then does the
+records an ``api_image_import`` task; ``flow.run`` then does the
 work in the background. The methods: glance-direct (data staged before),
 web-download (fetched from a URL), copy-image (an active image's data
 copied to more stores).
@@ -14,12 +14,14 @@ from oslo_log import log as logging
 
 from glance.common import exception
 from glance.common import timeutils
+from glance.common import url_filter
 from glance.db import session
 from glance.domain import tasks
 from glance.domain.images import limits
 from glance.domain.images import locations
 from glance.domain.images import records
-from glance.imports import proxy as import_proxy
+from glance.imports import flow
+from glance.imports import proxy
 from glance.store import registry
 
 CONF = cfg.CONF
@@ -117,19 +119,17 @@ def start_import(ctx, image_id, body, header_store=None, proxied=False):
     """Check an import request and start it; the task id, None when there
     is nothing to do, or the Answer of the node holding the staged data
     when it is another one."""
-    from glance.imports import flow as import_flow
     method, stores, all_stores, all_must = parse_request(body, header_store)
     name = method['name']
     if name == 'glance-direct' and not proxied:
         with session.reader() as conn:
             image = records.load(conn, ctx, image_id)
-        host = import_proxy.elsewhere(image)
+        host = proxy.elsewhere(image)
         if host:
-            return import_proxy.replay(ctx, host, image_id, body)
+            return proxy.replay(ctx, host, image_id, body)
     limits.enforce(ctx.project_id, image_size_total=0)
     credentials = None
     if name == 'web-download':
-        from glance.common import url_filter
         url_filter.check_url(method['uri'])
     elif name == 'glance-download':
         # The remote endpoint is looked up (and filtered) by the task: a
@@ -161,6 +161,6 @@ def start_import(ctx, image_id, body, header_store=None, proxied=False):
             when)
         tasks.take_lock(conn, image, task_id, when)
     tasks.notify('task.create', task_id)
-    locations.spawn(import_flow.run, task_id, image_id, method, targets,
+    locations.spawn(flow.run, task_id, image_id, method, targets,
                     all_must, list(ctx.roles or ()), credentials)
     return task_id

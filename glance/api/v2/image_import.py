@@ -5,8 +5,8 @@ import webob
 from glance.api.v2 import image_data
 from glance.common import wsgi
 from glance.domain.images import staging
-from glance.imports import methods as imports
-from glance.imports import proxy as import_proxy
+from glance.imports import methods
+from glance.imports import proxy
 
 
 class ImportController:
@@ -19,11 +19,11 @@ class ImportController:
 
     def import_image(self, req, image_id):
         body = req.json()
-        result = imports.start_import(
+        result = methods.start_import(
             req.context, image_id, body,
             req.headers.get('X-Image-Meta-Store'),
-            proxied=bool(req.headers.get(import_proxy.PROXIED_HEADER)))
-        if isinstance(result, import_proxy.Answer):
+            proxied=bool(req.headers.get(proxy.PROXIED_HEADER)))
+        if isinstance(result, proxy.Answer):
             resp = webob.Response(status=result.status, body=result.body)
             resp.content_type = result.content_type
             return resp

@@ -7,7 +7,7 @@ from glance.common import exception
 from glance.common import timeutils
 from glance.common import wsgi
 from glance.domain import tasks as service
-from glance.imports import legacy as legacy_import
+from glance.imports import legacy
 
 SORT_KEYS = ('id', 'type', 'status', 'created_at', 'updated_at')
 FILTERS = {'status': service.STATUSES, 'type': ('import',
@@ -106,7 +106,7 @@ class TasksController:
                                                              task_id)))
 
     def create(self, req):
-        task = legacy_import.create_task(req.context, req.json())
+        task = legacy.create_task(req.context, req.json())
         return wsgi.json_response(task_view(task), status=201, headers={
             'Location': '/v2/tasks/%s' % task['id']})
 

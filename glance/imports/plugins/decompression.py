@@ -4,7 +4,6 @@ container format is ``compressed``."""
 
 import gzip
 import os
-import shutil
 import zipfile
 
 from oslo_config import cfg

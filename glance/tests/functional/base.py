@@ -18,6 +18,7 @@ import testtools
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
 PASTE = os.path.join(ROOT, 'etc', 'glance-api-paste.ini')
+PROXY_VARIABLES = ('http_proxy', 'https_proxy', 'no_proxy', 'all_proxy')
 MYSQL_URL = os.environ.get('GLANCE_TEST_MYSQL',
                            'mysql+pymysql://root@127.0.0.1:3306')
 POSTGRES_URL = os.environ.get('GLANCE_TEST_POSTGRES',
@@ -125,9 +126,13 @@ class Daemon:
             check=check, cwd=ROOT)
 
     def start(self, wait=True, env=None):
+        # The developer's own proxy settings stay out of the daemon: the
+        # tests that want a proxy give one in ``env``.
+        own = {k: v for k, v in os.environ.items()
+               if k.lower() not in PROXY_VARIABLES}
         self.proc = subprocess.Popen(
             [sys.executable, '-m', 'glance.cmd.api', '--config-file',
-             self.conf], cwd=ROOT, env=dict(os.environ, **(env or {})),
+             self.conf], cwd=ROOT, env=dict(own, **(env or {})),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         if wait:
             self.wait_ready()
