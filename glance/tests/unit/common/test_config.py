@@ -13,7 +13,7 @@ from glance.tests.unit import base
 
 CONF = cfg.CONF
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))
+    os.path.dirname(os.path.abspath(__file__))))))
 PASTE = os.path.join(ROOT, 'etc', 'glance-api-paste.ini')
 
 
