@@ -162,23 +162,13 @@ def resolve_url(url: str) -> url_filter.Target:
     internal address is what they are expected to have). Raises
     ``exception.BadRequest`` when the URL is not one to fetch and
     ``Unreachable`` when its host cannot be resolved."""
-    if not isinstance(url, str) or not url:
-        raise exception.BadRequest('A URL to fetch is required.')
-    if any(ord(c) <= 32 or ord(c) == 127 for c in url):
-        _fail(url, 'the URL contains spaces or control characters')
-    try:
-        parts = urllib.parse.urlsplit(url)
-        scheme = parts.scheme.lower()
-        host = parts.hostname
-        port = parts.port
-        username, password = parts.username, parts.password
-    except ValueError as e:
-        _fail(url, 'the URL is malformed (%s)' % e)
+    parts = url_filter.split_url(url)
+    scheme, host = parts.scheme, parts.host
     if scheme not in url_filter.DEFAULT_PORTS:
         _fail(url, 'only http and https URLs can be fetched')
     if not host:
         _fail(url, 'the URL names no host')
-    port = port or url_filter.DEFAULT_PORTS[scheme]
+    port = parts.port or url_filter.DEFAULT_PORTS[scheme]
     if _is_ip(host):
         addresses = [str(ipaddress.ip_address(host))]
     else:
@@ -189,13 +179,9 @@ def resolve_url(url: str) -> url_filter.Target:
                   Unreachable)
         if not addresses:
             _fail(url, 'the host %s cannot be resolved' % host, Unreachable)
-    request_target = parts.path or '/'
-    if parts.query:
-        request_target += '?' + parts.query
-    return url_filter.Target(
-        scheme, host, port, addresses, request_target,
-        None if username is None else urllib.parse.unquote(username),
-        None if password is None else urllib.parse.unquote(password))
+    return url_filter.Target(scheme, host, port, addresses,
+                             parts.request_target, parts.username,
+                             parts.password)
 
 
 def _bypassed(target, proxies):

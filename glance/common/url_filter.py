@@ -28,12 +28,15 @@ to ``check_url`` first. The rules, in order, each refusal a 400:
 it vetted, and the client connects to those (or has its proxy connect to
 them) and never resolves the name again, so an answer that changes
 between the check and the connection (DNS rebinding) cannot redirect it.
+``split_url`` is its first step, the parsing alone, which
+``http_client.resolve_url`` shares.
 """
 
 import collections
 import ipaddress
 import re
 import socket
+import typing
 import urllib.parse
 
 from eventlet import tpool
@@ -276,10 +279,30 @@ def resolve(host, port):
     return addresses
 
 
-def vet_url(url):
-    """The ``Target`` of ``url`` once it passed every filter.
+class URLParts(typing.NamedTuple):
+    """What ``split_url`` reads from a URL, nothing of it checked yet."""
 
-    Raises ``exception.BadRequest`` saying why it did not.
+    scheme: str
+    """Lowercased; may be any scheme, or empty."""
+    host: typing.Optional[str]
+    """Lowercased, without the brackets of an IPv6 literal; None when the
+    URL names no host."""
+    port: typing.Optional[int]
+    """None when the URL gives none."""
+    request_target: str
+    """The path (``/`` when empty) and the query."""
+    username: typing.Optional[str]
+    """Percent-decoded; None when the URL carries no userinfo."""
+    password: typing.Optional[str]
+    """Percent-decoded; None when the userinfo has no password."""
+
+
+def split_url(url: str) -> URLParts:
+    """The parts of ``url`` a client needs to fetch it.
+
+    Raises ``exception.BadRequest`` when ``url`` is no string, is empty,
+    holds spaces or control characters, or cannot be parsed (an IPv6
+    literal or a port that is not valid, for instance).
     """
     if not isinstance(url, str) or not url:
         raise exception.BadRequest('A URL to fetch is required.')
@@ -288,14 +311,30 @@ def vet_url(url):
     try:
         parts = urllib.parse.urlsplit(url)
         scheme = parts.scheme.lower()
-        raw_host = parts.hostname
+        host = parts.hostname
         port = parts.port
         username, password = parts.username, parts.password
     except ValueError as e:
         _refuse(url, 'it is malformed (%s)' % e)
+    request_target = parts.path or '/'
+    if parts.query:
+        request_target += '?' + parts.query
+    return URLParts(
+        scheme, host, port, request_target,
+        None if username is None else urllib.parse.unquote(username),
+        None if password is None else urllib.parse.unquote(password))
+
+
+def vet_url(url):
+    """The ``Target`` of ``url`` once it passed every filter.
+
+    Raises ``exception.BadRequest`` saying why it did not.
+    """
+    parts = split_url(url)
+    scheme, port = parts.scheme, parts.port
     _check_scheme(url, scheme)
     try:
-        host, literal = _normalise(raw_host or '')
+        host, literal = _normalise(parts.host or '')
     except ValueError as e:
         _refuse(url, str(e))
     _check_host_lists(url, host)
@@ -316,14 +355,8 @@ def vet_url(url):
             _refuse(url, 'the host %s cannot be resolved' % host)
     for address in addresses:
         _check_address(url, host, address)
-    target = parts.path or '/'
-    if parts.query:
-        target += '?' + parts.query
-    return Target(scheme, host, port, addresses, target,
-                  None if username is None else
-                  urllib.parse.unquote(username),
-                  None if password is None else
-                  urllib.parse.unquote(password))
+    return Target(scheme, host, port, addresses, parts.request_target,
+                  parts.username, parts.password)
 
 
 def check_url(url):

@@ -1,10 +1,8 @@
 """glance.common.http_client against real HTTP(S) servers on 127.0.0.1."""
 
 import base64
-import datetime
 import http.client
 import http.server
-import os
 import select
 import socket
 import socketserver
@@ -12,11 +10,14 @@ import ssl
 import threading
 import urllib.parse
 
+from cryptography import x509
 import fixtures
 
 from glance.common import exception
 from glance.common import http_client
+from glance.common import url_filter
 from glance.tests.unit import base
+from glance.tests.unit import fixtures_net
 from glance.tests.unit.common import test_url_filter
 
 GROUP = 'import_filtering_opts'
@@ -134,13 +135,7 @@ class Server(fixtures.Fixture):
         self.server = server
         self.port = server.server_address[1]
         self.seen = server.seen
-        thread = threading.Thread(target=server.serve_forever,
-                                  kwargs={'poll_interval': 0.05})
-        thread.daemon = True
-        thread.start()
-        self.addCleanup(thread.join, 5)
-        self.addCleanup(server.server_close)
-        self.addCleanup(server.shutdown)
+        fixtures_net.serve_in_thread(self, server)
         self.addCleanup(server.release.set)
 
     def url(self, path, host='127.0.0.1', scheme='http'):
@@ -264,6 +259,45 @@ class TestFetch(FetchTestCase):
     def test_non_ascii_path_is_encoded(self):
         self.fetch(self.http.url('/caf\u00e9?q=\u00e9')).close()
         self.assertEqual('/caf%C3%A9?q=%C3%A9', self.http.seen[0][0])
+
+
+class TestResolveUrl(FetchTestCase):
+    """``resolve_url``, the check for peers the operator configured."""
+
+    def test_target_of_internal_address(self):
+        self.assertEqual(
+            url_filter.Target('http', '10.0.0.1', 9292, ['10.0.0.1'],
+                              '/v2/x?y=1', 'u@x', 'p:w'),
+            http_client.resolve_url('HTTP://u%40x:p%3Aw@10.0.0.1:9292'
+                                    '/v2/x?y=1'))
+
+    def test_name_resolved_port_defaulted(self):
+        target = http_client.resolve_url('https://inside.test/')
+        self.assertEqual(('inside.test', 443, ['10.0.0.1'], '/'),
+                         (target.host, target.port, target.addresses,
+                          target.request_target))
+
+    def test_fetches_what_vet_url_refuses(self):
+        self.config(group=GROUP, allowed_internal_networks=[])
+        self.assertFails(exception.BadRequest, self.http.url('/data'),
+                         'loopback')
+        download = self.fetch(self.http.url('/data'),
+                              check=http_client.resolve_url)
+        self.assertEqual(DATA, download.read())
+
+    def test_refusals(self):
+        for url, exc, reason in (
+                ('', exception.BadRequest, 'A URL to fetch is required.'),
+                ('http://a.b/ x', exception.BadRequest,
+                 'it contains spaces or control characters'),
+                ('http://[1::2::3]/', exception.BadRequest, 'malformed'),
+                ('ftp://10.0.0.1/', exception.BadRequest,
+                 'only http and https URLs can be fetched'),
+                ('http:///x', exception.BadRequest, 'names no host'),
+                ('http://no-such-host.invalid/', http_client.Unreachable,
+                 'no-such-host.invalid cannot be resolved')):
+            e = self.assertRaises(exc, http_client.resolve_url, url)
+            self.assertIn(reason, e.msg)
 
 
 class TestRedirects(FetchTestCase):
@@ -411,46 +445,13 @@ class TestFailures(FetchTestCase):
                          'invalid HTTP response')
 
 
-def make_certificate(directory, name):
-    """A self-signed certificate for the DNS name ``name``, and its key,
-    as PEM files."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder()
-            .subject_name(subject).issuer_name(subject)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(hours=1))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName(
-                [x509.DNSName(name)]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None),
-                           critical=True)
-            .sign(key, hashes.SHA256()))
-    cert_path = os.path.join(directory, 'cert.pem')
-    key_path = os.path.join(directory, 'key.pem')
-    with open(cert_path, 'wb') as f:
-        f.write(cert.public_bytes(serialization.Encoding.PEM))
-    with open(key_path, 'wb') as f:
-        f.write(key.private_bytes(serialization.Encoding.PEM,
-                                  serialization.PrivateFormat.PKCS8,
-                                  serialization.NoEncryption()))
-    return cert_path, key_path
-
-
 class TestHttps(FetchTestCase):
 
     def setUp(self):
         super().setUp()
         tmp = self.useFixture(fixtures.TempDir()).path
-        self.cert, key = make_certificate(tmp, 'images.test')
+        self.cert, key = fixtures_net.self_signed_certificate(
+            tmp, 'images.test', [x509.DNSName('images.test')])
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(self.cert, key)
         self.server_names = []
@@ -564,13 +565,7 @@ class ForwardProxy(fixtures.Fixture):
         server.refuse = None
         self.server = server
         self.port = server.server_address[1]
-        thread = threading.Thread(target=server.serve_forever,
-                                  kwargs={'poll_interval': 0.05})
-        thread.daemon = True
-        thread.start()
-        self.addCleanup(thread.join, 5)
-        self.addCleanup(server.server_close)
-        self.addCleanup(server.shutdown)
+        fixtures_net.serve_in_thread(self, server)
 
     def url(self, userinfo=''):
         return 'http://%s127.0.0.1:%d' % (userinfo, self.port)

@@ -173,6 +173,44 @@ class TestHostForms(FilterTestCase):
                               url)
 
 
+class TestSplitUrl(FilterTestCase):
+
+    def test_parts(self):
+        self.assertEqual(
+            url_filter.URLParts('http', 'images.example.com.', 8080,
+                                '/a%20b?x=1', 'us@er', 'p:ss'),
+            url_filter.split_url(
+                'HTTP://us%40er:p%3Ass@IMAGES.example.com.:8080/a%20b?x=1'))
+
+    def test_nothing_is_vetted_nor_resolved(self):
+        self.assertEqual(
+            url_filter.URLParts('ftp', '10.0.0.1', None, '/', None, None),
+            url_filter.split_url('ftp://10.0.0.1'))
+        self.assertEqual(
+            url_filter.URLParts('', None, None, '/x', None, None),
+            url_filter.split_url('/x'))
+        url_filter.split_url('http://images.example.com/')
+        self.assertEqual({}, self.dns.calls)
+
+    def test_ipv6_literal_without_brackets(self):
+        parts = url_filter.split_url('https://u@[FE80::1]/')
+        self.assertEqual(('fe80::1', None, 'u', None),
+                         (parts.host, parts.port, parts.username,
+                          parts.password))
+
+    def test_refusals(self):
+        for url, message in (
+                (None, 'A URL to fetch is required.'),
+                ('', 'A URL to fetch is required.'),
+                ('http://a.b/ x', 'The URL http://a.b/ x may not be '
+                 'fetched: it contains spaces or control characters.'),
+                ('http://u:pw@a.b:http/', 'The URL http://a.b:http/ may not '
+                 'be fetched: it is malformed (')):
+            e = self.assertRaises(exception.BadRequest, url_filter.split_url,
+                                  url)
+            self.assertTrue(e.msg.startswith(message), e.msg)
+
+
 class TestInternalAddresses(FilterTestCase):
 
     def test_ipv4_literals(self):

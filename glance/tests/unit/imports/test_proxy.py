@@ -4,7 +4,6 @@ staged data, against a real HTTP server on 127.0.0.1."""
 import http.server
 import json
 import socket
-import threading
 
 import fixtures
 
@@ -12,6 +11,7 @@ from glance.common import exception
 from glance import context
 from glance.imports import proxy
 from glance.tests.unit import base
+from glance.tests.unit import fixtures_net
 from glance.tests.unit.common import test_http_client
 
 IMAGE_ID = '6bbe7cc2-eae7-4c0f-b50d-a7160b0c6a86'
@@ -55,13 +55,7 @@ class StageHost(fixtures.Fixture):
         server.answer = (202, b'', 'text/html; charset=UTF-8')
         self.server = server
         self.url = 'http://127.0.0.1:%d' % server.server_address[1]
-        thread = threading.Thread(target=server.serve_forever,
-                                  kwargs={'poll_interval': 0.05})
-        thread.daemon = True
-        thread.start()
-        self.addCleanup(thread.join, 5)
-        self.addCleanup(server.server_close)
-        self.addCleanup(server.shutdown)
+        fixtures_net.serve_in_thread(self, server)
 
     def answer(self, answer):
         self.server.answer = answer

@@ -2,12 +2,13 @@
 
 import http.server
 import io
+import ipaddress
 import re
 import socket
 import ssl
-import threading
 import types
 
+from cryptography import x509
 import fixtures
 import testtools
 import urllib3
@@ -15,6 +16,7 @@ import urllib3
 from glance.store import driver
 from glance.store import exceptions
 from glance.store import http as http_store
+from glance.tests.unit import fixtures_net
 
 MiB = 1024 * 1024
 DATA = bytes(range(256)) * (12 * 1024) + b'tail'   # 3 MiB + 4 bytes
@@ -114,12 +116,7 @@ class TestHttpStore(testtools.TestCase):
                                                       Handler)
         self.server.daemon_threads = True
         self.server.seen = []
-        thread = threading.Thread(target=self.server.serve_forever,
-                                  kwargs={'poll_interval': 0.01},
-                                  daemon=True)
-        thread.start()
-        self.addCleanup(self.server.server_close)
-        self.addCleanup(self.server.shutdown)
+        fixtures_net.serve_in_thread(self, self.server, poll_interval=0.01)
         self.base = 'http://127.0.0.1:%d' % self.server.server_port
         self.store = self.make_store()
 
@@ -250,51 +247,14 @@ class TestHttpStore(testtools.TestCase):
         self.test_proxy()
 
 
-def self_signed_cert(directory):
-    """A certificate for 127.0.0.1 (its own CA) and its key, as files."""
-    import datetime
-    import ipaddress
-    import os
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, '127.0.0.1')])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder()
-            .subject_name(name).issuer_name(name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(hours=1))
-            .add_extension(x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address('127.0.0.1'))]),
-                critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None),
-                           critical=True)
-            .sign(key, hashes.SHA256()))
-    cert_path = os.path.join(directory, 'cert.pem')
-    key_path = os.path.join(directory, 'key.pem')
-    with open(cert_path, 'wb') as f:
-        f.write(cert.public_bytes(serialization.Encoding.PEM))
-    with open(key_path, 'wb') as f:
-        f.write(key.private_bytes(serialization.Encoding.PEM,
-                                  serialization.PrivateFormat.PKCS8,
-                                  serialization.NoEncryption()))
-    return cert_path, key_path
-
-
 class TestHttpsStore(TestHttpStore):
     """The same server behind TLS, with a self-signed certificate."""
 
     def setUp(self):
         super().setUp()
-        self.cert, key = self_signed_cert(
-            self.useFixture(fixtures.TempDir()).path)
+        self.cert, key = fixtures_net.self_signed_certificate(
+            self.useFixture(fixtures.TempDir()).path, '127.0.0.1',
+            [x509.IPAddress(ipaddress.ip_address('127.0.0.1'))])
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(self.cert, key)
         self.server.socket = context.wrap_socket(self.server.socket,
