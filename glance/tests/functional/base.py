@@ -15,6 +15,8 @@ import uuid
 import requests
 import testtools
 
+from glance.tests import prerequisites
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
 PASTE = os.path.join(ROOT, 'etc', 'glance-api-paste.ini')
@@ -71,7 +73,9 @@ class Database:
         self.admin.dispose()
 
 
-def database_available(kind):
+def database_error(kind):
+    """None when the server of ``kind`` ('mysql' or 'postgresql') takes a
+    connection; otherwise why not."""
     import sqlalchemy as sa
     url = {'mysql': MYSQL_URL + '/test',
            'postgresql': POSTGRES_URL + '/postgres'}[kind]
@@ -80,9 +84,35 @@ def database_available(kind):
         with engine.connect():
             pass
         engine.dispose()
-        return True
-    except Exception:
-        return False
+        return None
+    except Exception as e:
+        return '%s: %s' % (type(e).__name__, str(e).splitlines()[0][:200]
+                           if str(e) else '')
+
+
+def database_available(kind):
+    return database_error(kind) is None
+
+
+# The prerequisite (glance.tests.prerequisites) each database kind is.
+DATABASE_THINGS = {'mysql': 'MYSQL', 'postgresql': 'POSTGRES'}
+
+
+def database_problem(kind):
+    """None when a test can use a ``kind`` database (SQLite always);
+    otherwise the failure or skip ``prerequisites.check`` gives."""
+    if kind == 'sqlite':
+        return None
+    error = database_error(kind)
+    return prerequisites.check(DATABASE_THINGS[kind], error is None, error)
+
+
+def require_database(kind):
+    """Fail or skip the calling test (see glance.tests.prerequisites)
+    unless a ``kind`` database can be used."""
+    problem = database_problem(kind)
+    if problem is not None:
+        raise problem
 
 
 class Daemon:
@@ -188,8 +218,7 @@ class FunctionalTest(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        if self.db_kind != 'sqlite' and not database_available(self.db_kind):
-            self.skipTest('%s server not available' % self.db_kind)
+        require_database(self.db_kind)
         self.workdir = tempfile.mkdtemp(prefix='glance-test-')
         self.addCleanup(shutil.rmtree, self.workdir, True)
         self.db = Database(self.db_kind, self.workdir)
@@ -246,13 +275,16 @@ class SharedDaemonTest(FunctionalTest):
     (``self.project``) so listings only see the test's own images.
     """
 
+    # What keeps the class from running (see glance.tests.prerequisites):
+    # set by setUpClass, raised by each test.
+    _unmet = None
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        if cls.db_kind != 'sqlite' and not database_available(cls.db_kind):
-            cls._skip = '%s server not available' % cls.db_kind
+        cls._unmet = database_problem(cls.db_kind)
+        if cls._unmet is not None:
             return
-        cls._skip = None
         cls.workdir = tempfile.mkdtemp(prefix='glance-test-')
         cls.db = Database(cls.db_kind, cls.workdir)
         cls.daemon = Daemon(cls.workdir, cls.db.url, options=cls.options,
@@ -263,7 +295,7 @@ class SharedDaemonTest(FunctionalTest):
 
     @classmethod
     def tearDownClass(cls):
-        if getattr(cls, '_skip', None) is None and hasattr(cls, 'daemon'):
+        if getattr(cls, '_unmet', None) is None and hasattr(cls, 'daemon'):
             cls.daemon.stop()
             cls.db.drop()
             shutil.rmtree(cls.workdir, True)
@@ -271,8 +303,8 @@ class SharedDaemonTest(FunctionalTest):
 
     def setUp(self):
         testtools.TestCase.setUp(self)
-        if self._skip:
-            self.skipTest(self._skip)
+        if self._unmet is not None:
+            prerequisites.raise_copy(self._unmet)
         self.project = 'project-%s' % uuid.uuid4().hex[:8]
         self.http = requests.Session()
         self.addCleanup(self.http.close)

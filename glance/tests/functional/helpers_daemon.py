@@ -155,10 +155,48 @@ def set_option(daemon, group, name, value):
 
 
 def log_text(daemon):
+    """The daemon's whole log: for a daemon the test started itself.
+    Where the log holds more than the test's own doing (a daemon shared
+    by a class), assert on ``log_since`` a mark instead."""
     if not os.path.exists(daemon.log):
         return ''
     with open(daemon.log, errors='replace') as f:
         return f.read()
+
+
+def log_mark(daemon):
+    """Where the daemon's log ends now: take it before an action, then
+    ``log_since`` it reads only what was logged after."""
+    try:
+        return os.path.getsize(daemon.log)
+    except FileNotFoundError:
+        return 0
+
+
+def log_since(daemon, mark):
+    """What the daemon logged after ``mark`` (from ``log_mark``)."""
+    try:
+        with open(daemon.log, 'rb') as f:
+            f.seek(mark)
+            return f.read().decode(errors='replace')
+    except FileNotFoundError:
+        return ''
+
+
+def wait_log(daemon, text, mark, timeout=PATIENCE):
+    """Wait until the daemon logs ``text`` after ``mark``; return what
+    it logged after ``mark`` by then. On timeout the assertion shows
+    those lines."""
+    deadline = time.monotonic() + timeout
+    while True:
+        since = log_since(daemon, mark)
+        if text in since:
+            return since
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                'timed out after %ss waiting for %r in the log; logged '
+                'since the mark:\n%s' % (timeout, text, since[-8000:]))
+        time.sleep(0.05)
 
 
 class DaemonTestCase(testtools.TestCase):

@@ -6,9 +6,15 @@ import os
 import shutil
 import subprocess
 
+from glance.tests import prerequisites
 from glance.tests.functional import test_image_data
 
 QEMU_IMG = shutil.which('qemu-img')
+
+
+def require_qemu_img():
+    prerequisites.require('QEMU_IMG', QEMU_IMG is not None,
+                          'no qemu-img on PATH')
 
 
 class TestFormatSafety(test_image_data.ImageDataTest):
@@ -16,9 +22,8 @@ class TestFormatSafety(test_image_data.ImageDataTest):
     options = {}
 
     def setUp(self):
+        require_qemu_img()
         super().setUp()
-        if not QEMU_IMG:
-            self.skipTest('qemu-img is not installed')
         self.tmp = os.path.join(self.workdir, 'fmt-' + self.project)
         os.makedirs(self.tmp)
 

@@ -10,6 +10,7 @@ import time
 
 import requests
 
+from glance.tests import prerequisites
 from glance.tests.functional import base
 
 OCTET = {'Content-Type': 'application/octet-stream'}
@@ -326,8 +327,9 @@ class TestStoreFull(base.FunctionalTest):
         os.makedirs(mount)
         done = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=1m',
                                'tmpfs', mount], capture_output=True)
-        if done.returncode != 0:
-            self.skipTest('cannot mount a tmpfs: %s' % done.stderr[:200])
+        prerequisites.require('MOUNT', done.returncode == 0,
+                              'mount -t tmpfs: %s' % done.stderr[:200]
+                              .decode(errors='replace').strip())
         self.addCleanup(subprocess.run, ['umount', '-l', mount])
         self.images_dir = mount
         options = {'glance_store.filesystem_store_datadir': mount}

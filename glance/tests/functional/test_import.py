@@ -425,9 +425,8 @@ class TestImportPlugins(ImportTest):
                'image_size_cap': 64 * 1024 * 1024}
 
     def setUp(self):
+        test_format_safety.require_qemu_img()
         super().setUp()
-        if not test_format_safety.QEMU_IMG:
-            self.skipTest('qemu-img is not installed')
 
     def qcow2(self, *options):
         path = os.path.join(self.workdir, 'q-%s.qcow2' % self.project)
@@ -575,7 +574,14 @@ class TestWebDownload(WebDownloadTest):
         image_id, _resp = self.web_import('/redirect')
         task = self.wait_task(image_id)
         self.assertEqual('failure', task['status'])
+        # Refused by the URL filter, on the redirect's target, for being
+        # link-local: not a connection that merely failed.
+        self.assertIn('The URL http://169.254.169.254/latest may not be '
+                      'fetched', task['message'])
+        self.assertIn('the host 169.254.169.254 is a link-local address',
+                      task['message'])
         self.assertEqual('queued', self.show(image_id)['status'])
+        self.assertEqual([], self.staging())
 
     def test_refused_urls(self):
         image = self.new_image()

@@ -26,9 +26,7 @@ class ManageTestBase(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        if self.db_kind != 'sqlite' and not base.database_available(
-                self.db_kind):
-            self.skipTest('%s server not available' % self.db_kind)
+        base.require_database(self.db_kind)
         self.workdir = tempfile.mkdtemp(prefix='glance-manage-test-')
         self.addCleanup(shutil.rmtree, self.workdir, True)
         self.db = base.Database(self.db_kind, self.workdir)

@@ -13,6 +13,7 @@ import time
 
 import requests
 
+from glance.tests import prerequisites
 from glance.tests.functional import base
 from glance.tests.functional import helpers_daemon as hd
 from glance.tests.functional import helpers_systemd as hs
@@ -228,8 +229,9 @@ class TestShippedFiles(hd.DaemonTestCase):
     def _need(self, program):
         path = shutil.which(program, path=os.pathsep.join(
             [os.environ.get('PATH', ''), '/usr/sbin', '/sbin']))
-        if path is None:
-            self.skipTest('%s is not installed' % program)
+        prerequisites.require(
+            'LOGROTATE' if program == 'logrotate' else 'SYSTEMD',
+            path is not None, 'no %s on PATH, /usr/sbin or /sbin' % program)
         return path
 
     def _install(self):

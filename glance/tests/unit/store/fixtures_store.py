@@ -78,7 +78,8 @@ class _Mount(fixtures.Fixture):
     """A filesystem mounted on a fresh directory (root only).
 
     ``available`` is False where mounting is impossible (not root, no
-    such filesystem); tests then skip, saying why (``error``).
+    such filesystem), ``error`` says why; tests then go by
+    ``glance.tests.prerequisites`` ('MOUNT').
     """
 
     def commands(self):

@@ -10,6 +10,7 @@ import fixtures
 import testtools
 
 from glance.store import file_writer
+from glance.tests import prerequisites
 from glance.tests.unit.store import fixtures_store as fx
 
 MiB = fx.MiB
@@ -24,8 +25,7 @@ class WriterTest(testtools.TestCase):
 
     def mounted(self, fixture):
         mount = self.useFixture(fixture)
-        if not mount.available:
-            self.skipTest('cannot mount here: %s' % mount.error)
+        prerequisites.require('MOUNT', mount.available, mount.error)
         return mount.path
 
     def open(self, directory=None):

@@ -14,6 +14,7 @@ import testtools
 from glance.store import driver
 from glance.store import exceptions
 from glance.store import filesystem
+from glance.tests import prerequisites
 from glance.tests.unit.store import fixtures_store as fx
 
 MiB = fx.MiB
@@ -43,8 +44,7 @@ class FilesystemTestBase(testtools.TestCase):
 
     def tmpfs(self, size):
         mount = self.useFixture(fx.Tmpfs(size))
-        if not mount.available:
-            self.skipTest('cannot mount a tmpfs here: %s' % mount.error)
+        prerequisites.require('MOUNT', mount.available, mount.error)
         return mount.path
 
 

@@ -8,6 +8,7 @@ import tempfile
 
 from glance.common import exception
 from glance.domain.images import format_check
+from glance.tests import prerequisites
 from glance.tests.unit import base
 
 QEMU_IMG = shutil.which('qemu-img')
@@ -23,8 +24,8 @@ def feed(disk_format, data, chunk=65536):
 class TestFormatCheck(base.TestCase):
 
     def qemu_image(self, *args):
-        if not QEMU_IMG:
-            self.skipTest('qemu-img is not installed')
+        prerequisites.require('QEMU_IMG', QEMU_IMG is not None,
+                              'no qemu-img on PATH')
         tmp = tempfile.mkdtemp()
         self.addCleanup(shutil.rmtree, tmp)
         subprocess.run([QEMU_IMG] + list(args), check=True, cwd=tmp,
