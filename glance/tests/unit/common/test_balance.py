@@ -36,9 +36,15 @@ class TestBoard(testtools.TestCase):
         slot = board.claim()
         pid = os.fork()
         if pid == 0:
-            board.add(slot, 5)
-            os._exit(0)
-        os.waitpid(pid, 0)
+            # Whatever happens, the child never returns into the test run.
+            code = 1
+            try:
+                board.add(slot, 5)
+                code = 0
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        self.assertEqual(0, os.waitstatus_to_exitcode(status))
         other = board.claim()
         self.assertFalse(board.least_loaded(slot))
         self.assertTrue(board.least_loaded(other))

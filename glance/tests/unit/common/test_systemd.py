@@ -104,7 +104,12 @@ class TestNotify(SystemdTestCase):
         self.load(NOTIFY_SOCKET=address)
         pid = os.fork()
         if pid == 0:
-            os._exit(1 if systemd.ready('from the child') else 0)
+            # Whatever happens, the child never returns into the test run.
+            code = 2
+            try:
+                code = 1 if systemd.ready('from the child') else 0
+            finally:
+                os._exit(code)
         _, status = os.waitpid(pid, 0)
         self.assertEqual(0, os.waitstatus_to_exitcode(status))
         systemd.ready('from the parent')
