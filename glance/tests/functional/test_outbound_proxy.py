@@ -5,14 +5,14 @@ URL filter still decides where it may go."""
 import hashlib
 
 from glance.tests.functional import test_import
-from glance.tests.unit.common import test_http_client
+from glance.tests.unit import fixtures_net
 
 
 class TestWebDownloadThroughProxy(test_import.WebDownloadTest):
 
     @classmethod
     def setUpClass(cls):
-        cls.proxy = test_http_client.ForwardProxy()
+        cls.proxy = fixtures_net.ForwardProxy()
         cls.proxy.setUp()
         super().setUpClass()
         # Lowercase variables win over the uppercase ones of the caller.

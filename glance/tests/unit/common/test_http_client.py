@@ -3,9 +3,7 @@
 import base64
 import http.client
 import http.server
-import select
 import socket
-import socketserver
 import ssl
 import threading
 import urllib.parse
@@ -489,91 +487,6 @@ class TestHttps(FetchTestCase):
                          'self-signed certificate')
 
 
-def _relay(one, other):
-    """Copy bytes both ways between two sockets until either closes."""
-    while True:
-        readable, _, _ = select.select([one, other], [], [], STALL)
-        if not readable:
-            return
-        for sock in readable:
-            try:
-                data = sock.recv(65536)
-                if data:
-                    (other if sock is one else one).sendall(data)
-            except OSError:     # a client giving up on TLS resets
-                return
-            if not data:
-                return
-
-
-class _ProxyHandler(socketserver.StreamRequestHandler):
-    """A forward proxy: CONNECT tunnels, and absolute-form requests
-    passed on in origin form (without the Proxy-* headers, as proxies
-    consume them)."""
-
-    def handle(self):
-        server = self.server
-        line = self.rfile.readline(65537).decode('iso-8859-1')
-        if not line.strip():
-            return
-        method, target, _ = line.split(' ', 2)
-        headers = http.client.parse_headers(self.rfile)
-        server.requests.append((method, target, dict(headers)))
-        if server.refuse:
-            self.wfile.write(b'HTTP/1.1 %s\r\nContent-Length: 0\r\n\r\n'
-                             % server.refuse.encode('ascii'))
-            return
-        if method == 'CONNECT':
-            host, _, port = target.rpartition(':')
-            upstream = socket.create_connection((host.strip('[]'),
-                                                 int(port)), timeout=STALL)
-            with upstream:
-                self.wfile.write(b'HTTP/1.1 200 Connection established'
-                                 b'\r\n\r\n')
-                _relay(self.connection, upstream)
-            return
-        parts = urllib.parse.urlsplit(target)
-        body = self.rfile.read(int(headers.get('Content-Length', 0)))
-        lines = ['%s %s HTTP/1.1' % (
-            method, parts.path + ('?' + parts.query if parts.query else ''))]
-        lines += ['%s: %s' % (name, value) for name, value in headers.items()
-                  if not name.lower().startswith('proxy-')
-                  and name.lower() != 'connection']
-        lines.append('Connection: close')
-        upstream = socket.create_connection((parts.hostname, parts.port),
-                                            timeout=STALL)
-        with upstream:
-            upstream.sendall(('\r\n'.join(lines) + '\r\n\r\n')
-                             .encode('iso-8859-1') + body)
-            while True:
-                data = upstream.recv(65536)
-                if not data:
-                    return
-                self.wfile.write(data)
-
-
-class ForwardProxy(fixtures.Fixture):
-    """A threaded forward proxy on 127.0.0.1. ``requests`` lists what it
-    was asked: (method, request target, headers); a status line in
-    ``refuse`` (e.g. '403 Forbidden') is its answer to everything."""
-
-    def _setUp(self):
-        server = socketserver.ThreadingTCPServer(('127.0.0.1', 0),
-                                                 _ProxyHandler)
-        server.daemon_threads = True
-        server.requests = self.requests = []
-        server.refuse = None
-        self.server = server
-        self.port = server.server_address[1]
-        fixtures_net.serve_in_thread(self, server)
-
-    def url(self, userinfo=''):
-        return 'http://%s127.0.0.1:%d' % (userinfo, self.port)
-
-    def refuse(self, status_line):
-        self.server.refuse = status_line
-
-
 def closed_port():
     """A port of 127.0.0.1 nothing listens on."""
     sock = socket.socket()
@@ -589,7 +502,7 @@ class TestProxies(TestHttps):
 
     def setUp(self):
         super().setUp()
-        self.proxy = self.useFixture(ForwardProxy())
+        self.proxy = self.useFixture(fixtures_net.ForwardProxy())
         self.config(group=GROUP, allowed_ports=[
             80, 443, self.http.port, self.https.port])
         self.dns.records['proxy.test'] = ['127.0.0.1']

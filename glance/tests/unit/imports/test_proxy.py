@@ -143,7 +143,7 @@ class TestReplay(base.TestCase):
                           e.msg)
 
     def test_through_the_proxy_of_the_environment(self):
-        forward = self.useFixture(test_http_client.ForwardProxy())
+        forward = self.useFixture(fixtures_net.ForwardProxy())
         self.useFixture(test_http_client.ProxyEnvironment(
             HTTP_PROXY=forward.url()))
         self.assertEqual(202, self.replay().status)

@@ -266,10 +266,27 @@ class TestHttpsStore(TestHttpStore):
               'category': urllib3.exceptions.InsecureRequestWarning}]))
 
     def test_proxy(self):
-        self.skipTest('the test server is no CONNECT proxy')
+        # https goes through a CONNECT tunnel: the proxy sees the host and
+        # port (a name only it can resolve), the server the request.
+        proxy = self.useFixture(fixtures_net.ForwardProxy(
+            hosts={'image.invalid': '127.0.0.1'}))
+        store = self.make_store(http_proxy_information={
+            'https': proxy.url()})
+        port = self.server.server_port
+        chunks, size = store.get('https://image.invalid:%d/image' % port,
+                                 7, 3)
+        self.assertEqual(DATA[7:10], chunks.read_all())
+        self.assertEqual(len(DATA), size)
+        self.assertEqual([('CONNECT', 'image.invalid:%d' % port)],
+                         [(method, target)
+                          for method, target, _ in proxy.requests])
+        self.assertEqual([('GET', '/image', False, 'bytes=7-9')],
+                         self.server.seen)
 
     def test_proxy_wins_over_environment(self):
-        self.skipTest('the test server is no CONNECT proxy')
+        self.useFixture(fixtures.EnvironmentVariable(
+            'https_proxy', 'http://127.0.0.1:9/'))
+        self.test_proxy()
 
     def test_insecure_default_accepts_any_certificate(self):
         chunks, _ = self.store.get(self.url('/image'), 1, 2)
