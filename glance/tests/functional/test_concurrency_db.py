@@ -30,8 +30,7 @@ class TwoNodes:
 
     def setUp(self):
         super().setUp()
-        if not base.database_available(self.db_kind):
-            self.skipTest('%s server not available' % self.db_kind)
+        base.require_database(self.db_kind)
         self.workdir = tempfile.mkdtemp(prefix='glance-nodes-')
         self.addCleanup(shutil.rmtree, self.workdir, True)
         self.db = base.Database(self.db_kind, self.workdir)
