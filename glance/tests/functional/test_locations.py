@@ -661,10 +661,12 @@ class TestLocationApi(LocationTest):
             resp = self.post(image['id'], {'url': self.data_url()})
             self.assertEqual(expected, resp.status_code, resp.text)
         with self.engine().connect() as conn:
-            rows = dict(conn.execute(sa.text(
-                "SELECT t.id, t.status || ':' || coalesce(i.message, '') "
-                "FROM tasks t JOIN task_info i ON i.task_id = t.id "
-                "WHERE t.id IN (:a, :b)"), {'a': stale, 'b': fresh}).all())
+            rows = {task_id: '%s:%s' % (status, message or '')
+                    for task_id, status, message in conn.execute(sa.text(
+                        "SELECT t.id, t.status, i.message FROM tasks t "
+                        "JOIN task_info i ON i.task_id = t.id "
+                        "WHERE t.id IN (:a, :b)"),
+                        {'a': stale, 'b': fresh})}
         self.assertEqual({stale: 'failure:Expired lock preempted',
                           fresh: 'processing:'}, rows)
         self.wait_for(lambda: self.show(image['id'])['status'] == 'active')
