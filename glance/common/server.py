@@ -105,6 +105,13 @@ def _accept_loop(sock, serv, pool, connections, board=None, slot=None,
 
     listener = sock.fd
     while True:
+        # Accept only with room in the pool: a connection accepted while
+        # spawn() waits for a green thread would be served by no one if
+        # the worker stopped meanwhile. Until then siblings (or the
+        # backlog) keep it. Only this loop spawns in ``pool``, so the
+        # room is still there below.
+        pool.sem.acquire()
+        pool.sem.release()
         eventlet.hubs.trampoline(listener.fileno(), read=True)
         if board is not None:
             deadline = time.monotonic() + BALANCE_WAIT
@@ -123,12 +130,13 @@ def _accept_loop(sock, serv, pool, connections, board=None, slot=None,
             raise
         client = eventlet.greenio.GreenSocket(client)
         client.settimeout(serv.socket_timeout)
-        # [address, socket, state, left the board]
-        conn = [address, client, eventlet.wsgi.STATE_IDLE, False]
+        # [address, socket, state, left the board, green thread]
+        conn = [address, client, eventlet.wsgi.STATE_IDLE, False, None]
         connections[id(conn)] = conn
         if board is not None:
             board.add(slot, 1)
-        pool.spawn(handle or serv.process_request, conn).link(forget, conn)
+        conn[4] = pool.spawn(handle or serv.process_request, conn)
+        conn[4].link(forget, conn)
 
 
 def _drain(serv, connections, board=None, slot=None, linger=False):
@@ -139,16 +147,20 @@ def _drain(serv, connections, board=None, slot=None, linger=False):
     open for the client's next request, which is then answered by this
     worker: closing it could cross a request already on its way. When the
     service stops, an idle connection is closed at once unless its next
-    request already arrived (bytes waiting in the socket).
+    request already arrived (bytes waiting in the socket). A stop after a
+    reload drains again without ``linger``: the connections the reload
+    left open are still marked idle, and are closed then.
     """
     serv.keepalive = False
     if board is not None:
         board.release(slot)
     for conn in list(connections.values()):
         conn[3] = True
-        previous = conn[2]
-        conn[2] = eventlet.wsgi.STATE_CLOSE
-        if previous == eventlet.wsgi.STATE_IDLE and not linger:
+        if conn[2] != eventlet.wsgi.STATE_IDLE:
+            # The request under way ends its connection.
+            conn[2] = eventlet.wsgi.STATE_CLOSE
+        elif not linger:
+            conn[2] = eventlet.wsgi.STATE_CLOSE
             try:
                 waiting, _, _ = _select.select([conn[1].fileno()], [], [], 0)
             except (OSError, ValueError):
@@ -208,17 +220,28 @@ def _watchdog(interval):
         eventlet.sleep(interval)
 
 
-def _interrupt(pool, timeout):
-    """End the requests still running after ``timeout`` seconds.
+def _interrupt(pool, connections, timeout):
+    """End what still runs after ``timeout`` seconds.
 
-    GreenletExit is raised in each; an upload puts its image back to
-    queued and removes its partial data on the way out, which gets up to
-    REVERT_WAIT seconds.
+    A connection idle in keep-alive (no request since the last response)
+    is closed. A request is interrupted: GreenletExit is raised in it; an
+    upload puts its image back to queued and removes its partial data on
+    the way out, which gets up to REVERT_WAIT seconds.
     """
-    LOG.warning('%d requests still running after %ss, interrupting them',
-                pool.running(), timeout)
-    for thread in list(pool.coroutines_running):
-        thread.kill()
+    idle, busy = [], []
+    for conn in list(connections.values()):
+        (idle if conn[2] == eventlet.wsgi.STATE_IDLE else busy).append(conn)
+    if idle:
+        LOG.info('Closing %d idle keep-alive connections after %ss',
+                 len(idle), timeout)
+        for conn in idle:
+            eventlet.greenio.shutdown_safe(conn[1])
+    if busy:
+        LOG.warning('%d requests still running after %ss, interrupting '
+                    'them', len(busy), timeout)
+        for conn in busy:
+            if conn[4] is not None:
+                conn[4].kill()
     with eventlet.Timeout(REVERT_WAIT, False):
         pool.waitall()
     if pool.running():
@@ -443,15 +466,21 @@ class Server:
     def _serve(self, parent=None, slot=None):
         self.before_serving()
         pool = eventlet.GreenPool(CONF.wsgi_default_pool_size)
+        # ``stop`` fires on the first SIGHUP (a worker of a generation
+        # being replaced) or SIGTERM; ``ending`` on SIGTERM only, also
+        # when it comes while the worker drains after a SIGHUP.
         stop = eventlet.event.Event()
+        ending = eventlet.event.Event()
 
         def on_stop(signum, frame):
             if not stop.ready():
                 stop.send(signum)
+            if signum != signal.SIGHUP and not ending.ready():
+                ending.send(signum)
 
         def orphan_watch():
             # A worker whose parent died (SIGKILL) stops like on SIGTERM.
-            while not stop.ready():
+            while not ending.ready():
                 if os.getppid() != parent:
                     LOG.warning('Parent process gone, worker stopping')
                     on_stop(None, None)
@@ -468,6 +497,11 @@ class Server:
         signal.signal(signal.SIGUSR2, dump_green_threads)
         if self.workers != 0:
             signal.signal(signal.SIGHUP, on_stop)
+            # A signal the parent sent before the lines above ran went to
+            # the handler this worker inherited, which queued it.
+            for signum in self.pending:
+                if signum in (signal.SIGTERM, signal.SIGHUP):
+                    on_stop(signum, None)
         serv = eventlet.wsgi.Server(
             self.sock, self.sock.getsockname(), self.holder,
             logging.getLogger('eventlet.wsgi.server'),
@@ -490,10 +524,20 @@ class Server:
         if signum != signal.SIGHUP:
             systemd.stopping()
         acceptor.kill()
-        _drain(serv, connections, board, slot,
-               linger=signum == signal.SIGHUP)
+        _drain(serv, connections, board, slot, linger=not ending.ready())
+        if not ending.ready():
+            # Drained for a reload: idle keep-alive connections wait for
+            # their client's next request, unless the service stops.
+            def stop_lingering():
+                ending.wait()
+                _drain(serv, connections, linger=False)
+            lingering = eventlet.spawn(stop_lingering)
+        else:
+            lingering = None
         timeout = CONF.graceful_shutdown_timeout or None
         with eventlet.Timeout(timeout, False):
             pool.waitall()
         if pool.running():
-            _interrupt(pool, timeout)
+            _interrupt(pool, connections, timeout)
+        if lingering is not None:
+            lingering.kill()

@@ -195,3 +195,104 @@ def _server_of(sock, pids):
             if conn.raddr and conn.raddr.port == port:
                 return pid
     raise AssertionError('no worker serves port %d' % port)
+
+
+class TestSigtermAfterReload(hd.DaemonTestCase):
+    """A stop that comes while the workers a reload replaced are still
+    draining: their idle keep-alive connections must not hold it back."""
+
+    def _reloaded_daemon(self, options=None, lingering=True):
+        """A daemon with 2 workers, reloaded (with a changed option)
+        while a requests.Session keeps a connection to one of the old
+        workers; returns (daemon, session, the old worker holding it).
+        With ``lingering``, that worker is checked to be the only old one
+        left."""
+        listener = hs.NotifyListener(self.workdir)
+        self.addCleanup(listener.close)
+        daemon = self.make_daemon(workers=2, options=options)
+        daemon.start(env=listener.env())
+        old = self.wait_workers(daemon, 2)
+        session = requests.Session()
+        self.addCleanup(session.close)
+        for i in range(3):
+            resp = session.post(daemon.url + '/v2/images', timeout=30,
+                                json={'name': 'i%d' % i,
+                                      'disk_format': 'raw',
+                                      'container_format': 'bare'})
+            self.assertEqual(201, resp.status_code, resp.text)
+            self.assertEqual(200, session.get(daemon.url + '/v2/images',
+                                              timeout=30).status_code)
+        # Every call went over one keep-alive connection, to one worker.
+        holder = hd.wait_for(lambda: _holders(old, daemon.port),
+                             what='the session connection')
+        self.assertEqual(1, len(holder), holder)
+
+        index = len(listener.snapshot())
+        hd.set_option(daemon, 'DEFAULT', 'limit_param_default', 2)
+        daemon.signal(signal.SIGHUP)
+        at, _ = listener.wait('RELOADING', after=index)
+        listener.wait('READY', after=at + 1)
+        hd.wait_for(lambda: len(hd.worker_pids(daemon.proc.pid) - old) == 2,
+                    what='the new workers')
+        # The old worker without connections is gone; the one holding the
+        # session's idle connection waits for its next request.
+        idle_worker = holder.pop()
+        if not lingering:
+            return daemon, session, idle_worker
+        hd.wait_for(lambda: hd.worker_pids(daemon.proc.pid) & old
+                    == {idle_worker}, what='the other old worker to exit')
+        return daemon, session, idle_worker
+
+    def test_sigterm_soon_after_reload_is_not_held_back(self):
+        daemon, _session, _ = self._reloaded_daemon()
+        started = time.monotonic()
+        daemon.signal(signal.SIGTERM)
+        self.assertEqual(0, daemon.proc.wait(hd.PATIENCE))
+        elapsed = time.monotonic() - started
+        # Not graceful_shutdown_timeout (10 s): nothing was in flight.
+        self.assertLess(elapsed, 3)
+        self.assertNotIn('interrupting', hd.log_text(daemon))
+
+    def test_session_goes_on_after_reload_then_stops_quickly(self):
+        daemon, session, idle_worker = self._reloaded_daemon()
+        # The old worker answers the session's next request and closes
+        # the connection; later ones reach the new generation (new
+        # limit_param_default).
+        results = []
+        for _ in range(4):
+            resp = session.get(daemon.url + '/v2/images', timeout=30)
+            results.append((resp.status_code, len(resp.json()['images'])))
+        self.assertEqual([200] * 4, [status for status, _ in results])
+        self.assertEqual(2, results[-1][1])
+        hd.wait_for(lambda: idle_worker not in hd.worker_pids(
+            daemon.proc.pid), what='the old worker to exit')
+        started = time.monotonic()
+        daemon.signal(signal.SIGTERM)
+        self.assertEqual(0, daemon.proc.wait(hd.PATIENCE))
+        self.assertLess(time.monotonic() - started, 3)
+        self.assertNotIn('interrupting', hd.log_text(daemon))
+
+    def test_idle_connection_closed_after_timeout_without_warning(self):
+        # Left alone, the old worker closes the idle connection when
+        # graceful_shutdown_timeout ends: nothing was interrupted.
+        daemon, session, idle_worker = self._reloaded_daemon(
+            options={'graceful_shutdown_timeout': 1}, lingering=False)
+        hd.wait_for(lambda: idle_worker not in hd.worker_pids(
+            daemon.proc.pid), what='the old worker to exit')
+        log = hd.log_text(daemon)
+        self.assertIn('Closing 1 idle keep-alive connections', log)
+        self.assertNotIn('interrupting', log)
+        # The session notices and opens a new connection.
+        self.assertEqual(200, session.get(daemon.url + '/v2/images',
+                                          timeout=30).status_code)
+
+
+def _holders(pids, port):
+    """Which of ``pids`` have a connection from a client to ``port``."""
+    found = set()
+    for pid in pids:
+        for conn in psutil.Process(pid).connections('tcp'):
+            if (conn.laddr and conn.laddr.port == port and conn.raddr
+                    and conn.status == psutil.CONN_ESTABLISHED):
+                found.add(pid)
+    return found

@@ -1,5 +1,7 @@
 """glance.common.server's before_serving hook, in a real server process:
-it runs in each process that serves, and only there."""
+it runs in each process that serves, and only there; signals a worker
+gets while it runs (before the worker has its own handlers) are not
+lost."""
 
 import os
 import signal
@@ -17,7 +19,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
 # A server of a do-nothing application on a free port of 127.0.0.1;
 # before_serving appends the pid of the process it runs in to a file.
 SERVER = '''
-import os, sys
+import os, sys, time
 import eventlet
 eventlet.monkey_patch(os=False)
 from oslo_config import cfg
@@ -34,6 +36,7 @@ CONF.set_override('workers', int(sys.argv[2]))
 def record():
     with open(sys.argv[1], 'a') as f:
         f.write('%d\\n' % os.getpid())
+    time.sleep(float(sys.argv[3]))
 
 
 def app(environ, start_response):
@@ -47,12 +50,16 @@ sys.exit(srv.run())
 '''
 
 
-class TestBeforeServing(testtools.TestCase):
+class ServerProcess(testtools.TestCase):
+    """Runs SERVER in a process of its own."""
 
-    def serve(self, workers):
+    def serve(self, workers, pause=0):
+        """The server; before_serving sleeps ``pause`` seconds after it
+        recorded its pid."""
         path = os.path.join(self.useFixture(fixtures.TempDir()).path, 'pids')
         proc = subprocess.Popen(
-            [sys.executable, '-c', SERVER, path, str(workers)], cwd=ROOT,
+            [sys.executable, '-c', SERVER, path, str(workers), str(pause)],
+            cwd=ROOT,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self.addCleanup(self._reap, proc)
         return proc, path
@@ -81,6 +88,9 @@ class TestBeforeServing(testtools.TestCase):
         _, err = proc.communicate(timeout=30)
         self.assertEqual(0, proc.returncode, err)
 
+
+class TestBeforeServing(ServerProcess):
+
     def test_runs_in_each_worker(self):
         proc, path = self.serve(workers=2)
         pids = self.pids(path, 2)
@@ -93,4 +103,40 @@ class TestBeforeServing(testtools.TestCase):
     def test_runs_in_the_parent_serving_alone(self):
         proc, path = self.serve(workers=0)
         self.assertEqual([proc.pid], self.pids(path, 1))
+        self.stop(proc)
+
+
+class TestSignalsWhileWorkersStart(ServerProcess):
+    """Until a new worker has set its own signal handlers (here, while its
+    before_serving sleeps), the ones it inherited from the parent hold the
+    signals it gets; it acts on them once it serves."""
+
+    def test_sigterm(self):
+        proc, path = self.serve(workers=2, pause=1)
+        self.pids(path, 2)
+        started = time.monotonic()
+        self.stop(proc)
+        self.assertLess(time.monotonic() - started, 10)
+
+    def test_sighup(self):
+        proc, path = self.serve(workers=2, pause=1)
+        old = set(self.pids(path, 2))
+        proc.send_signal(signal.SIGHUP)
+        new = set(self.pids(path, 4)) - old
+        self.assertEqual(2, len(new))
+
+        def workers():
+            pids = set()
+            for child in psutil.Process(proc.pid).children():
+                try:
+                    if child.status() != psutil.STATUS_ZOMBIE:
+                        pids.add(child.pid)
+                except psutil.NoSuchProcess:
+                    pass
+            return pids
+        # The replaced generation leaves once it has its handlers.
+        deadline = time.monotonic() + 10
+        while workers() != new and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(new, workers())
         self.stop(proc)
