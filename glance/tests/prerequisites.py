@@ -37,6 +37,9 @@ THINGS = {
     'LOGROTATE': ('logrotate', 'install logrotate'),
     'MOUNT': ('the right to mount a tmpfs or a loop device',
               'run them as root, on a kernel that allows these mounts'),
+    'UWSGI': ("uWSGI with its Python 3 plugin (of the virtualenv's "
+              'Python version)',
+              'install uwsgi-core and uwsgi-plugin-python3'),
 }
 
 

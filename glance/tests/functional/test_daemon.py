@@ -536,3 +536,16 @@ class TestWsgiApplication(hd.DaemonTestCase):
         self.assertEqual(1, len(body['images']))
         self.assertIn('next', body)
         self.assertEqual(300, requests.get(url + '/', timeout=30).status_code)
+
+        # wsgiref cannot decode a chunked body: the upload is refused, not
+        # stored as an empty image.
+        image_id = body['images'][0]['id']
+        resp = requests.put(url + '/v2/images/%s/file' % image_id,
+                            data=iter([b'some', b'data']), timeout=30,
+                            headers={'Content-Type':
+                                     'application/octet-stream'})
+        self.assertEqual(411, resp.status_code, resp.text)
+        self.assertIn('Content-Length', resp.text)
+        image = requests.get(url + '/v2/images/' + image_id,
+                             timeout=30).json()
+        self.assertEqual('queued', image['status'])
