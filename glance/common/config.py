@@ -23,6 +23,11 @@ server_opts = [
                        help='Address the API server listens on.'),
     cfg.PortOpt('bind_port', default=9292,
                 help='Port the API server listens on.'),
+    cfg.IntOpt('bind_retry_timeout', default=30, min=0,
+               help='Seconds glance-api keeps trying, at start, to listen '
+                    'on bind_host:bind_port while another process holds '
+                    'that address (a previous glance-api still stopping), '
+                    'before it gives up with an error. 0 tries once.'),
     cfg.IntOpt('backlog', default=4096, min=1,
                help='Number of pending connections the listening socket '
                     'queues.'),
@@ -165,6 +170,14 @@ task_opts = [
     cfg.IntOpt('task_time_to_live', default=48, min=1,
                help='Hours a finished task (and its record under '
                     'GET /v2/tasks) is kept before it expires.'),
+    cfg.IntOpt('stale_import_timeout', default=30, min=1,
+               help='Seconds a running import may go without a sign of '
+                    'life before it is presumed dead (its worker killed) '
+                    'and reverted: the image goes back to queued and its '
+                    'task fails. A running import gives a sign of life '
+                    'every sixth of it; every worker looks for dead '
+                    'imports at start and then as often, and removes '
+                    'staged data left unused for that long.'),
 ]
 
 noauth_opts = [

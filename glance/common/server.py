@@ -59,21 +59,29 @@ class AppHolder:
         return self.app(environ, start_response)
 
 
-def bind_socket(host, port, backlog, retry_for=30):
-    """A listening socket, retrying while the address is in use."""
+def bind_socket(host, port, backlog, retry_for=None):
+    """A listening socket, retrying while the address is in use (for
+    ``retry_for`` seconds, by default bind_retry_timeout)."""
+    if retry_for is None:
+        retry_for = CONF.bind_retry_timeout
     info = socket.getaddrinfo(host, port, socket.AF_UNSPEC,
                               socket.SOCK_STREAM)[0]
     family, address = info[0], info[4][:2]
-    deadline = time.time() + retry_for
+    deadline = time.monotonic() + retry_for
+    warned = False
     while True:
         try:
             sock = eventlet.listen(address, family=family, backlog=backlog)
             break
         except OSError as e:
-            if e.errno != errno.EADDRINUSE or time.time() > deadline:
+            if e.errno != errno.EADDRINUSE or time.monotonic() > deadline:
                 raise RuntimeError('Could not bind to %s:%s after trying for '
                                    '%d seconds: %s'
                                    % (host, port, retry_for, e))
+            if not warned:
+                LOG.warning('%s:%s is in use, trying again for up to %d '
+                            'seconds', host, port, retry_for)
+                warned = True
             _sleep(0.1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)

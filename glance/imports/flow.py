@@ -48,11 +48,9 @@ LOG = logging.getLogger(__name__)
 TASK_TYPE = 'api_image_import'
 IMPORTING = 'os_glance_importing_to_stores'
 FAILED = 'os_glance_failed_import'
-# Seconds between two signs of life of a running import, and without one
-# after which its worker is presumed dead.
-HEARTBEAT = 5
-STALE_AFTER = 30
 MIB = 1024 * 1024
+# Most bytes _Progress reads from a source at once.
+PIECE = 64 * 1024
 # Image columns an import plugin may change.
 PLUGIN_COLUMNS = ('disk_format', 'container_format', 'size', 'virtual_size')
 
@@ -81,9 +79,20 @@ def _load_locked(conn, image_id, task_id):
     return image
 
 
+def stale_after():
+    """Seconds without a sign of life after which an import's worker is
+    presumed dead."""
+    return CONF.task.stale_import_timeout
+
+
+def heartbeat():
+    """Seconds between two signs of life of a running import."""
+    return stale_after() / 6
+
+
 class _Progress:
-    """Wraps a reader: counts bytes, and every HEARTBEAT seconds records
-    the progress in the task and checks the import may go on."""
+    """Wraps a reader: counts bytes, and every heartbeat() seconds
+    records the progress in the task and checks the import may go on."""
 
     def __init__(self, source, task_id, image_id, what):
         self.source = source
@@ -95,12 +104,28 @@ class _Progress:
         self.last = time.monotonic()
 
     def read(self, size=-1):
-        if self.chunks is None:
+        if self.chunks is not None:
+            data = next(self.chunks, b'')
+        elif size is None or size < 0:
             data = self.source.read(size)
         else:
-            data = next(self.chunks, b'')
-        self.count += len(data)
-        if time.monotonic() - self.last > HEARTBEAT:
+            # In pieces: a slow source still gives a sign of life between
+            # two of them, not only once the whole chunk has arrived.
+            pieces = []
+            while size > 0:
+                piece = self.source.read(min(size, PIECE))
+                if not piece:
+                    break
+                pieces.append(piece)
+                size -= len(piece)
+                self._count(len(piece))
+            return b''.join(pieces)
+        self._count(len(data))
+        return data
+
+    def _count(self, length):
+        self.count += length
+        if time.monotonic() - self.last > heartbeat():
             self.last = time.monotonic()
             with session.reader() as conn:
                 image = db.image_get(conn, self.image_id)
@@ -110,7 +135,6 @@ class _Progress:
                               'over.' % self.image_id)
             tasks.progress(self.task_id, message='%s %d MiB' % (
                 self.what, self.count // MIB))
-        return data
 
 
 def run(task_id, image_id, method, targets, all_must, roles=(),
@@ -392,7 +416,7 @@ def revert(task_id, image_id, copying, added=()):
 def reap():
     """Fail and revert the imports whose worker died, and drop staged
     data nobody will import."""
-    before = timeutils.now() - datetime.timedelta(seconds=STALE_AFTER)
+    before = timeutils.now() - datetime.timedelta(seconds=stale_after())
     with session.reader() as conn:
         dead = db_tasks.stale(conn, before, (TASK_TYPE, 'import'))
     for task in dead:
@@ -425,7 +449,7 @@ def _sweep_staging(before):
         if directory in (getattr(store, 'paths', None) or ()):
             # Staging shares a directory with a store: never sweep it.
             return
-    limit = time.time() - STALE_AFTER
+    limit = time.time() - stale_after()
     for name in names:
         path = os.path.join(directory, name)
         try:
@@ -456,12 +480,12 @@ def _sweep_staging(before):
 
 
 def reaper_loop(stop):
-    """Run ``reap`` at start and then every STALE_AFTER seconds until
+    """Run ``reap`` at start and then every stale_after() seconds until
     ``stop`` (an eventlet Event) fires."""
     while not stop.ready():
         try:
             reap()
         except Exception:
             LOG.exception('Import recovery failed')
-        with eventlet.Timeout(STALE_AFTER, False):
+        with eventlet.Timeout(stale_after(), False):
             stop.wait()

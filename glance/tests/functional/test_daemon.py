@@ -444,19 +444,40 @@ class TestServerOptions(hd.DaemonTestCase):
             output = daemon.proc.stdout.read().decode(errors='replace')
         return code, output
 
-    def test_port_in_use(self):
-        # The daemon retries for 30 seconds before giving up.
+    def _port_taken(self):
         blocker = socket.socket()
         self.addCleanup(blocker.close)
         blocker.bind(('127.0.0.1', 0))
         blocker.listen(1)
-        port = blocker.getsockname()[1]
-        daemon = self.make_daemon(port=port)
+        return blocker, blocker.getsockname()[1]
+
+    def test_port_in_use(self):
+        # The daemon retries for bind_retry_timeout seconds, then gives up.
+        _blocker, port = self._port_taken()
+        daemon = self.make_daemon(port=port,
+                                  options={'bind_retry_timeout': 1})
+        started = time.monotonic()
         code, output = self._run_to_exit(daemon)
         self.assertEqual(1, code, output)
         self.assertIn('ERROR:', output)
         self.assertIn('Could not bind', output)
+        self.assertIn('after trying for 1 seconds', output)
         self.assertIn(str(port), output)
+        self.assertLess(time.monotonic() - started, 20)
+
+    def test_port_freed_while_retrying(self):
+        blocker, port = self._port_taken()
+        daemon = self.make_daemon(port=port,
+                                  options={'bind_retry_timeout': 60})
+        mark = hd.log_mark(daemon)
+        daemon.start(wait=False)
+        hd.wait_log(daemon, '127.0.0.1:%d is in use, trying again' % port,
+                    mark)
+        self.assertIsNone(daemon.proc.poll())
+        blocker.close()
+        daemon.wait_ready()
+        self.assertEqual(200, requests.get(daemon.url + '/v2/images',
+                                           timeout=30).status_code)
 
     def test_missing_paste_file(self):
         missing = os.path.join(self.workdir, 'no-such-paste.ini')

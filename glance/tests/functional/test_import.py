@@ -487,7 +487,8 @@ class TestImportPlugins(ImportTest):
 
 class _Source(http.server.BaseHTTPRequestHandler):
     """Serves /data (DATA), /slow (a trickle that never ends quickly),
-    /missing (404) and /redirect (to the metadata address)."""
+    /trickle (800 KiB in five seconds), /missing (404) and /redirect (to
+    the metadata address)."""
 
     def log_message(self, *args):
         pass
@@ -500,11 +501,22 @@ class _Source(http.server.BaseHTTPRequestHandler):
             self.wfile.write(WEB_DATA)
         elif self.path == '/slow':
             self.send_response(200)
-            self.send_header('Content-Length', str(1024 * 1024 * 1024))
+            # A minute's worth, within the image_size_cap of the tests.
+            self.send_header('Content-Length', str(600 * 65536))
             self.end_headers()
             try:
                 for _ in range(600):
                     self.wfile.write(b'\0' * 65536)
+                    time.sleep(0.1)
+            except OSError:
+                pass
+        elif self.path == '/trickle':
+            self.send_response(200)
+            self.send_header('Content-Length', str(50 * 16384))
+            self.end_headers()
+            try:
+                for _ in range(50):
+                    self.wfile.write(b'\1' * 16384)
                     time.sleep(0.1)
             except OSError:
                 pass
@@ -522,6 +534,8 @@ WEB_DATA = os.urandom(150000)
 
 class WebDownloadTest(ImportTest):
 
+    extra_options = {}
+
     @classmethod
     def setUpClass(cls):
         cls.source = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
@@ -530,10 +544,10 @@ class WebDownloadTest(ImportTest):
         threading.Thread(target=cls.source.serve_forever,
                          daemon=True).start()
         cls.source_url = 'http://127.0.0.1:%d' % cls.source.server_port
-        cls.options = {
+        cls.options = dict({
             'import_filtering_opts.allowed_ports': '',
             'import_filtering_opts.allowed_internal_networks': '127.0.0.1/32',
-            'image_size_cap': 64 * 1024 * 1024}
+            'image_size_cap': 64 * 1024 * 1024}, **cls.extra_options)
         super().setUpClass()
 
     @classmethod
@@ -642,6 +656,9 @@ class TestKilledDuringImport(WebDownloadTest):
     """kill -9 of the daemon in the middle of an import, then a restart:
     the image does not stay importing."""
 
+    # Presumed dead after 2 s without a sign of life (30 by default).
+    extra_options = {'task.stale_import_timeout': 2}
+
     def test_kill_and_restart(self):
         image_id, resp = self.web_import('/slow')
         self.assertEqual(202, resp.status_code, resp.text)
@@ -649,16 +666,21 @@ class TestKilledDuringImport(WebDownloadTest):
         self.daemon.proc.kill()
         self.daemon.proc.wait()
         self.daemon.start()
-        self.wait_status(image_id, ('queued',), timeout=90)
+        self.wait_status(image_id, ('queued',), timeout=20)
         task = self.wait_task(image_id)
         self.assertEqual('failure', task['status'])
         self.assertNotIn('os_glance_import_task', self.properties(image_id))
-        # The staged part is gone once the sweep sees it is stale.
+        # The revert removed the staged part.
+        self.assertEqual([], self.staging())
+        # An import that lasts longer than the threshold, giving signs of
+        # life, is not taken for dead.
         image = self.new_image()
         self.assertEqual(202, self.start_import(image['id'], {'method': {
-            'name': 'web-download', 'uri': self.source_url + '/data'}})
+            'name': 'web-download', 'uri': self.source_url + '/trickle'}})
             .status_code)
         self.wait_status(image['id'], ('active',))
+        self.assertEqual('success', self.wait_task(image['id'])['status'])
+        self.assertEqual(50 * 16384, self.show(image['id'])['size'])
 
 
 class TestGlanceDownload(ImportTest):
