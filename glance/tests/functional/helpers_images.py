@@ -6,8 +6,11 @@ build headers for a second project or an administrator, and to change
 columns the API cannot set (status, size) straight in the test database.
 """
 
+import datetime
+import email.utils
 import json
 import re
+import time
 import uuid
 
 import sqlalchemy as sa
@@ -90,6 +93,23 @@ class ImageAPIMixin:
         self.assertEqual(status, resp.status_code,
                          '%r -> %s' % (changes, resp.text))
         return resp.json() if status == 200 else resp
+
+    def wait_past(self, stamp, timeout=10):
+        """Wait until the daemon's clock is past ``stamp`` (a timestamp
+        of the API, to the second): a change made from now on gets a
+        later one. The sentinel is the Date of the daemon's answers."""
+        after = datetime.datetime.strptime(
+            stamp, '%Y-%m-%dT%H:%M:%SZ').replace(
+                tzinfo=datetime.timezone.utc)
+        deadline = time.monotonic() + timeout
+        while True:
+            resp = self.request('GET', '/versions', headers={})
+            if email.utils.parsedate_to_datetime(
+                    resp.headers['Date']) > after:
+                return
+            self.assertLess(time.monotonic(), deadline,
+                            'the daemon\'s clock stays at %s' % stamp)
+            time.sleep(0.02)
 
     def assert_serving(self):
         """The daemon still answers a create/show/list round trip."""

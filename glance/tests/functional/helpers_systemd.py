@@ -7,6 +7,7 @@ import socket
 import struct
 import threading
 import time
+import uuid
 
 from glance.tests.functional import helpers_daemon as hd
 
@@ -74,6 +75,16 @@ class NotifyListener:
         """Messages (from index ``after`` on) that set ``key=value``."""
         return [m for m in self.snapshot()[after:]
                 if m.fields.get(key) == value]
+
+    def sync(self):
+        """Send a message of the test's own and wait for it; returns its
+        index. Every message sent before it has arrived by then (one
+        socket queues them in order): what is not before it, nobody
+        sent."""
+        token = uuid.uuid4().hex
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            sock.sendto(('SENTINEL=%s' % token).encode(), self.path)
+        return self.wait('SENTINEL', token)[0]
 
     def wait(self, key, value='1', after=0, timeout=hd.PATIENCE):
         """The first message from index ``after`` on setting ``key``;

@@ -7,7 +7,6 @@ listings of a test only hold its own images (plus public images, which
 only the visibility class creates).
 """
 
-import time
 import urllib.parse
 import uuid
 
@@ -304,7 +303,7 @@ class TestImageListFilters(h.ImageAPIMixin, base.SharedDaemonTest):
 
     def test_time_filters(self):
         a = self.new_image(name='a')
-        time.sleep(1.1)
+        self.wait_past(a['created_at'])
         b = self.new_image(name='b')
         self.assertLess(a['created_at'], b['created_at'])
         t_a, t_b = a['created_at'], b['created_at']
@@ -320,7 +319,7 @@ class TestImageListFilters(h.ImageAPIMixin, base.SharedDaemonTest):
             t_a[13:19] + '+01:00'
         if int(t_a[11:13]) < 23:
             self.assert_ids([a['id']], q(created_at='eq:' + plus_one))
-        time.sleep(1.1)
+        self.wait_past(b['updated_at'])
         a2 = self.patch_image(a['id'], [{'op': 'replace', 'path': '/name',
                                          'value': 'a2'}])
         self.assertGreater(a2['updated_at'], b['updated_at'])
@@ -615,7 +614,7 @@ class TestImagePatch(h.ImageAPIMixin, base.SharedDaemonTest):
 
     def test_replace_add_remove(self):
         image = self.new_image(name='before', os_distro='cirros')
-        time.sleep(1.1)
+        self.wait_past(image['updated_at'])
         changes = [
             {'op': 'replace', 'path': '/name', 'value': 'after'},
             {'op': 'add', 'path': '/hw_disk_bus', 'value': 'virtio'},
@@ -935,7 +934,7 @@ class TestImageTags(h.ImageAPIMixin, base.SharedDaemonTest):
 
     def test_tag_updates_updated_at(self):
         image = self.new_image()
-        time.sleep(1.1)
+        self.wait_past(image['updated_at'])
         self.request('PUT', self.tag_path(image['id'], 'x'))
         self.assertGreater(self.show(image['id'])['updated_at'],
                            image['updated_at'])

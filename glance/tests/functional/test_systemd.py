@@ -9,7 +9,6 @@ import signal
 import stat
 import subprocess
 import sys
-import time
 
 import requests
 
@@ -99,11 +98,14 @@ class TestNotify(NotifyTestCase):
     def test_no_notify_socket_no_messages(self):
         daemon = self.make_daemon(workers=1)
         daemon.start()
+        first = hd.wait_for(lambda: hd.worker_pids(daemon.proc.pid),
+                            what='the worker')
         daemon.signal(signal.SIGHUP)
-        time.sleep(1)
+        hd.wait_for(lambda: hd.worker_pids(daemon.proc.pid) - first,
+                    what='the worker of the reload')
         daemon.stop()
         self.assertEqual(0, daemon.proc.returncode)
-        self.assertEqual([], self.listener.snapshot())
+        self.assertEqual([], self.listener.snapshot()[:self.listener.sync()])
 
 
 class TestWatchdog(NotifyTestCase):
@@ -118,9 +120,11 @@ class TestWatchdog(NotifyTestCase):
         for _ in range(10):
             self.assertEqual(200, requests.get(daemon.url + '/v2/images',
                                                timeout=30).status_code)
-        time.sleep(3)
-        pings = self.listener.having('WATCHDOG', after=start)
-        self.assertGreaterEqual(len(pings), 4, self.listener.snapshot())
+
+        def four_pings():
+            pings = self.listener.having('WATCHDOG', after=start)
+            return pings if len(pings) >= 4 else None
+        pings = hd.wait_for(four_pings, what='4 watchdog pings')
         gaps = [b.at - a.at for a, b in zip(pings, pings[1:])]
         self.assertLess(max(gaps), 1.0, gaps)
         self.assertEqual({daemon.proc.pid}, {m.pid for m in pings})
@@ -137,10 +141,19 @@ class TestWatchdog(NotifyTestCase):
     def test_watchdog_meant_for_another_process(self):
         daemon = self.start_notified(2, WATCHDOG_USEC='200000',
                                      WATCHDOG_PID='1')
-        self.listener.wait('READY')
-        time.sleep(1.5)
-        self.assertEqual([], self.listener.having('WATCHDOG'))
-        self.assertIsNone(daemon.proc.poll())
+        # A daemon that took the watchdog for its own would ping before
+        # READY, and again every 0.1 s through a reload and a stop.
+        index, _ = self.listener.wait('READY')
+        daemon.signal(signal.SIGHUP)
+        at, _ = self.listener.wait('RELOADING', after=index + 1)
+        at, _ = self.listener.wait('READY', after=at + 1)
+        daemon.signal(signal.SIGTERM)
+        self.listener.wait('STOPPING', after=at + 1)
+        # Not ended by a SIGALRM nobody handles.
+        self.assertEqual(0, daemon.proc.wait(hd.PATIENCE))
+        messages = self.listener.snapshot()[:self.listener.sync()]
+        self.assertEqual([], [m for m in messages
+                              if 'WATCHDOG' in m.fields], messages)
 
 
 class TestStartupFailures(NotifyTestCase):
@@ -206,9 +219,8 @@ class TestScrubberNotify(NotifyTestCase):
         index, ready = self.listener.wait('READY')
         self.assertIn('3600', ready.fields.get('STATUS', ''))
         # Between two passes (an hour apart) the watchdog is pinged.
-        time.sleep(2.5)
-        self.assertGreaterEqual(
-            len(self.listener.having('WATCHDOG', after=index)), 3)
+        hd.wait_for(lambda: len(self.listener.having(
+            'WATCHDOG', after=index)) >= 3, what='3 watchdog pings')
         proc.send_signal(signal.SIGTERM)
         self.listener.wait('STOPPING', after=index)
         self.assertEqual(0, proc.wait(hd.PATIENCE))
