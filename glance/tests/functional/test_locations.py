@@ -371,10 +371,18 @@ class TestPatchLocations(LocationTest):
             {'op': 'replace', 'path': '/no_such_property', 'value': 'x'}],
             self.admin())
         self.assertEqual(409, resp.status_code, resp.text)
-        time.sleep(1)
-        self.assertIn(image['id'], self.stored_files())
         shown = self.show(image['id'])
         self.assertEqual(2, len(shown['locations']))
+        # The sentinel: the data of a removal made afterwards is deleted;
+        # a deletion the failed patch started would have run by then.
+        later = self.new_image()
+        self.assertEqual(204, self.put_data(later['id'], DATA).status_code)
+        self.assertEqual(200, self.add(later['id'], self.loc()).status_code)
+        resp = self.patch_locations(later['id'], [
+            {'op': 'remove', 'path': '/locations/0'}], self.admin())
+        self.assertEqual(200, resp.status_code, resp.text)
+        self.wait_for(lambda: later['id'] not in self.stored_files())
+        self.assertIn(image['id'], self.stored_files())
         got = self.request('GET', '/v2/images/%s/file' % image['id'])
         self.assertEqual(DATA, got.content)
 

@@ -11,10 +11,12 @@ import shutil
 import tempfile
 import time
 
+import psutil
 import requests
 import yaml
 
 from glance.tests.functional import base
+from glance.tests.functional import helpers_daemon as hd
 from glance.tests.functional import helpers_images as h
 
 SAMPLE = os.path.join(base.ROOT, 'etc', 'policy.yaml.sample')
@@ -209,7 +211,32 @@ class TestReload(PolicyFileTest):
 
     def restore(self):
         self.write_policy(self.policy)
-        self.wait_status(403, 'GET', '/v2/images', self.headers())
+        self.wait_everywhere(403, '/v2/images', self.headers())
+
+    def wait_everywhere(self, expected, path, headers):
+        """Wait until every worker answers GET ``path`` with ``expected``:
+        each is asked again, on a keep-alive connection it serves, until
+        it does."""
+        head = ''.join('%s: %s\r\n' % item for item in headers.items())
+        request = ('GET %s HTTP/1.1\r\nHost: x\r\n%s\r\n'
+                   % (path, head)).encode()
+        workers = hd.worker_pids(self.daemon.proc.pid)
+        self.assertEqual(self.workers, len(workers))
+        pending = set(workers)
+        deadline = time.monotonic() + RELOAD_PATIENCE
+        while pending:
+            self.assertLess(time.monotonic(), deadline,
+                            'workers %s still answer otherwise' % pending)
+            with hd.connect(self.daemon.port) as sock:
+                while True:
+                    sock.sendall(request)
+                    status = hd.read_response(sock)[0]
+                    pid = _server_of(sock, workers)
+                    if status == expected or time.monotonic() > deadline:
+                        break
+                    time.sleep(0.05)
+            if status == expected:
+                pending.discard(pid)
 
     def assert_everywhere(self, expected, method, path, headers, **kwargs):
         """Several fresh connections, to reach every worker."""
@@ -222,15 +249,13 @@ class TestReload(PolicyFileTest):
         self.assert_everywhere(403, 'GET', '/v2/images', self.headers())
         self.write_policy({'get_images': '',
                            'add_image': 'role:reader'})
-        self.wait_status(200, 'GET', '/v2/images', self.headers())
-        time.sleep(1.5)
+        self.wait_everywhere(200, '/v2/images', self.headers())
         self.assert_everywhere(200, 'GET', '/v2/images', self.headers())
         self.assert_everywhere(201, 'POST', '/v2/images', self.reader(),
                                json={})
         # Back to the first file: listing refused, readers refused.
         self.write_policy(self.policy)
-        self.wait_status(403, 'GET', '/v2/images', self.headers())
-        time.sleep(1.5)
+        self.wait_everywhere(403, '/v2/images', self.headers())
         self.assert_everywhere(403, 'GET', '/v2/images', self.headers())
         self.assert_everywhere(403, 'POST', '/v2/images', self.reader(),
                                json={})
@@ -239,8 +264,7 @@ class TestReload(PolicyFileTest):
 
     def test_emptied_file_restores_defaults(self):
         self.write_policy({})
-        self.wait_status(200, 'GET', '/v2/images', self.headers())
-        time.sleep(1.5)
+        self.wait_everywhere(200, '/v2/images', self.headers())
         self.assert_everywhere(200, 'GET', '/v2/images', self.headers())
         self.assert_everywhere(403, 'POST', '/v2/images', self.reader(),
                                json={})
@@ -286,3 +310,13 @@ class TestSampleFile(PolicyFileTest):
         resp = self.request('GET', '/v2/images/%s' % image['id'],
                             headers=self.admin())
         self.assertEqual(200, resp.status_code, resp.text)
+
+
+def _server_of(sock, pids):
+    """Which of ``pids`` serves the connection ``sock``."""
+    port = sock.getsockname()[1]
+    for pid in pids:
+        for conn in psutil.Process(pid).net_connections('tcp'):
+            if conn.raddr and conn.raddr.port == port:
+                return pid
+    raise AssertionError('no worker serves port %d' % port)
