@@ -19,6 +19,7 @@ import tempfile
 import time
 import uuid
 
+import psutil
 import requests
 import testtools
 
@@ -338,7 +339,10 @@ class TestTLS(TLSTest):
         silent = [socket.create_connection(('127.0.0.1', self.daemon.port))
                   for _ in range(2 * self.workers + 2)]
         try:
-            time.sleep(0.3)
+            # Every one of them accepted: held by a worker, waiting.
+            ports = {sock.getsockname()[1] for sock in silent}
+            hd.wait_for(lambda: ports <= _served_ports(self.daemon),
+                        what='the silent connections to be accepted')
             for _ in range(6):
                 resp = requests.get(self.url + '/healthcheck', timeout=5,
                                     verify=self.certs.ca)
@@ -346,6 +350,19 @@ class TestTLS(TLSTest):
         finally:
             for sock in silent:
                 sock.close()
+
+
+def _served_ports(daemon):
+    """Client ports of the connections the daemon's processes hold."""
+    pids = hd.worker_pids(daemon.proc.pid) | {daemon.proc.pid}
+    ports = set()
+    for pid in pids:
+        try:
+            connections = psutil.Process(pid).net_connections('tcp')
+        except psutil.NoSuchProcess:
+            continue
+        ports.update(c.raddr.port for c in connections if c.raddr)
+    return ports
 
 
 class TestClientCertificates(TLSTest):
