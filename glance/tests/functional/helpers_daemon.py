@@ -127,6 +127,43 @@ def is_closed(sock, timeout=PATIENCE):
     return data == b''
 
 
+def server_of(sock, pids):
+    """Which of the processes ``pids`` holds the server end of the
+    connection ``sock``; None when none of them does (yet)."""
+    port = sock.getsockname()[1]
+    for pid in pids:
+        try:
+            connections = psutil.Process(pid).net_connections('tcp')
+        except psutil.NoSuchProcess:
+            continue
+        if any(c.raddr and c.raddr.port == port for c in connections):
+            return pid
+    return None
+
+
+def idle_connection(daemon, pid, tries=40):
+    """A keep-alive connection served by process ``pid`` of the daemon (a
+    worker, or the parent serving alone), idle after one answered
+    request. A stopping worker closes such a connection as soon as it
+    has taken its SIGTERM: a sign the signal was handled."""
+    pids = worker_pids(daemon.proc.pid) | {daemon.proc.pid}
+    others = []
+    try:
+        for _ in range(tries):
+            sock = connect(daemon.port)
+            sock.sendall(b'GET /versions HTTP/1.1\r\nHost: x\r\n\r\n')
+            read_response(sock)
+            if server_of(sock, pids) == pid:
+                return sock
+            # Kept open meanwhile: the other workers, busier, let the
+            # wanted one accept the next connection.
+            others.append(sock)
+    finally:
+        for other in others:
+            other.close()
+    raise AssertionError('no connection reached process %d' % pid)
+
+
 def set_option(daemon, group, name, value):
     """Add or replace ``name = value`` in ``[group]`` of the daemon's
     configuration file."""

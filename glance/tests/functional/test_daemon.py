@@ -86,9 +86,15 @@ class TestWorkers(hd.DaemonTestCase):
         # reading the body.
         hd.recv_until(sock, b'\r\n\r\n')
         sock.sendall(hd.chunk(body[:10]))
+        serving = hd.server_of(sock, hd.worker_pids(daemon.proc.pid)
+                               | {daemon.proc.pid})
+        idle = hd.idle_connection(daemon, serving)
+        self.addCleanup(idle.close)
 
         daemon.signal(signal.SIGTERM)
-        time.sleep(2)  # let the signal be delivered and handled
+        # The process serving the request has taken the signal: it closed
+        # its idle connection.
+        self.assertTrue(hd.is_closed(idle))
 
         # A connection made now must not be served.
         try:
@@ -99,7 +105,7 @@ class TestWorkers(hd.DaemonTestCase):
             self.addCleanup(probe.close)
             probe.sendall(b'GET /versions HTTP/1.1\r\nHost: x\r\n\r\n')
 
-        time.sleep(1)  # the client is slow
+        # The client sends the rest only now.
         sock.sendall(hd.chunk(body[10:]) + b'0\r\n\r\n')
         status, headers, payload, _ = hd.read_response(sock)
         self.assertEqual(201, status, payload)

@@ -67,9 +67,14 @@ class TestSigtermDuringUpload(DrainTestCase):
         image_id = _create(daemon, 'finishes')
         data = os.urandom(8 * MIB)
         sock = self.begin_upload(daemon, image_id, data, 3 * MIB)
+        idle = hd.idle_connection(daemon, hd.server_of(
+            sock, hd.worker_pids(daemon.proc.pid)))
+        self.addCleanup(idle.close)
 
         daemon.signal(signal.SIGTERM)
-        time.sleep(1.5)   # the client goes on after the signal
+        # The client goes on once the worker has taken the signal (it
+        # closed its idle connection).
+        self.assertTrue(hd.is_closed(idle))
         sock.sendall(data[3 * MIB:])
         status, _, payload, _ = hd.read_response(sock)
         self.assertEqual(204, status, payload)
@@ -168,8 +173,10 @@ class TestSighupDuringDownload(DrainTestCase):
         listener.wait('READY', after=at + 1)
         hd.wait_for(lambda: len(hd.worker_pids(daemon.proc.pid) - old) == 2,
                     what='the new workers')
-        time.sleep(1)
-        # The old worker sending the image is still at it.
+        # The other old worker, idle, took the same SIGHUP and left; the
+        # one sending the image is still at it.
+        hd.wait_for(lambda: not (old - {serving}) & hd.worker_pids(
+            daemon.proc.pid), what='the idle old worker to exit')
         self.assertIn(serving, hd.worker_pids(daemon.proc.pid))
 
         while len(body) < len(data):

@@ -11,7 +11,6 @@ import shutil
 import tempfile
 import time
 
-import psutil
 import requests
 import yaml
 
@@ -231,7 +230,7 @@ class TestReload(PolicyFileTest):
                 while True:
                     sock.sendall(request)
                     status = hd.read_response(sock)[0]
-                    pid = _server_of(sock, workers)
+                    pid = hd.server_of(sock, workers)
                     if status == expected or time.monotonic() > deadline:
                         break
                     time.sleep(0.05)
@@ -310,13 +309,3 @@ class TestSampleFile(PolicyFileTest):
         resp = self.request('GET', '/v2/images/%s' % image['id'],
                             headers=self.admin())
         self.assertEqual(200, resp.status_code, resp.text)
-
-
-def _server_of(sock, pids):
-    """Which of ``pids`` serves the connection ``sock``."""
-    port = sock.getsockname()[1]
-    for pid in pids:
-        for conn in psutil.Process(pid).net_connections('tcp'):
-            if conn.raddr and conn.raddr.port == port:
-                return pid
-    raise AssertionError('no worker serves port %d' % port)
