@@ -58,6 +58,21 @@ class Listener:
             return [(at, fields) for at, fields in self.messages
                     if fields.get(key) == '1']
 
+    def sync(self):
+        """Send a message of the test's own and wait for it; returns its
+        index. What was sent before it has arrived by then (the socket
+        queues messages in order)."""
+        token = '%016x' % random.getrandbits(64)
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            sock.sendto(('SENTINEL=%s' % token).encode(), self.path)
+
+        def index():
+            with self.lock:
+                for i, (_, fields) in enumerate(self.messages):
+                    if fields.get('SENTINEL') == token:
+                        return i + 1
+        return wait_for(index, 'the sentinel message') - 1
+
     def keys(self):
         """The first key of each message, in order (READY, STOPPING...)."""
         with self.lock:
@@ -142,8 +157,7 @@ class TestRunOnce(DaemonTest):
         self.assertEqual('1\n', out)
         self.assertEqual(['start', 'end'], [w[0] for w in self.lines()])
         # Neither start-up checks nor notifications: a plain pass.
-        time.sleep(0.2)
-        self.assertEqual([], self.listener.keys())
+        self.assertEqual([], self.listener.keys()[:self.listener.sync()])
 
 
 class TestRunForever(DaemonTest):
@@ -170,7 +184,10 @@ class TestRunForever(DaemonTest):
         # interval: with an interval of an hour, not now.
         proc = self.start('--jitter', 1)
         self.ready()
-        time.sleep(0.5)
+        # The sentinel: a SIGHUP, handled while the daemon waits. A first
+        # pass run at once would have been recorded before.
+        proc.send_signal(signal.SIGHUP)
+        self.ready(2)
         self.assertIsNone(self.stamp('start', 1))
         self.assertEqual(0, self.stop(proc)[0])
 
