@@ -37,6 +37,12 @@ _select = patcher.original('select')
 _sleep = patcher.original('time').sleep
 # Longest a worker defers an accept to a less loaded sibling, in seconds.
 BALANCE_WAIT = 0.005
+# Signals a worker handles itself. From just before fork() until the
+# worker has set its handlers they are blocked: one sent meanwhile waits
+# in the kernel instead of meeting the parent's handlers (or being
+# dropped by Python in the child right after fork()).
+WORKER_SIGNALS = {signal.SIGTERM, signal.SIGHUP, signal.SIGINT,
+                  signal.SIGUSR2}
 # Seconds a stopping worker gives the requests it interrupted (after
 # graceful_shutdown_timeout) to put their images back and remove partial
 # data before it exits.
@@ -411,8 +417,11 @@ class Server:
         # the collector's sight, they are not written to (and copied) in
         # every worker when it runs.
         gc.freeze()
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, WORKER_SIGNALS)
         pid = os.fork()
-        if pid == 0:
+        if pid != 0:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        else:
             status = 0
             try:
                 self._child(slot)
@@ -505,11 +514,9 @@ class Server:
         signal.signal(signal.SIGUSR2, dump_green_threads)
         if self.workers != 0:
             signal.signal(signal.SIGHUP, on_stop)
-            # A signal the parent sent before the lines above ran went to
-            # the handler this worker inherited, which queued it.
-            for signum in self.pending:
-                if signum in (signal.SIGTERM, signal.SIGHUP):
-                    on_stop(signum, None)
+        # A worker's signals were blocked since fork() (see _spawn): what
+        # came meanwhile is delivered now, to the handlers above.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, WORKER_SIGNALS)
         serv = eventlet.wsgi.Server(
             self.sock, self.sock.getsockname(), self.holder,
             logging.getLogger('eventlet.wsgi.server'),
@@ -532,16 +539,18 @@ class Server:
         if signum != signal.SIGHUP:
             systemd.stopping()
         acceptor.kill()
-        _drain(serv, connections, board, slot, linger=not ending.ready())
-        if not ending.ready():
+        # Read once: a SIGTERM handled from here on (even while _drain
+        # runs) is left to stop_lingering.
+        linger = not ending.ready()
+        _drain(serv, connections, board, slot, linger=linger)
+        lingering = None
+        if linger:
             # Drained for a reload: idle keep-alive connections wait for
             # their client's next request, unless the service stops.
             def stop_lingering():
                 ending.wait()
                 _drain(serv, connections, linger=False)
             lingering = eventlet.spawn(stop_lingering)
-        else:
-            lingering = None
         timeout = CONF.graceful_shutdown_timeout or None
         with eventlet.Timeout(timeout, False):
             pool.waitall()

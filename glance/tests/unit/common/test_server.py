@@ -108,8 +108,8 @@ class TestBeforeServing(ServerProcess):
 
 class TestSignalsWhileWorkersStart(ServerProcess):
     """Until a new worker has set its own signal handlers (here, while its
-    before_serving sleeps), the ones it inherited from the parent hold the
-    signals it gets; it acts on them once it serves."""
+    before_serving sleeps), the signals it gets wait; it acts on them once
+    it has them."""
 
     def test_sigterm(self):
         proc, path = self.serve(workers=2, pause=1)
