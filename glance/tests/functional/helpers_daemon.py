@@ -141,27 +141,36 @@ def server_of(sock, pids):
     return None
 
 
-def idle_connection(daemon, pid, tries=40):
-    """A keep-alive connection served by process ``pid`` of the daemon (a
-    worker, or the parent serving alone), idle after one answered
-    request. A stopping worker closes such a connection as soon as it
-    has taken its SIGTERM: a sign the signal was handled."""
-    pids = worker_pids(daemon.proc.pid) | {daemon.proc.pid}
-    others = []
+def idle_connections(daemon, pids=None, tries=40):
+    """Keep-alive connections to the daemon, idle after one answered
+    request, one served by each of the processes ``pids`` (by default
+    every worker, or the parent serving alone): {pid: socket}. A
+    stopping process closes such a connection as soon as it has taken
+    its SIGTERM: a sign the signal was handled."""
+    serving = worker_pids(daemon.proc.pid) or {daemon.proc.pid}
+    wanted = set(serving if pids is None else pids)
+    found, others = {}, []
     try:
         for _ in range(tries):
+            if set(found) >= wanted:
+                return found
             sock = connect(daemon.port)
             sock.sendall(b'GET /versions HTTP/1.1\r\nHost: x\r\n\r\n')
             read_response(sock)
-            if server_of(sock, pids) == pid:
-                return sock
-            # Kept open meanwhile: the other workers, busier, let the
-            # wanted one accept the next connection.
-            others.append(sock)
+            pid = server_of(sock, serving | {daemon.proc.pid})
+            if pid in wanted and pid not in found:
+                found[pid] = sock
+            else:
+                # Kept open meanwhile: the busier processes let the others
+                # accept the next connection.
+                others.append(sock)
     finally:
         for other in others:
             other.close()
-    raise AssertionError('no connection reached process %d' % pid)
+    for sock in found.values():
+        sock.close()
+    raise AssertionError('no connection reached processes %s'
+                         % (wanted - set(found)))
 
 
 def set_option(daemon, group, name, value):

@@ -86,15 +86,15 @@ class TestWorkers(hd.DaemonTestCase):
         # reading the body.
         hd.recv_until(sock, b'\r\n\r\n')
         sock.sendall(hd.chunk(body[:10]))
-        serving = hd.server_of(sock, hd.worker_pids(daemon.proc.pid)
-                               | {daemon.proc.pid})
-        idle = hd.idle_connection(daemon, serving)
-        self.addCleanup(idle.close)
+        idle = hd.idle_connections(daemon)
+        for conn in idle.values():
+            self.addCleanup(conn.close)
 
         daemon.signal(signal.SIGTERM)
-        # The process serving the request has taken the signal: it closed
-        # its idle connection.
-        self.assertTrue(hd.is_closed(idle))
+        # Every process that serves has taken the signal: each closed its
+        # idle connection.
+        for pid, conn in idle.items():
+            self.assertTrue(hd.is_closed(conn), pid)
 
         # A connection made now must not be served.
         try:

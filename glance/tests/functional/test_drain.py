@@ -67,8 +67,8 @@ class TestSigtermDuringUpload(DrainTestCase):
         image_id = _create(daemon, 'finishes')
         data = os.urandom(8 * MIB)
         sock = self.begin_upload(daemon, image_id, data, 3 * MIB)
-        idle = hd.idle_connection(daemon, hd.server_of(
-            sock, hd.worker_pids(daemon.proc.pid)))
+        serving = hd.server_of(sock, hd.worker_pids(daemon.proc.pid))
+        idle = hd.idle_connections(daemon, {serving})[serving]
         self.addCleanup(idle.close)
 
         daemon.signal(signal.SIGTERM)
