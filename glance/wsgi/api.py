@@ -85,11 +85,7 @@ class ChunkedInput:
         return self._take(end)
 
     def __iter__(self):
-        while True:
-            line = self.readline()
-            if not line:
-                return
-            yield line
+        return iter(self.readline, b'')
 
 
 class ClientInput:
@@ -112,11 +108,7 @@ class ClientInput:
         return self._call(self._stream.readline, *args)
 
     def __iter__(self):
-        while True:
-            line = self.readline()
-            if not line:
-                return
-            yield line
+        return iter(self.readline, b'')
 
 
 def client_input(app):
