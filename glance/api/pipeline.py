@@ -12,9 +12,16 @@ renamed section still counts.
 
 A name without a ``[filter:...]`` (or, last, ``[app:...]``) section, or
 whose factory cannot be imported, is a configuration error.
+
+Only the ``keystone*`` flavors authenticate their callers. Serving another
+one on an address other than loopback is refused unless ``[paste_deploy]
+allow_unauthenticated_remote`` says the operator wants it
+(``check_exposure``).
 """
 
 import importlib
+import ipaddress
+import socket
 
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -44,6 +51,62 @@ IDENTITY_MODULES = {CONTEXT, NOAUTH_CONTEXT, AUTHTOKEN, FAKEAUTH}
 
 class PipelineError(cfg.ConfigFileValueError):
     """A paste pipeline names something that cannot be loaded."""
+
+
+def authenticates(flavor):
+    """Whether the callers of paste flavor ``flavor`` prove who they are."""
+    return bool(flavor) and flavor.startswith('keystone')
+
+
+def is_loopback(host):
+    """Whether every address ``host`` names is a loopback address; False
+    for the wildcards (0.0.0.0, ::) and names that do not resolve."""
+    try:
+        infos = socket.getaddrinfo(host, None, socket.AF_UNSPEC,
+                                   socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return False
+    if not infos:
+        return False
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split('%')[0])
+        mapped = getattr(address, 'ipv4_mapped', None)
+        if not (address.is_loopback or (mapped and mapped.is_loopback)):
+            return False
+    return True
+
+
+def exposure_problem(conf):
+    """Why the API must not be served as configured (a message), or None.
+
+    An unauthenticated flavor makes every caller an administrator (or
+    whoever its headers name): acceptable on loopback, where only this
+    machine reaches it, and elsewhere only when the operator says so.
+    """
+    flavor = conf.paste_deploy.flavor
+    if (authenticates(flavor)
+            or conf.paste_deploy.allow_unauthenticated_remote
+            or is_loopback(conf.bind_host)):
+        return None
+    return ('Refusing to serve the paste flavor %r, which does not '
+            'authenticate its callers (each request acts as an '
+            'administrator or as whoever its headers name), on %s, which '
+            'is not a loopback address. Either set [paste_deploy] flavor = '
+            'keystone and configure [keystone_authtoken] (www_authenticate_'
+            'uri, auth_url, auth_type = password, username, password, '
+            'project_name, user_domain_name, project_domain_name), or '
+            'bind_host = 127.0.0.1, or, if something in front of glance-api '
+            'does the authentication, set [paste_deploy] '
+            'allow_unauthenticated_remote = true.'
+            % (flavor or 'none', conf.bind_host))
+
+
+def check_exposure(conf):
+    """RuntimeError (exit status 1 at start) when ``exposure_problem``
+    finds one."""
+    problem = exposure_problem(conf)
+    if problem:
+        raise RuntimeError(problem)
 
 
 def identity_filters(flavor):

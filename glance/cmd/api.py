@@ -19,6 +19,7 @@ from oslo_config import cfg  # noqa: E402
 from oslo_log import log as logging  # noqa: E402
 
 from glance import notifier  # noqa: E402
+from glance.api import pipeline  # noqa: E402
 from glance.cmd import startup  # noqa: E402
 from glance.common import config  # noqa: E402
 from glance.common import server  # noqa: E402
@@ -32,6 +33,9 @@ def reload_config():
     from glance.domain import policy
     from glance.domain import schema
     CONF.reload_config_files()
+    # A reload that would expose an unauthenticated flavor fails: the
+    # running workers keep serving.
+    pipeline.check_exposure(CONF)
     config.set_config_defaults()
     logging.setup(CONF, 'glance')
     policy.reset()
@@ -64,6 +68,7 @@ def main(argv=None):
                             # shared with the workers.
                             before_serving=session.dispose)
         srv.workers  # invalid values fail here, with the exit code of ValueError
+        pipeline.check_exposure(CONF)
         # Ready means database, stores and pipeline (loaded by start()).
         startup.check_options()
         startup.check_database()

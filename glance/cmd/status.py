@@ -67,8 +67,17 @@ class Checks(upgradecheck.UpgradeCommands):
             return Result(Code.FAILURE, '; '.join(missing))
         return Result(Code.SUCCESS)
 
+    def _check_exposure(self):
+        # glance-api refuses to start in this case: say it before.
+        from glance.api import pipeline
+        problem = pipeline.exposure_problem(CONF)
+        if problem:
+            return Result(Code.FAILURE, problem)
+        return Result(Code.SUCCESS)
+
     _upgrade_checks = (
         ('Database schema', _check_database),
+        ('Unauthenticated API exposure', _check_exposure),
         ('Store drivers', _check_store_drivers),
         ('Policy File JSON to YAML Migration',
          (common_checks.check_policy_json, {'conf': CONF})),

@@ -226,6 +226,16 @@ paste_deploy_opts = [
                help='Paste configuration file; by default the file named '
                     'after the last --config-file with -paste.ini, or '
                     'glance-api-paste.ini in the configuration directories.'),
+    cfg.BoolOpt('allow_unauthenticated_remote', default=False,
+                help='Serve a flavor that does not authenticate its callers '
+                     '(none, the default, or fakeauth: every request acts '
+                     'as the [noauth] administrator, or as whoever its '
+                     'headers name) on an address other than loopback. '
+                     'Without it glance-api refuses to start (exit status '
+                     '1) when bind_host is 0.0.0.0, :: or any address not '
+                     'in 127.0.0.0/8 or ::1 with such a flavor: set '
+                     'flavor = keystone and [keystone_authtoken], or '
+                     'bind_host = 127.0.0.1.'),
 ]
 
 database_opts = [
