@@ -186,9 +186,13 @@ def update(ctx, image_id, changes):
                     raise exception.Conflict('Property %s already present.'
                                              % name)
                 if name not in BASE_ATTRIBUTES and name != 'tags':
-                    known = name in image['properties'] and name not in hidden
+                    # Setting a property that exists is an update, also
+                    # when the caller cannot read it; that refusal does
+                    # not tell it exists.
+                    exists = name in image['properties']
                     _check_protection(ctx, name,
-                                      'update' if known else 'create')
+                                      'update' if exists else 'create',
+                                      'set' if name in hidden else None)
                     hidden.discard(name)
                 _set(ctx, image, name, value)
         if set(image['properties']) - set(old_props):
@@ -213,10 +217,10 @@ def update(ctx, image_id, changes):
     return protections.readable(ctx, image)
 
 
-def _check_protection(ctx, name, op):
+def _check_protection(ctx, name, op, said=None):
     if not protections.allowed(ctx, name, op):
         raise exception.Forbidden('Not allowed to %s the property %s.'
-                                  % (op, name))
+                                  % (said or op, name))
 
 
 def _location_probes(ctx, image_id, changes):

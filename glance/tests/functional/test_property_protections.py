@@ -70,6 +70,12 @@ read = admin
 update = admin
 delete = admin
 
+[^x_unseen_.*]
+create = admin
+read = admin
+update = admin
+delete = member
+
 [^x_first]
 create = member
 read = member,reader
@@ -131,6 +137,12 @@ create = default
 read = default
 update = default
 delete = default
+
+[^x_blind_.*]
+create = prop_writer
+read = context_is_admin
+update = context_is_admin
+delete = prop_writer
 
 [.*]
 create = context_is_admin
@@ -381,6 +393,54 @@ class TestRolesFormat(ProtectionsTest):
         self.assertEqual({'x_admin_a': '4', 'x_case_a': '5'},
                          self.props(image_id, self.admin()))
 
+    def test_add_over_an_unreadable_property_is_an_update(self):
+        # x_blind_: the member may create it but neither read nor update
+        # it. An add on the existing one is an update, refused, and the
+        # refusal does not say the property exists.
+        image_id = self.image_with(x_blind_a='admin')
+        member = self.member()
+        for media, change in (
+                (h.PATCH_V21, {'op': 'add', 'path': '/x_blind_a',
+                               'value': 'm'}),
+                (h.PATCH_V20, {'add': '/x_blind_a', 'value': 'm'})):
+            resp = self.patch_image(image_id, [change], headers=member,
+                                    media=media, status=403)
+            self.assertIn('x_blind_a', resp.text)
+            self.assertNotIn('update', resp.text)
+            self.assertNotIn('exist', resp.text)
+        self.assertEqual({'x_blind_a': 'admin'},
+                         self.props(image_id, self.admin()))
+        # A new one is a creation, which the member may do.
+        self.patch_as(image_id, [{'op': 'add', 'path': '/x_blind_b',
+                                  'value': 'm'}], member, 200)
+        # x_split_: the admin role alone may update but not read it; the
+        # add then overwrites.
+        self.set_property(image_id, 'x_split_a', 'old')
+        patched = self.patch_as(image_id, [
+            {'op': 'add', 'path': '/x_split_a', 'value': 'new'}],
+            self.headers(roles='admin'), 200)
+        self.assertNotIn('x_split_a', patched)
+        self.assertEqual({'x_blind_a': 'admin', 'x_blind_b': 'm',
+                          'x_split_a': 'new'},
+                         self.props(image_id, self.admin()))
+
+    def test_remove_of_an_unreadable_property_is_as_if_absent(self):
+        # The delete rule of x_unseen_ allows members, who cannot read
+        # it: the removal neither reveals nor deletes it.
+        image_id = self.image_with(x_admin_a='1', x_unseen_a='s')
+        for key in ('x_unseen_a', 'x_admin_a', 'x_unseen_absent'):
+            resp = self.patch_as(image_id, [{'op': 'remove',
+                                             'path': '/' + key}],
+                                 self.member(), 409)
+            self.assertIn('%s does not exist' % key, resp.text)
+        self.assertEqual({'x_admin_a': '1', 'x_unseen_a': 's'},
+                         self.props(image_id, self.admin()))
+        # A caller who reads it removes it.
+        self.patch_as(image_id, [{'op': 'remove', 'path': '/x_unseen_a'}],
+                      self.headers(roles='admin,member,reader'), 200)
+        self.assertEqual({'x_admin_a': '1'},
+                         self.props(image_id, self.admin()))
+
     def test_first_matching_section_wins(self):
         # x_first_but_not_this matches [^x_first] first: member rules.
         image_id = self.assert_create('x_first_but_not_this', True,
@@ -513,6 +573,26 @@ class TestPoliciesFormat(ProtectionsTest):
         self.patch_as(image_id, [{'op': 'remove', 'path': '/x_owner_a'}],
                       member, 200)
         self.assertEqual({'x_admin_a': '2'},
+                         self.props(image_id, self.admin()))
+
+    def test_add_over_an_unreadable_property_is_an_update(self):
+        # x_blind_: created by members, read and updated by admins only.
+        image_id = self.new_image(headers=self.admin(),
+                                  x_blind_a='admin')['id']
+        member = self.member()
+        resp = self.patch_as(image_id, [{'op': 'add', 'path': '/x_blind_a',
+                                         'value': 'm'}], member, 403)
+        self.assertNotIn('update', resp.text)
+        # Unreadable, so absent for a removal although delete allows it.
+        self.patch_as(image_id, [{'op': 'remove', 'path': '/x_blind_a'}],
+                      member, 409)
+        self.assertEqual({'x_blind_a': 'admin'},
+                         self.props(image_id, self.admin()))
+        self.patch_as(image_id, [{'op': 'add', 'path': '/x_blind_b',
+                                  'value': 'm'}], member, 200)
+        self.patch_as(image_id, [{'op': 'add', 'path': '/x_blind_a',
+                                  'value': 'a'}], self.admin(), 200)
+        self.assertEqual({'x_blind_a': 'a', 'x_blind_b': 'm'},
                          self.props(image_id, self.admin()))
 
 
