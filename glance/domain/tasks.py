@@ -7,6 +7,7 @@ allowed to change it (an import or a location_import).
 """
 
 import datetime
+import re
 import uuid
 
 from oslo_config import cfg
@@ -26,6 +27,8 @@ LOG = logging.getLogger(__name__)
 
 LOCK_PROPERTY = 'os_glance_import_task'
 STATUSES = ('pending', 'processing', 'success', 'failure')
+# The user name and password of a URL (``scheme://user:password@host``).
+_USERINFO = re.compile(r'\b([A-Za-z][A-Za-z0-9+.-]*://)[^/?#\s]*@')
 
 
 def expiry(when):
@@ -106,17 +109,42 @@ def notify_started(task_id):
 
 # -- reading tasks --------------------------------------------------------
 
+def redacted(value):
+    """``value`` (text, or lists and objects of it) with the credentials
+    of the URLs it holds replaced by ``***``: the workers read a task's
+    input from the database, callers never see those."""
+    if isinstance(value, str):
+        return _USERINFO.sub(r'\1***@', value)
+    if isinstance(value, dict):
+        return {k: redacted(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redacted(v) for v in value]
+    return value
+
+
+def shown(task):
+    """A task as it is shown: its input, result and message redacted."""
+    return dict(task, **{k: redacted(task.get(k))
+                         for k in ('input', 'result', 'message')})
+
+
 def image_tasks(ctx, image_id):
-    """The live tasks of an image the caller may see."""
+    """The live tasks of an image, for its owner and administrators
+    (403 to others who may see the image, 404 to the rest)."""
     with session.writer() as conn:
         db_tasks.expire(conn, timeutils.now())
     with session.reader() as conn:
         try:
-            records.load(conn, ctx, image_id)
+            image = records.load(conn, ctx, image_id)
         except exception.Forbidden:
             raise exception.ImageNotFound('No image found with ID %s'
                                           % image_id)
-        return db_tasks.for_image(conn, image_id)
+        if not ctx.is_admin and (ctx.project_id is None
+                                 or image['owner'] != ctx.project_id):
+            raise exception.Forbidden('Only the owner of image %s and '
+                                      'administrators may list its tasks.'
+                                      % image_id)
+        return [shown(t) for t in db_tasks.for_image(conn, image['id'])]
 
 
 def _gate(ctx, rule, target=None):
@@ -135,7 +163,7 @@ def get_task(ctx, task_id):
     if not ctx.is_admin and task['owner'] != ctx.project_id:
         raise exception.Forbidden('Task %s belongs to another project.'
                                   % task_id)
-    return task
+    return shown(task)
 
 
 def list_tasks(ctx, filters, marker=None, limit=None, sort_key='created_at',
@@ -152,5 +180,5 @@ def list_tasks(ctx, filters, marker=None, limit=None, sort_key='created_at',
                                        and marker_task['owner'] != owner):
                 raise exception.BadRequest('Invalid marker. Task %s could '
                                            'not be found.' % marker)
-        return db_tasks.list_tasks(conn, owner, filters, marker_task, limit,
-                                   sort_key, sort_dir)
+        return [shown(t) for t in db_tasks.list_tasks(
+            conn, owner, filters, marker_task, limit, sort_key, sort_dir)]
