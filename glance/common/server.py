@@ -27,6 +27,7 @@ from oslo_log import log as logging
 
 from glance.common import balance
 from glance.common import config
+from glance.common import framing
 from glance.common import systemd
 from glance.common import tls
 
@@ -522,7 +523,7 @@ class Server:
             logging.getLogger('eventlet.wsgi.server'),
             keepalive=CONF.http_keepalive,
             socket_timeout=CONF.client_socket_timeout or None, debug=False,
-            protocol=tls.HttpProtocol)
+            protocol=framing.HttpProtocol)
         connections = {}
         board = self.board if slot is not None else None
         acceptor = eventlet.spawn(_accept_loop, self.sock, serv, pool,

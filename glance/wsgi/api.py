@@ -12,6 +12,10 @@ a server that does neither, such a request is refused (411) rather than
 taken for an empty body. Under uWSGI, a body that cannot be read to its
 end (the client paused longer than uWSGI waits, or went away) fails the
 request with 400, as the client's doing.
+
+Message framing (``Content-Length``, ``Transfer-Encoding``, chunk sizes)
+is the server's own parser's job here; the strict rules of the eventlet
+daemon (``glance.common.framing``) do not run under these servers.
 """
 
 import os
