@@ -278,7 +278,9 @@ class _Network(cfg.types.String):
 import_filtering_opts = [
     cfg.ListOpt('allowed_schemes', default=['http', 'https'],
                 help='URL schemes web-download (and every other import '
-                     'that fetches a URL) may use. When set, '
+                     'that fetches a URL) and the locations the http store '
+                     'reads may use; the options of this group filter '
+                     'both, for every caller. When set, '
                      'disallowed_schemes is ignored. Only http and https '
                      'can be fetched, whatever this list says.'),
     cfg.ListOpt('disallowed_schemes', default=[],
@@ -316,7 +318,9 @@ import_filtering_opts = [
                      'unspecified, multicast or reserved, IPv6 '
                      'equivalents and IPv4 addresses embedded in IPv6 '
                      'included, unless it is in one of these networks or '
-                     'is an IP address listed in allowed_hosts.'),
+                     'is an IP address listed in allowed_hosts. List here '
+                     'the networks of internal image servers that http '
+                     'locations point to.'),
 ]
 
 

@@ -2,14 +2,15 @@
 
 Every request the service itself makes over HTTP goes through ``request``
 (``open_url`` is its GET that wants a 2xx): web-download, glance-download
-and the replay of an import on the API node holding the staged data. The
-HTTP store is not a user of this module; it keeps its own client.
+the replay of an import on the API node holding the staged data, and the
+reads of the ``http`` store from image locations.
 
 Which destinations are acceptable is a parameter, ``check``: a callable
 that takes a URL and returns its ``url_filter.Target`` (scheme, host,
 port, the resolved addresses to connect to, request target, userinfo) or
-raises. Imports pass ``url_filter.vet_url`` (the default), which refuses
-internal addresses; the import replay passes ``resolve_url``, which only
+raises. Imports and the http store pass ``url_filter.vet_url`` (the
+default), which refuses internal addresses; the import replay passes
+``resolve_url``, which only
 parses and resolves, since the peer it reaches is configured by the
 operator. Every redirect is checked again, ``MAX_REDIRECTS`` at most. The
 client connects to one of the addresses the check returned and never
@@ -20,7 +21,9 @@ certificate is verified against.
 
 Proxies come from the environment, read at each request as the standard
 library reads them (``HTTP_PROXY``, ``HTTPS_PROXY``, ``NO_PROXY`` and
-their lowercase forms, which win). The check still applies to the final
+their lowercase forms, which win), unless the caller names a proxy for
+the scheme (``proxies``, as the http store's ``http_proxy_information``
+does): that one is used for every host. The check still applies to the final
 destination, and the proxy is told to reach the vetted address, never the
 name, so its own resolver cannot lead anywhere unvetted: https goes
 through ``CONNECT <address>:<port>`` and TLS is then spoken to the origin
@@ -35,8 +38,9 @@ The standard library does the work (``http.client``, ``ssl``,
 ``socket``), so under the eventlet daemon every wait is green, and names
 are resolved in a real thread (``url_filter.resolve``).
 
-``timeout`` bounds the connection and each wait for data, not the whole
-transfer, so large images download at any speed that keeps data flowing.
+``timeout`` bounds the connection (unless ``connect_timeout`` does) and
+each wait for data, not the whole transfer, so large images download at
+any speed that keeps data flowing.
 Failures are ``exception.BadRequest``: ``Unreachable`` when the
 destination (or the proxy) cannot be reached or stops answering,
 ``BadAnswer`` when what comes back is not valid HTTP.
@@ -193,13 +197,15 @@ def _bypassed(target, proxies):
     return bool(bypass(_authority(target.host, target.port), proxies))
 
 
-def _proxy_for(url, target):
-    """The proxy the environment names for ``target``, None to connect
-    directly."""
-    proxies = urllib.request.getproxies_environment()
-    setting = proxies.get(target.scheme)
-    if not setting or _bypassed(target, proxies):
-        return None
+def _proxy_for(url, target, chosen=None):
+    """The proxy for ``target``: the one ``chosen`` names for its scheme,
+    else the one of the environment; None to connect directly."""
+    setting = (chosen or {}).get(target.scheme)
+    if not setting:
+        proxies = urllib.request.getproxies_environment()
+        setting = proxies.get(target.scheme)
+        if not setting or _bypassed(target, proxies):
+            return None
     if '://' not in setting:
         setting = 'http://' + setting
     try:
@@ -222,24 +228,26 @@ def _proxy_for(url, target):
     return _Proxy(host.lower(), port, authorization)
 
 
-def _connect_any(addresses, port, timeout):
-    """A socket connected to the first of ``addresses`` that answers;
-    raises the last OSError when none does."""
+def _connect_any(addresses, port, timeout, connect_timeout=None):
+    """A socket connected to the first of ``addresses`` that answers
+    within ``connect_timeout`` (``timeout`` when None), then waiting
+    ``timeout`` for data; raises the last OSError when none does."""
     error = OSError('no address to connect to')
     for address in addresses:
         try:
-            sock = socket.create_connection((address, port),
-                                            timeout=timeout)
+            sock = socket.create_connection(
+                (address, port), timeout=connect_timeout or timeout)
         except OSError as e:
             error = e
             continue
+        sock.settimeout(timeout)
         # Headers and body go in separate writes: no Nagle delay between.
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return sock
     raise error
 
 
-def _connect_proxy(url, proxy, timeout):
+def _connect_proxy(url, proxy, timeout, connect_timeout=None):
     where = _authority(proxy.host, proxy.port)
     if _is_ip(proxy.host):
         addresses = [proxy.host]
@@ -250,10 +258,11 @@ def _connect_proxy(url, proxy, timeout):
             _fail(url, 'the proxy %s cannot be resolved (%s)' % (where, e),
                   Unreachable)
     try:
-        return _connect_any(addresses, proxy.port, timeout)
+        return _connect_any(addresses, proxy.port, timeout, connect_timeout)
     except OSError as e:
         _fail(url, 'the proxy %s cannot be reached (%s)'
-              % (where, _describe(e, timeout)), Unreachable)
+              % (where, _describe(e, connect_timeout or timeout)),
+              Unreachable)
 
 
 def _read_line(raw):
@@ -311,7 +320,7 @@ class _Connection(http.client.HTTPConnection):
         raise http.client.NotConnected('the connection is closed')
 
 
-def _open(url, target, proxy, timeout, ssl_context):
+def _open(url, target, proxy, timeout, ssl_context, connect_timeout=None):
     """A connection to one vetted address of ``target`` (the next one
     when a connection fails), directly or through ``proxy``, and that
     address. Through a proxy, plain http names the first address only:
@@ -324,9 +333,10 @@ def _open(url, target, proxy, timeout, ssl_context):
         sock = None
         try:
             if proxy is None:
-                sock = _connect_any([address], target.port, timeout)
+                sock = _connect_any([address], target.port, timeout,
+                                    connect_timeout)
             else:
-                sock = _connect_proxy(url, proxy, timeout)
+                sock = _connect_proxy(url, proxy, timeout, connect_timeout)
                 if target.scheme == 'https':
                     _tunnel(sock, proxy, address, target.port)
             if target.scheme == 'https':
@@ -346,10 +356,12 @@ def _open(url, target, proxy, timeout, ssl_context):
     _fail_on(url, error, timeout)
 
 
-def _send(url, target, method, body, auth, timeout, ssl_context, headers):
+def _send(url, target, method, body, auth, timeout, ssl_context, headers,
+          proxies=None, connect_timeout=None):
     """Send one request to ``target``; the connection and response."""
-    proxy = _proxy_for(url, target)
-    conn, address = _open(url, target, proxy, timeout, ssl_context)
+    proxy = _proxy_for(url, target, proxies)
+    conn, address = _open(url, target, proxy, timeout, ssl_context,
+                          connect_timeout)
     request_target = _ascii_target(target.request_target)
     via_proxy = proxy is not None and target.scheme == 'http'
     if via_proxy:
@@ -460,7 +472,9 @@ def request(method: str, url: str, *, check: Check = url_filter.vet_url,
             max_size: typing.Optional[int] = None, timeout: float = TIMEOUT,
             max_redirects: int = MAX_REDIRECTS,
             follow_redirects: bool = True, require_success: bool = True,
-            ssl_context: typing.Optional[ssl.SSLContext] = None
+            ssl_context: typing.Optional[ssl.SSLContext] = None,
+            proxies: typing.Optional[typing.Mapping[str, str]] = None,
+            connect_timeout: typing.Optional[float] = None
             ) -> Response:
     """Send ``method`` to ``url``; the ``Response`` to read the body from.
 
@@ -468,12 +482,15 @@ def request(method: str, url: str, *, check: Check = url_filter.vet_url,
     ``body`` is sent with its Content-Length; ``headers`` go to the
     origin of ``url`` only (a token never follows a redirect elsewhere);
     ``max_size`` is the largest body accepted, in bytes (None: no limit);
-    ``timeout`` the seconds a connection or any wait for data may take;
+    ``timeout`` the seconds a connection or any wait for data may take,
+    ``connect_timeout`` (when given) those of a connection;
     ``ssl_context`` replaces the default one (system CAs, hostname
-    checked). Redirects are followed unless ``follow_redirects`` is
-    false (a 303, and a 301 or 302 of anything but GET, continue as a GET
-    without the body). With ``require_success`` an answer that is not a
-    2xx is a failure; without it, any answer is returned.
+    checked); ``proxies`` maps schemes to the proxy to use for them
+    instead of the environment's (see the module docstring). Redirects
+    are followed unless ``follow_redirects`` is false (a 303, and a 301
+    or 302 of anything but GET, continue as a GET without the body).
+    With ``require_success`` an answer that is not a 2xx is a failure;
+    without it, any answer is returned.
 
     Raises ``exception.BadRequest`` when the URL or a redirect does not
     pass ``check``, on network, proxy, TLS and timeout failures, on
@@ -494,7 +511,7 @@ def request(method: str, url: str, *, check: Check = url_filter.vet_url,
             auth = None
         extra = headers if _origin(target) == first else None
         conn, response = _send(url, target, method, body, auth, timeout,
-                               ssl_context, extra)
+                               ssl_context, extra, proxies, connect_timeout)
         status = response.status
         if not follow_redirects or status not in REDIRECT_STATUSES:
             break

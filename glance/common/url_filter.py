@@ -1,8 +1,11 @@
 """Which URLs the service may fetch image data from.
 
 Imports that download (web-download, glance-download, the legacy tasks
-``import_from``) hand the URL of the user, and every redirect it leads to,
-to ``check_url`` first. The rules, in order, each refusal a 400:
+``import_from``) and the http store reading image locations hand the URL
+of the user, and every redirect it leads to, to ``vet_url`` first. The
+options of ``[import_filtering_opts]`` apply to both: one filter for every
+URL the service fetches on a caller's behalf. The rules, in order, each
+refusal a 400:
 
 * the scheme must pass ``[import_filtering_opts]`` allowed_schemes (or,
   when that list is empty, disallowed_schemes), and only http and https

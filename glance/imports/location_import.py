@@ -43,6 +43,13 @@ def add_location(ctx, image_id, url, validation_data=None):
     The location is added, and the data hashed, by a green thread after
     the request is answered (see ``_import``).
     """
+    # The URL filter resolves names: not inside the transaction. Its
+    # refusal comes after the checks of the image and the caller.
+    try:
+        locations.check_fetchable(url)
+        refusal = None
+    except exception.GlanceError as e:
+        refusal = e
     with session.writer() as conn:
         image = records.load(conn, ctx, image_id, 'add_image_location',
                             for_update=True)
@@ -52,6 +59,8 @@ def add_location(ctx, image_id, url, validation_data=None):
                                      % image['status'])
         _check_caller_may_add(ctx, url)
         locations.usable_store(url)
+        if refusal is not None:
+            raise refusal
         if validation_data:
             _check_hash_value(validation_data)
         missing = [k for k in ('disk_format', 'container_format')

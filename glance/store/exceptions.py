@@ -78,3 +78,10 @@ class RemoteServiceUnavailable(StoreError, exception.ServiceUnavailable):
 class InvalidRange(StoreError, exception.RangeNotSatisfiable):
     """A read starts beyond the end of the data (or has a negative size)."""
     message = 'The requested range cannot be satisfied.'
+
+
+class LocationRefused(StoreError, exception.Forbidden):
+    """The store will not read a location: its URL, or a redirect from
+    it, leads where the service may not fetch from (an internal address,
+    a scheme, host or port the URL filter refuses)."""
+    message = 'The service may not read the image data at this location.'

@@ -23,6 +23,7 @@ from glance.domain.images import quota
 from glance.domain.images import records
 from glance.domain.images import rules
 from glance.domain.images import stream
+from glance.store import exceptions as store_exc
 from glance.store import registry
 
 CONF = cfg.CONF
@@ -144,6 +145,7 @@ def download(ctx, image_id):
         return image, None
 
     def open_data(offset=0, length=None):
+        refused = False
         for loc in live:
             store = registry.store_for_location(
                 loc['url'], loc['metadata'].get('store'))
@@ -153,6 +155,13 @@ def download(ctx, image_id):
             except exception.NotFound:
                 LOG.warning('Data of image %s missing at %s', image_id,
                             loc['url'])
+                continue
+            except store_exc.LocationRefused as e:
+                # Added before the URL filter refused it, or written to
+                # the database directly: never fetched.
+                LOG.warning('Data of image %s not read from %s: %s',
+                            image_id, loc['url'], e.msg)
+                refused = True
                 continue
             if None not in (total, image['size']) and total != image['size']:
                 chunks.close()
@@ -164,6 +173,13 @@ def download(ctx, image_id):
                 chunks, length if length is not None else image['size'],
                 on_end=lambda sent: notifier.image_sent(
                     ctx, image, sent.sent, sent.complete))
+        if refused:
+            # The URL and the reason stay in the log: locations are not
+            # shown to every caller who may download.
+            raise exception.Forbidden(
+                'The data of image %s is at locations this service may not '
+                'fetch from (see [import_filtering_opts] in its '
+                'configuration).' % image_id)
         raise exception.NotFound('Image data of %s not found in any store.'
                                  % image_id)
     return image, open_data

@@ -10,6 +10,14 @@ Three ways in:
   which uses the checks of this module.
 * ``GET /v2/images/{id}/locations`` (``list_locations``).
 
+Locations an http(s) store reads must pass the URL filter of
+``[import_filtering_opts]`` (no loopback, link-local, private or other
+internal address unless the operator allows it, allowed schemes, hosts
+and ports only): ``check_fetchable`` refuses the others with a 400 when
+they are added, and the store checks again at every read (redirects
+included), so a location that became refused, or was written to the
+database directly, is never fetched.
+
 A location removed through PATCH leaves its row deleted with status
 ``pending_delete`` until its data is gone: deleted right after the patch
 commits, or left for the scrubber with ``delayed_delete``.
@@ -92,10 +100,26 @@ def usable_store(url, store_name=None):
                        % scheme)
 
 
+def check_fetchable(url, store_name=None):
+    """The store that reads ``url``, once it agrees to fetch from it; 400
+    when the URL filter of the store refuses it (an internal address, a
+    scheme, host or port it does not allow). Resolves the URL's host: to
+    be called outside transactions."""
+    store = usable_store(url, store_name)
+    vet = getattr(store, 'vet_location', None)
+    if vet is not None:
+        try:
+            vet(url)
+        except store_exc.StoreError as e:
+            raise exception.BadRequest('Invalid location: %s' % e.msg)
+    return store
+
+
 def backend_size(url, store_name=None):
     """Size of the data at ``url`` as its store reports it; 400 unless the
-    store finds data there (more than zero bytes)."""
-    store = usable_store(url, store_name)
+    store may fetch from there (``check_fetchable``) and finds data there
+    (more than zero bytes)."""
+    store = check_fetchable(url, store_name)
     try:
         size = store.get_size(url)
     except exception.GlanceError as e:
@@ -315,7 +339,8 @@ def _delete_removed(image_id, location_id):
         except store_exc.StoreDeleteNotSupported:
             pass   # a read-only store: the data is not the service's
         with session.writer() as conn:
-            db.location_set_status(conn, location_id, 'deleted', timeutils.now())
+            db.location_set_status(conn, location_id, 'deleted',
+                                   timeutils.now())
     except Exception:
         LOG.exception('Could not delete the data of location %s of image '
                       '%s', location_id, image_id)

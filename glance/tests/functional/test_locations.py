@@ -1,6 +1,7 @@
 """Image locations through the real daemon: JSON-patch on /locations (with
 show_multiple_locations) and the 2.17 location API, against image data
-served by a real HTTP server on 127.0.0.1."""
+served by a real HTTP server on 127.0.0.1, which the daemons' URL filter
+is told to allow (it refuses loopback and other ports by default)."""
 
 import hashlib
 import http.server
@@ -22,6 +23,10 @@ MD5 = hashlib.md5(DATA).hexdigest()
 SHA256 = hashlib.sha256(DATA).hexdigest()
 SHA512 = hashlib.sha512(DATA).hexdigest()
 PATCH = 'application/openstack-images-v2.1-json-patch'
+# The data server is on loopback, at a port of its own.
+ALLOW_DATA_SERVER = {
+    'import_filtering_opts.allowed_internal_networks': '127.0.0.1/32',
+    'import_filtering_opts.allowed_ports': ''}
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -97,6 +102,7 @@ class LocationTest(test_image_data.ImageDataTest):
         threading.Thread(target=cls.web.serve_forever,
                          kwargs={'poll_interval': 0.05}, daemon=True).start()
         cls.web_url = 'http://127.0.0.1:%d' % cls.web.server_port
+        cls.options = dict(ALLOW_DATA_SERVER, **cls.options)
         super().setUpClass()
 
     @classmethod

@@ -1,4 +1,5 @@
-"""The read-only HTTP store against a real HTTP server on 127.0.0.1."""
+"""The read-only HTTP store against a real HTTP server on 127.0.0.1,
+which the URL filter is told to allow (and refuses by default)."""
 
 import http.server
 import io
@@ -11,11 +12,12 @@ import types
 from cryptography import x509
 import fixtures
 import testtools
-import urllib3
 
 from glance.store import driver
 from glance.store import exceptions
 from glance.store import http as http_store
+from glance.tests.unit import base
+from glance.tests.unit.common import test_url_filter
 from glance.tests.unit import fixtures_net
 
 MiB = 1024 * 1024
@@ -25,7 +27,8 @@ DATA = bytes(range(256)) * (12 * 1024) + b'tail'   # 3 MiB + 4 bytes
 class Handler(http.server.BaseHTTPRequestHandler):
     """Paths: /image (honours Range), /norange (ignores it), /nolength
     (HEAD without Content-Length), /redirect/<n> (n more redirects, then
-    /image), /loop, /missing (404), /broken (500). Absolute URLs in the
+    /image), /goto?<url> (a redirect to url), /loop, /missing (404),
+    /broken (500). Absolute URLs in the
     request line (proxy requests) are served by path too."""
 
     protocol_version = 'HTTP/1.1'
@@ -58,6 +61,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             left = int(redirect.group(1))
             target = '/redirect/%d' % (left - 1) if left else '/image'
             return self.empty(302, [('Location', target)])
+        if path.startswith('/goto?'):
+            return self.empty(302, [('Location', path[len('/goto?'):])])
         if path == '/loop':
             return self.empty(302, [('Location', '/loop')])
         if path == '/broken':
@@ -86,6 +91,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
+class _Server(http.server.ThreadingHTTPServer):
+
+    def handle_error(self, request, client_address):
+        pass    # a reader that stops early resets the connection
+
+
 def http_options(**overrides):
     values = {'https_insecure': True, 'https_ca_certificates_file': None,
               'http_proxy_information': {}}
@@ -108,12 +119,16 @@ class TestDeclarations(testtools.TestCase):
                  cls.config_opts(backend_section=backend_section)])
 
 
-class TestHttpStore(testtools.TestCase):
+class TestHttpStore(base.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.server = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
-                                                      Handler)
+        self.useFixture(fixtures.EnvironmentVariable('http_proxy'))
+        self.useFixture(fixtures.EnvironmentVariable('https_proxy'))
+        self.dns = self.useFixture(test_url_filter.FakeDNS({
+            'image.test': ['127.0.0.1']}))
+        self.allow_loopback()
+        self.server = _Server(('127.0.0.1', 0), Handler)
         self.server.daemon_threads = True
         self.server.seen = []
         fixtures_net.serve_in_thread(self, self.server, poll_interval=0.01)
@@ -123,8 +138,13 @@ class TestHttpStore(testtools.TestCase):
     def make_store(self, **overrides):
         store = http_store.HttpStore('web', http_options(**overrides))
         store.configure()
-        self.addCleanup(store.session.close)
         return store
+
+    def allow_loopback(self, **overrides):
+        values = {'allowed_ports': [],
+                  'allowed_internal_networks': ['127.0.0.1/32']}
+        values.update(overrides)
+        self.config(group='import_filtering_opts', **values)
 
     def url(self, path):
         return self.base + path
@@ -235,16 +255,148 @@ class TestHttpStore(testtools.TestCase):
         self.assertEqual([], self.server.seen)
 
     def test_proxy(self):
+        # The proxy is asked for the address that passed the filter.
         store = self.make_store(http_proxy_information={'http': self.base})
-        chunks, size = store.get('http://image.invalid/image', 7, 3)
+        chunks, size = store.get('http://image.test/image', 7, 3)
         self.assertEqual(DATA[7:10], chunks.read_all())
         self.assertEqual([('GET', '/image', True, 'bytes=7-9')],
                          self.server.seen)
+        self.assertEqual({'image.test': 1}, self.dns.calls)
+
+    def test_proxy_does_not_bypass_the_filter(self):
+        self.config(group='import_filtering_opts',
+                    allowed_internal_networks=[])
+        store = self.make_store(http_proxy_information={
+            'http': self.base, 'https': self.base})
+        for url in ('http://image.test/image', 'https://image.test/image'):
+            self.assertRaises(exceptions.LocationRefused, store.get, url)
+        self.assertEqual([], self.server.seen)
 
     def test_proxy_wins_over_environment(self):
         self.useFixture(fixtures.EnvironmentVariable(
             'http_proxy', 'http://127.0.0.1:9/'))
         self.test_proxy()
+
+    def assertRefused(self, url, *reasons, redirected=False):
+        """Every read of ``url`` refused, and its check when the refusal
+        is not of a redirect (which only reading finds)."""
+        store = self.store
+        calls = [store.get, store.get_size]
+        if not redirected:
+            calls.append(store.vet_location)
+        for call in calls:
+            error = self.assertRaises(exceptions.LocationRefused, call, url)
+            self.assertEqual(403, error.code)
+            for reason in reasons:
+                self.assertIn(reason, error.msg)
+        return error
+
+    def test_internal_addresses_refused_by_default(self):
+        self.config(group='import_filtering_opts', allowed_ports=[80, 443],
+                    allowed_internal_networks=[])
+        scheme = self.base.split(':')[0]
+        self.assertRefused(self.url('/image'), 'the port %d is not allowed'
+                           % self.server.server_port)
+        for host, reason in [
+                ('127.0.0.1', 'is a loopback address'),
+                ('127.9.9.9', 'is a loopback address'),
+                ('localhost', 'resolves to a loopback address'),
+                ('[::1]', 'is a loopback address'),
+                ('0.0.0.0', 'is a unspecified address'),
+                ('169.254.169.254', 'is a link-local address'),
+                ('[fe80::1]', 'is a link-local address'),
+                ('10.1.2.3', 'is a private address'),
+                ('172.16.0.1', 'is a private address'),
+                ('192.168.1.1', 'is a private address'),
+                ('100.64.0.1', 'address, which is not allowed'),
+                ('[fd00:ec2::254]', 'is a private address'),
+                ('[::ffff:127.0.0.1]', 'is a loopback address'),
+                ('[::ffff:169.254.169.254]', 'is a link-local address'),
+                ('[64:ff9b::a00:1]', 'address, which is not allowed'),
+                ('[2002:7f00:1::]', 'address, which is not allowed'),
+                ('2130706433', 'not a standard dotted IPv4 address'),
+                ('017700000001', 'not a standard dotted IPv4 address'),
+                ('0x7f000001', 'not a standard dotted IPv4 address'),
+                ('0x7f.0.0.1', 'not a standard dotted IPv4 address'),
+                ('0177.0.0.1', 'not a standard dotted IPv4 address'),
+                ('127.1', 'not a standard dotted IPv4 address'),
+                ('image.test', 'resolves to a loopback address')]:
+            self.assertRefused('%s://%s/image' % (scheme, host), reason)
+        self.assertEqual([], self.server.seen)
+
+    def test_schemes_ports_and_hosts_of_the_filter(self):
+        self.config(group='import_filtering_opts', allowed_schemes=['https'])
+        if self.base.startswith('http:'):
+            self.assertRefused(self.url('/image'),
+                               'the scheme http is not allowed')
+        self.config(group='import_filtering_opts', allowed_schemes=[],
+                    disallowed_ports=[self.server.server_port])
+        self.assertRefused(self.url('/image'), 'the port %d is not allowed'
+                           % self.server.server_port)
+        self.config(group='import_filtering_opts', disallowed_ports=[],
+                    disallowed_hosts=['127.0.0.1'])
+        self.assertRefused(self.url('/image'),
+                           'the host 127.0.0.1 is not allowed')
+        self.assertEqual([], self.server.seen)
+        for uri in ('ftp://127.0.0.1/x', 'gopher://127.0.0.1/x',
+                    'file:///etc/passwd'):
+            self.assertRaises(exceptions.BadStoreUri, self.store.get, uri)
+            self.assertRaises(exceptions.BadStoreUri,
+                              self.store.vet_location, uri)
+
+    def test_ip_listed_in_allowed_hosts_is_exempt(self):
+        self.allow_loopback(allowed_internal_networks=[],
+                            allowed_hosts=['127.0.0.1'])
+        self.assertEqual(DATA, self.store.get(self.url('/image'))[0]
+                         .read_all())
+        self.assertRefused(self.url('/image').replace('127.0.0.1',
+                                                      'localhost'),
+                           'the host localhost is not allowed')
+
+    def test_redirects_are_vetted(self):
+        port = self.server.server_port
+        scheme = self.base.split(':')[0]
+        for target in ('%s://127.0.0.2:%d/image' % (scheme, port),
+                       'http://169.254.169.254/latest/meta-data/',
+                       'http://[::1]:%d/image' % port,
+                       'http://2130706433:%d/image' % port,
+                       '%s://image.test.:%d/image' % (scheme, port)):
+            self.dns.records['image.test'] = ['127.0.0.2']
+            self.server.seen[:] = []
+            self.assertRefused(self.url('/goto?' + target),
+                               'may not be fetched', redirected=True)
+            self.assertEqual([('GET', '/goto?' + target, False, None)],
+                             self.server.seen[:1])
+            self.assertEqual(1, len([c for c in self.server.seen
+                                     if c[0] == 'GET']))
+        for target in ('ftp://127.0.0.1/x', 'file:///etc/passwd',
+                       'gopher://127.0.0.1:70/x'):
+            self.assertRefused(self.url('/goto?' + target),
+                               'is not allowed', redirected=True)
+        self.assertEqual(DATA, self.store.get(
+            self.url('/goto?' + self.url('/image')))[0].read_all())
+
+    def test_the_vetted_address_is_the_one_connected_to(self):
+        # The first answer passes the filter; a later one would lead to
+        # an address nothing listens on: the store never asks again.
+        answers = [['127.0.0.1']]
+        self.dns.records['image.test'] = lambda: (
+            answers.pop() if answers else ['127.0.0.3'])
+        port = self.server.server_port
+        scheme = self.base.split(':')[0]
+        chunks, _ = self.store.get('%s://image.test:%d/image'
+                                   % (scheme, port))
+        self.assertEqual(DATA, chunks.read_all())
+        self.assertEqual({'image.test': 1}, self.dns.calls)
+
+    def test_a_name_answering_inward_is_refused(self):
+        self.allow_loopback(allowed_internal_networks=['127.0.0.2/32'])
+        self.dns.records['image.test'] = ['127.0.0.2', '127.0.0.1']
+        port = self.server.server_port
+        scheme = self.base.split(':')[0]
+        self.assertRefused('%s://image.test:%d/image' % (scheme, port),
+                           'image.test resolves to a loopback address')
+        self.assertEqual([], self.server.seen)
 
 
 class TestHttpsStore(TestHttpStore):
@@ -260,24 +412,20 @@ class TestHttpsStore(TestHttpStore):
         self.server.socket = context.wrap_socket(self.server.socket,
                                                  server_side=True)
         self.base = self.base.replace('http://', 'https://')
-        # Expected with https_insecure; urllib3 warns once per host.
-        self.useFixture(fixtures.WarningsFilter(
-            [{'action': 'ignore',
-              'category': urllib3.exceptions.InsecureRequestWarning}]))
 
     def test_proxy(self):
         # https goes through a CONNECT tunnel: the proxy sees the host and
         # port (a name only it can resolve), the server the request.
-        proxy = self.useFixture(fixtures_net.ForwardProxy(
-            hosts={'image.invalid': '127.0.0.1'}))
+        proxy = self.useFixture(fixtures_net.ForwardProxy())
         store = self.make_store(http_proxy_information={
             'https': proxy.url()})
         port = self.server.server_port
-        chunks, size = store.get('https://image.invalid:%d/image' % port,
+        chunks, size = store.get('https://image.test:%d/image' % port,
                                  7, 3)
         self.assertEqual(DATA[7:10], chunks.read_all())
         self.assertEqual(len(DATA), size)
-        self.assertEqual([('CONNECT', 'image.invalid:%d' % port)],
+        # The address that passed the filter, never the name.
+        self.assertEqual([('CONNECT', '127.0.0.1:%d' % port)],
                          [(method, target)
                           for method, target, _ in proxy.requests])
         self.assertEqual([('GET', '/image', False, 'bytes=7-9')],
@@ -293,9 +441,10 @@ class TestHttpsStore(TestHttpStore):
         self.assertEqual(DATA[1:3], chunks.read_all())
 
     def test_insecure_wins_over_environment(self):
-        # This machine may well set REQUESTS_CA_BUNDLE; make sure of it.
-        self.useFixture(fixtures.EnvironmentVariable(
-            'REQUESTS_CA_BUNDLE', ssl.get_default_verify_paths().cafile))
+        # CA bundles named by the environment change nothing.
+        for name in ('REQUESTS_CA_BUNDLE', 'SSL_CERT_FILE'):
+            self.useFixture(fixtures.EnvironmentVariable(
+                name, ssl.get_default_verify_paths().cafile))
         self.test_insecure_default_accepts_any_certificate()
 
     def test_verification(self):

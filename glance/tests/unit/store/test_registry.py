@@ -2,6 +2,7 @@
 
 import io
 import os
+import ssl
 import textwrap
 
 import fixtures
@@ -171,7 +172,7 @@ class TestMultiStore(RegistryTestBase):
         self.assertEqual([os.path.join(self.root, 'lib', 'cheap')],
                          cheap.paths)
         self.assertEqual(0o640, cheap.file_perm)
-        self.assertTrue(web.verify)
+        self.assertEqual(ssl.CERT_REQUIRED, web.ssl_context.verify_mode)
 
     def test_location_metadata_and_lookup(self):
         fast, cheap, web = self.reg.stores()
