@@ -18,7 +18,6 @@ monitoring written for it read them the same way:
 ====  ===========================================================
 """
 
-import sqlalchemy as sa
 from oslo_config import cfg
 
 from glance.db import session
@@ -57,18 +56,12 @@ def check_options(conf=CONF):
                 pass   # registered later, where it is used (stores)
 
 
-def check_database():
-    """Connect to ``[database] connection`` once; RuntimeError if that
-    fails, so the service is not reported ready without its database."""
-    engine = None
-    try:
-        engine = session.create_engine(CONF.database.connection)
-        with engine.connect() as conn:
-            conn.execute(sa.text('SELECT 1'))
-    except sa.exc.SQLAlchemyError as e:
-        reason = getattr(e, 'orig', None) or e
-        raise RuntimeError('Cannot connect to the database: %s'
-                           % str(reason).splitlines()[0])
-    finally:
-        if engine is not None:
-            engine.dispose()
+def check_database(wait=True):
+    """Connect to ``[database] connection``; RuntimeError (exit status 1)
+    naming the database if that fails, so the service is not reported
+    ready without it. With ``wait``, a server that cannot be reached yet
+    is given ``[database] max_retries`` x ``retry_interval`` seconds."""
+    if wait:
+        session.wait_for_database()
+    else:
+        session.wait_for_database(max_retries=0)

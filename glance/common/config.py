@@ -255,6 +255,39 @@ database_opts = [
     cfg.IntOpt('sqlite_busy_timeout', default=30000, min=0,
                help='Milliseconds an SQLite writer waits for the lock held '
                     'by another worker before the request fails with 503.'),
+    cfg.IntOpt('max_retries', default=10, min=-1,
+               help='Connection attempts at start (glance-api, '
+                    'glance-scrubber, glance-manage) after the first one '
+                    'fails because the database server cannot be reached; '
+                    '-1 tries for ever. After max_retries x retry_interval '
+                    'seconds the command exits with status 1, naming the '
+                    'database. Refused credentials or an unknown database '
+                    'fail at once.'),
+    cfg.IntOpt('retry_interval', default=10, min=0,
+               help='Seconds between connection attempts at start.'),
+    cfg.BoolOpt('use_db_reconnect', default=False,
+                help='Retry requests whose connection to the database is '
+                     'lost or cannot be opened (up to db_max_retries). '
+                     'Off, such a request fails at once with 503 and the '
+                     'next one reconnects.'),
+    cfg.IntOpt('db_retry_interval', default=1, min=0,
+               help='Seconds before the first retry of a database '
+                    'transaction.'),
+    cfg.BoolOpt('db_inc_retry_interval', default=True,
+                help='Double the wait after each retry of a transaction, '
+                     'up to db_max_retry_interval.'),
+    cfg.IntOpt('db_max_retry_interval', default=10, min=0,
+               help='Longest wait in seconds between retries of a '
+                    'transaction when db_inc_retry_interval is set.'),
+    cfg.IntOpt('db_max_retries', default=20, min=-1,
+               help='Retries of a transaction aborted by a deadlock, a lock '
+                    'wait timeout, a serialization or Galera certification '
+                    'failure (and, with use_db_reconnect, a lost '
+                    'connection) before the request fails with 503; -1 '
+                    'retries for ever. Only a whole transaction is '
+                    'replayed, and a connection lost while committing a '
+                    'write is never retried (the commit may have taken '
+                    'place).'),
 ]
 
 wsgi_opts = [

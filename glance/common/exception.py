@@ -102,6 +102,19 @@ class ServiceUnavailable(GlanceError):
     message = 'The service is temporarily unavailable.'
 
 
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database cannot be reached, or lost the connection."""
+    message = 'The database is unavailable; retry the request later.'
+
+
+class DatabaseDeadlock(ServiceUnavailable):
+    """The database aborted the transaction (deadlock, lock wait timeout,
+    serialization or Galera certification failure) more times than
+    retries allow."""
+    message = ('The database aborted the transaction because of '
+               'concurrent ones; retry the request.')
+
+
 class BadGateway(GlanceError):
     code = 502
     message = 'An upstream node answered badly.'

@@ -20,6 +20,21 @@ DATA_MIGRATIONS = [location_store_key]
 CURRENT, NEED_EXPAND, NEED_MIGRATE, NEED_CONTRACT = 0, 3, 4, 5
 
 
+_reached = set()
+
+
+def _engine():
+    """The engine, once the database server answers: the first use in a
+    process waits for it as ``[database] max_retries`` and
+    ``retry_interval`` say (glance-manage run by a deployment tool while
+    the server is still starting)."""
+    url = session.CONF.database.connection
+    if url not in _reached:
+        session.wait_for_database(url)
+        _reached.add(url)
+    return session.get_engine()
+
+
 def _config(conn=None):
     cfg = alembic_config.Config()
     cfg.set_main_option('script_location', os.path.join(
@@ -33,12 +48,12 @@ def _script():
 
 
 def _upgrade(target):
-    with session.get_engine().begin() as conn:
+    with _engine().begin() as conn:
         command.upgrade(_config(conn), target)
 
 
 def current_heads():
-    with session.get_engine().connect() as conn:
+    with _engine().connect() as conn:
         return set(migration.MigrationContext.configure(
             conn).get_current_heads())
 
@@ -76,12 +91,12 @@ def migrate():
     if branch_head('contract') in applied:
         raise RuntimeError('Database is already contracted; nothing to '
                            'migrate.')
-    with session.get_engine().begin() as conn:
+    with _engine().begin() as conn:
         return sum(m.migrate(conn) for m in DATA_MIGRATIONS)
 
 
 def has_pending_data_migrations():
-    with session.get_engine().connect() as conn:
+    with _engine().connect() as conn:
         if not sa.inspect(conn).has_table('image_locations'):
             return False
         return any(m.has_migrations(conn) for m in DATA_MIGRATIONS)
@@ -96,7 +111,7 @@ def sync():
 
 def migrate_if_needed():
     if has_pending_data_migrations():
-        with session.get_engine().begin() as conn:
+        with _engine().begin() as conn:
             for m in DATA_MIGRATIONS:
                 m.migrate(conn)
 
@@ -106,7 +121,7 @@ def upgrade(version='heads'):
 
 
 def stamp(version):
-    with session.get_engine().begin() as conn:
+    with _engine().begin() as conn:
         command.stamp(_config(conn), version)
 
 
@@ -135,7 +150,7 @@ def purge(age_in_days=30, max_rows=100, tables=None):
         raise ValueError('max_rows must be -1 or a non-negative number.')
     cutoff = timeutils.utcnow() - datetime.timedelta(days=age_in_days)
     counts = {}
-    with session.get_engine().begin() as conn:
+    with _engine().begin() as conn:
         if tables is None:
             doomed = sa.select(models.tasks.c.id).where(
                 models.tasks.c.deleted == sa.true(),

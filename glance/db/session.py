@@ -6,10 +6,21 @@ front instead of failing to upgrade a read lock ("database is locked").
 Writers in other processes wait up to ``sqlite_busy_timeout``; writers in
 the same process queue on a green lock so one green thread never blocks
 the hub waiting for a lock that another green thread of the process holds.
+
+MariaDB/MySQL and PostgreSQL: pooled connections are pinged when taken
+from the pool, so after a server restart the pool is dropped and new
+connections are opened. A database error is turned into a domain error
+(503) here: ``DatabaseUnavailable`` when the server cannot be reached or
+the connection is lost, ``DatabaseDeadlock`` when the server aborted the
+transaction because of a concurrent one. Functions decorated with
+``replayable`` (whole transactions, nothing done outside the database
+before a failure could happen) are run again on those errors, the way
+oslo.db's ``wrap_db_retry`` does, with its ``[database] db_*`` options.
 """
 
 import contextlib
 import fcntl
+import functools
 import os
 import threading
 import time
@@ -31,6 +42,26 @@ _ENGINE = None
 _ENGINE_URL = None
 _WRITE_LOCK = threading.Lock()
 SQLITE_LOCK_WAIT_MS = 50
+# Seconds a PostgreSQL connection attempt may take (unless the URL says).
+CONNECT_TIMEOUT = 10
+RETRY_AFTER = {'Retry-After': '1'}
+
+# MySQL/MariaDB error codes: the transaction was rolled back because of a
+# concurrent one (deadlock; lock wait timeout), so it may run again.
+MYSQL_DEADLOCK = {1213, 1205}
+# The server is gone, going, not ready (a Galera node out of the cluster:
+# 1047 "WSREP has not yet prepared node for application use") or refuses
+# more connections.
+MYSQL_UNAVAILABLE = {1040, 1047, 1053, 1927, 2002, 2003, 2005, 2006, 2013,
+                     2014, 2045, 2055, 4031}
+# Never going to work by waiting: bad credentials, unknown database.
+MYSQL_PERMANENT = {1044, 1045, 1049, 1698}
+# PostgreSQL SQLSTATEs: serialization failure, deadlock.
+PG_DEADLOCK = {'40001', '40P01'}
+# Shut down (admin, crash), starting up, too many connections; class 08 is
+# a connection exception.
+PG_UNAVAILABLE = {'57P01', '57P02', '57P03', '53300'}
+PG_PERMANENT = {'28000', '28P01', '3D000'}
 
 
 def _sqlite_setup(engine):
@@ -83,6 +114,8 @@ def create_engine(url):
         # mode), so a connection going back to the pool needs no rollback.
         kwargs['pool_reset_on_return'] = None
     else:
+        # The ping on checkout finds connections a server restart broke;
+        # the pool then drops every connection opened before it.
         kwargs.update(pool_size=CONF.database.max_pool_size,
                       max_overflow=CONF.database.max_overflow,
                       pool_timeout=CONF.database.pool_timeout,
@@ -92,6 +125,10 @@ def create_engine(url):
         url = 'mysql+pymysql://' + url[len('mysql://'):]
     elif url.startswith(('postgresql://', 'postgres://')):
         url = 'postgresql+psycopg://' + url.split('://', 1)[1]
+    if (url.startswith('postgresql') and 'connect_timeout'
+            not in sa.engine.make_url(url).query):
+        # libpq waits for ever on a server that does not answer.
+        kwargs['connect_args'] = {'connect_timeout': CONNECT_TIMEOUT}
     engine = sa.create_engine(url, **kwargs)
     if engine.dialect.name == 'sqlite':
         _sqlite_setup(engine)
@@ -122,21 +159,275 @@ def _is_locked(error):
     return 'database is locked' in text or 'deadlock' in text
 
 
+def describe(url):
+    """The database of ``url`` for messages: kind, name, host and port,
+    never the password."""
+    url = sa.engine.make_url(url)
+    kind = url.get_backend_name()
+    if kind == 'sqlite':
+        return 'sqlite database %s' % (url.database or ':memory:')
+    where = url.host or 'localhost'
+    if url.port:
+        where = '%s:%s' % (where, url.port)
+    user = '%s@' % url.username if url.username else ''
+    return '%s database %s on %s%s' % (kind, url.database, user, where)
+
+
+def _mysql_code(orig):
+    args = getattr(orig, 'args', ())
+    return args[0] if args and isinstance(args[0], int) else None
+
+
+def classify(error):
+    """'deadlock', 'unavailable', 'permanent' (a connection refused for
+    good) or None for a database error ``error`` (SQLAlchemy's or the
+    driver's)."""
+    orig = getattr(error, 'orig', None) or error
+    text = str(orig).lower()
+    code = _mysql_code(orig)
+    state = getattr(orig, 'sqlstate', None)
+    if code in MYSQL_DEADLOCK or state in PG_DEADLOCK:
+        return 'deadlock'
+    if ('wsrep' in text and ('deadlock' in text or 'conflict' in text
+                             or 'certification' in text)
+            or 'lock deadlock' in text):
+        # Galera certification failures: "WSREP detected deadlock/conflict
+        # and aborted the transaction", or "Got error 149 'Lock deadlock;
+        # Retry transaction' during COMMIT".
+        return 'deadlock'
+    if code in MYSQL_PERMANENT or state in PG_PERMANENT:
+        return 'permanent'
+    if (code in MYSQL_UNAVAILABLE or state in PG_UNAVAILABLE
+            or (state or '').startswith('08')
+            or getattr(error, 'connection_invalidated', False)):
+        return 'unavailable'
+    return None
+
+
+class _Attempt:
+    """Where a transaction is, for the error translation."""
+
+    __slots__ = ('step',)
+
+    def __init__(self):
+        self.step = 'connect'
+
+
+def _translate(error, engine, attempt, write):
+    """The domain error for ``error``, or None to let it through."""
+    if engine.dialect.name == 'sqlite':
+        if isinstance(error, sa_exc.OperationalError) and _is_locked(error):
+            LOG.warning('Database busy: %s', error)
+            return exception.ServiceUnavailable(
+                'The database is busy, retry the request.',
+                headers=dict(RETRY_AFTER))
+        return None
+    kind = classify(error)
+    if kind is None and attempt.step == 'connect':
+        kind = 'unavailable'
+    if kind == 'deadlock':
+        LOG.warning('Transaction aborted by %s: %s', describe(engine.url),
+                    _first_line(error))
+        found = exception.DatabaseDeadlock(headers=dict(RETRY_AFTER))
+        found.replayable = True
+        return found
+    if kind in ('unavailable', 'permanent'):
+        LOG.warning('%s unavailable (%s): %s', describe(engine.url),
+                    attempt.step, _first_line(error))
+        found = exception.DatabaseUnavailable(headers=dict(RETRY_AFTER))
+        # A write whose COMMIT lost its connection may have committed:
+        # running it again could do it twice.
+        found.replayable = kind == 'unavailable' and not (
+            write and attempt.step == 'commit')
+        found.reconnect = True
+        return found
+    return None
+
+
+def _first_line(error):
+    text = str(getattr(error, 'orig', None) or error)
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 @contextlib.contextmanager
+def _transaction(write):
+    engine = get_engine()
+    sqlite = engine.dialect.name == 'sqlite'
+    lock = _sqlite_write_lock(engine) if write and sqlite else (
+        contextlib.nullcontext())
+    attempt = _Attempt()
+    try:
+        with lock, _connect(engine) as conn:
+            if write:
+                conn = conn.execution_options(glance_write=True)
+            attempt.step = 'begin'
+            trans = conn.begin()
+            attempt.step = 'body'
+            try:
+                yield conn
+            except BaseException:
+                _rollback(trans)
+                raise
+            attempt.step = 'commit'
+            trans.commit()
+    except sa_exc.DBAPIError as e:
+        found = _translate(e, engine, attempt, write)
+        if found is None:
+            raise
+        raise found from e
+    except sa_exc.TimeoutError as e:
+        # Every pooled connection of this worker is in use.
+        LOG.warning('No free connection to %s: %s', describe(engine.url), e)
+        raise exception.ServiceUnavailable(
+            'The database is busy, retry the request.',
+            headers=dict(RETRY_AFTER)) from e
+
+
+def _connect(engine):
+    """A pooled connection; with use_db_reconnect and outside a
+    ``replayable`` function (which retries as a whole), connecting is
+    tried again while the server cannot be reached: nothing was done
+    yet."""
+    if (engine.dialect.name == 'sqlite' or not CONF.database.use_db_reconnect
+            or getattr(_replaying, 'depth', 0)):
+        return engine.connect()
+    for wait in _waits():
+        try:
+            return engine.connect()
+        except sa_exc.DBAPIError as e:
+            if wait is None or classify(e) not in (None, 'unavailable'):
+                raise
+            LOG.warning('Cannot connect to %s, retrying in %.1f s: %s',
+                        describe(engine.url), wait, _first_line(e))
+            _sleep(wait)
+
+
+def _rollback(trans):
+    if not trans.is_active:
+        return
+    try:
+        trans.rollback()
+    except sa_exc.DBAPIError as e:
+        # The connection is gone; the server rolls back on its own.
+        LOG.debug('Rollback failed: %s', _first_line(e))
+
+
 def reader():
     """A connection for reads (on SQLite each statement sees the latest
     committed data; elsewhere the block is one transaction)."""
-    engine = get_engine()
+    return _transaction(write=False)
+
+
+def writer():
+    """A write transaction holding the write lock from its first statement.
+
+    Nothing inside may wait on network I/O: the lock is held until the
+    block ends.
+    """
+    return _transaction(write=True)
+
+
+def _waits():
+    """The pauses between attempts of a retried transaction, then None
+    (no more retries), from the [database] db_* options."""
+    opts = CONF.database
+    wait = float(opts.db_retry_interval)
+    n = 0
+    while opts.db_max_retries < 0 or n < opts.db_max_retries:
+        yield wait
+        n += 1
+        if opts.db_inc_retry_interval:
+            wait = min(wait * 2, float(opts.db_max_retry_interval))
+    yield None
+
+
+_replaying = threading.local()
+
+
+def _sleep(seconds):
+    time.sleep(seconds)   # green under eventlet's monkey patching
+
+
+def replayable(func):
+    """Run ``func`` again when its transaction is aborted by a deadlock
+    (or a lost connection, with use_db_reconnect), up to db_max_retries.
+
+    ``func`` must be a whole transaction: whatever it does before the
+    failure (reads, checks) may be done again, and nothing outside the
+    database is changed before its transaction commits. Calls nested in
+    another replayable function leave the retrying to the outer one.
+    """
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        depth = getattr(_replaying, 'depth', 0)
+        if depth:
+            return func(*args, **kwargs)
+        waits = _waits()
+        while True:
+            _replaying.depth = 1
+            try:
+                return func(*args, **kwargs)
+            except (exception.DatabaseDeadlock,
+                    exception.DatabaseUnavailable) as e:
+                if not _may_replay(e):
+                    raise
+                wait = next(waits)
+                if wait is None:
+                    raise
+                LOG.warning('Running %s again in %.1f s: %s',
+                            func.__qualname__, wait, e.msg)
+            finally:
+                _replaying.depth = 0
+            _sleep(wait)
+    return wrapper
+
+
+def _may_replay(error):
+    if not getattr(error, 'replayable', False):
+        return False
+    if getattr(error, 'reconnect', False):
+        return CONF.database.use_db_reconnect
+    return True
+
+
+def wait_for_database(url=None, max_retries=None, retry_interval=None):
+    """Connect once to ``url`` (``[database] connection``), trying again
+    every ``retry_interval`` seconds, ``max_retries`` times (-1: for
+    ever), while the server cannot be reached. RuntimeError naming the
+    database (never its password) when it does not answer in time or
+    refuses the connection for good."""
+    opts = CONF.database
+    url = url or opts.connection
+    max_retries = opts.max_retries if max_retries is None else max_retries
+    interval = opts.retry_interval if retry_interval is None else (
+        retry_interval)
+    engine = create_engine(url)
+    tries = 0
     try:
-        with engine.connect() as conn:
-            with conn.begin():
-                yield conn
-    except sa_exc.OperationalError as e:
-        if _is_locked(e):
-            raise exception.ServiceUnavailable(
-                'The database is busy, retry the request.',
-                headers={'Retry-After': '1'})
-        raise
+        while True:
+            tries += 1
+            try:
+                with engine.connect() as conn:
+                    conn.execute(sa.text('SELECT 1'))
+                return
+            except sa_exc.SQLAlchemyError as e:
+                transient = (engine.dialect.name != 'sqlite'
+                             and classify(e) != 'permanent')
+                if not transient or 0 <= max_retries < tries:
+                    raise RuntimeError(
+                        'Cannot connect to the %s%s: %s' % (
+                            describe(url),
+                            ' after %d attempts over %d s'
+                            % (tries, (tries - 1) * interval)
+                            if tries > 1 else '', _first_line(e)))
+                LOG.warning('Cannot connect to the %s (attempt %d of %s), '
+                            'trying again in %d s: %s', describe(url), tries,
+                            max_retries + 1 if max_retries >= 0 else 'many',
+                            interval, _first_line(e))
+                engine.dispose()
+                _sleep(interval)
+    finally:
+        engine.dispose()
 
 
 class _ProcessFileLock:
@@ -186,27 +477,3 @@ def _sqlite_write_lock(engine):
                 database + '.writelock')
         with lock:
             yield
-
-
-@contextlib.contextmanager
-def writer():
-    """A write transaction holding the write lock from its first statement.
-
-    Nothing inside may wait on network I/O: the lock is held until the
-    block ends.
-    """
-    engine = get_engine()
-    lock = _sqlite_write_lock(engine) if engine.dialect.name == 'sqlite' else (
-        contextlib.nullcontext())
-    try:
-        with lock, engine.connect() as conn:
-            conn = conn.execution_options(glance_write=True)
-            with conn.begin():
-                yield conn
-    except sa_exc.OperationalError as e:
-        if _is_locked(e):
-            LOG.warning('Database busy: %s', e)
-            raise exception.ServiceUnavailable(
-                'The database is busy, retry the request.',
-                headers={'Retry-After': '1'})
-        raise

@@ -57,11 +57,13 @@ def _check_visibility_policy(ctx, visibility, target):
         policy.enforce(ctx, 'communitize_image', target)
 
 
+@session.replayable
 def get(ctx, image_id):
     with session.reader() as conn:
         return protections.readable(ctx, records.load(conn, ctx, image_id))
 
 
+@session.replayable
 def create(ctx, body):
     """Register a new image (status queued) from a validated request body."""
     extra = {k: v for k, v in body.items() if k not in BASE_ATTRIBUTES}
@@ -120,6 +122,7 @@ def create(ctx, body):
         ctx, dict(values, properties=extra, tags=tags, locations=[]))
 
 
+@session.replayable
 def list_images(ctx, filters, marker=None, limit=None, sort_keys=None,
                 sort_dirs=None, member_status='accepted', visibility=None):
     """A page of images and whether the database filled the page."""
@@ -151,6 +154,7 @@ def list_images(ctx, filters, marker=None, limit=None, sort_keys=None,
     return [protections.readable(ctx, i) for i in shown], page_full
 
 
+@session.replayable
 def update(ctx, image_id, changes):
     """Apply JSON-patch ``changes`` (op, path tokens, value) in one save."""
     probes = _location_probes(ctx, image_id, changes)
@@ -320,6 +324,7 @@ def reactivate(ctx, image_id):
     _toggle(ctx, image_id, 'reactivate', 'deactivated', 'active')
 
 
+@session.replayable
 def _toggle(ctx, image_id, rule, from_status, to_status):
     with session.writer() as conn:
         image = records.load(conn, ctx, image_id, rule, for_update=True)

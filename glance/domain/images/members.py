@@ -42,6 +42,7 @@ def _lookup(conn, ctx, image, member_id):
     return row
 
 
+@session.replayable
 def list_members(ctx, image_id):
     with session.reader() as conn:
         image = records.load(conn, ctx, image_id, 'get_members')
@@ -51,6 +52,7 @@ def list_members(ctx, image_id):
         return db.member_list(conn, image_id, ctx.project_id)
 
 
+@session.replayable
 def get_member(ctx, image_id, member_id):
     with session.reader() as conn:
         image = records.load(conn, ctx, image_id)
@@ -62,6 +64,7 @@ def get_member(ctx, image_id, member_id):
                                      % (member_id, image_id))
 
 
+@session.replayable
 def add_member(ctx, image_id, member_id):
     rules.check_text(member_id)
     with session.writer() as conn:
@@ -80,6 +83,7 @@ def add_member(ctx, image_id, member_id):
     return member
 
 
+@session.replayable
 def update_member(ctx, image_id, member_id, status):
     if status not in STATUSES:
         raise exception.Invalid('Invalid status: %s. Status must be one of '
@@ -96,6 +100,7 @@ def update_member(ctx, image_id, member_id, status):
     return member
 
 
+@session.replayable
 def delete_member(ctx, image_id, member_id):
     with session.writer() as conn:
         image = records.load(conn, ctx, image_id, 'delete_member',

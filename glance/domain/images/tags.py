@@ -11,6 +11,7 @@ from glance.domain.images import records
 from glance.domain.images import rules
 
 
+@session.replayable
 def add_tag(ctx, image_id, tag):
     """Tag an image (nothing changes when it has the tag already)."""
     rules.check_text(tag)
@@ -23,6 +24,7 @@ def add_tag(ctx, image_id, tag):
     notifier.image_event('image.update', image)
 
 
+@session.replayable
 def delete_tag(ctx, image_id, tag):
     """Remove a tag; 404 when the image does not have it."""
     with session.writer() as conn:
