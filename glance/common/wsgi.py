@@ -116,10 +116,13 @@ class Router:
 
     Each action is bound to its controller here, so a table naming a
     controller or action that does not exist fails when the app is built.
+    The path parameters named in ``lowered`` reach the action in lower
+    case (identifiers matched whatever the case of the request).
     """
 
-    def __init__(self, table, controllers):
+    def __init__(self, table, controllers, lowered=()):
         self.controllers = controllers
+        self.lowered = tuple(lowered)
         self.mapper = routes.Mapper()
         for route in table:
             for method, (controller, action) in route.methods.items():
@@ -144,6 +147,9 @@ class Router:
             return error_response(req, 404, 'The resource could not be '
                                   'found.')
         action = match.pop('handler')
+        for name in self.lowered:
+            if match.get(name):
+                match[name] = match[name].lower()
         if action is None:
             return error_response(req, 405, 'The method is not allowed for '
                                   'this resource.',

@@ -274,7 +274,8 @@ def parse_list_params(query):
     params['sort_dirs'] = dirs
     params['limit'] = _limit(query.get('limit'))
     if 'marker' in query:
-        params['marker'] = query['marker']
+        # Image ids are stored in lower case.
+        params['marker'] = query['marker'].lower()
     member_status = query.get('member_status', 'accepted')
     if member_status not in ('pending', 'accepted', 'rejected', 'all'):
         raise exception.BadRequest('Invalid status: %s' % member_status)
@@ -305,7 +306,8 @@ def parse_list_params(query):
             raise exception.BadRequest('The "changes-since" filter is no '
                                        'longer available on v2.')
         if key in OP_FILTERS:
-            filters['columns'][key] = _op_value(key, value)
+            filters['columns'][key] = _op_value(
+                key, value.lower() if key == 'id' else value)
         elif key in TIME_FILTERS:
             filters['columns'][key] = _time_filter(key, value)
         elif key in COLUMN_FILTERS:

@@ -140,7 +140,10 @@ def build(table: list[wsgi.Route] | None = None) -> wsgi.Router:
     an action its class lacks stops the app from being built, at start.
     """
     table = ROUTES if table is None else table
-    return wsgi.Router(table, controllers(table))
+    # Image and task ids are UUIDs, stored in lower case: a request may
+    # name them in any case.
+    return wsgi.Router(table, controllers(table),
+                       lowered=('image_id', 'task_id'))
 
 
 def app_factory(global_conf, **local_conf):

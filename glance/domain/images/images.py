@@ -99,7 +99,10 @@ def create(ctx, body):
     limits.enforce(owner, image_count_total=1)
     now = timeutils.now()
     values = {
-        'id': body.get('id') or str(uuid.uuid4()),
+        # A UUID's canonical form: twins differing only in case are one
+        # id, on every database (a MySQL collation would compare them
+        # equal anyway).
+        'id': (body.get('id') or str(uuid.uuid4())).lower(),
         'name': body.get('name'),
         'status': 'queued',
         'visibility': visibility,

@@ -56,6 +56,13 @@ class TestRouter(base.TestCase):
         self.assertEqual(200, resp.status_int)
         self.assertEqual({'id': '42'}, resp.json)
 
+    def test_lowered_path_variables(self):
+        self.assertEqual({'id': 'AbC'}, self.call('/items/AbC').json)
+        self.app = wsgi.Router(ROUTES, {'c': Controller()},
+                               lowered=('item_id',))
+        self.assertEqual({'id': 'abc'}, self.call('/items/AbC').json)
+        self.assertEqual(409, self.call('/items/AbC', 'PUT').status_int)
+
     def test_unknown_path_is_404(self):
         for method in ('GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH'):
             self.assertEqual(404, self.call('/nothing', method).status_int,
