@@ -35,6 +35,7 @@ from glance.domain.images import format_check
 from glance.domain.images import hashing
 from glance.domain.images import limits
 from glance.domain.images import locations
+from glance.domain.images import quota
 from glance.domain.images import records
 from glance.domain.images import rules
 from glance.domain.images import staging
@@ -147,9 +148,13 @@ def run(task_id, image_id, method, targets, all_must, roles=(),
         tasks.notify_started(task_id)
         owner = _begin(task_id, image_id, targets, copying)
         _check_quota(name, owner, image_id)
+        # The data and the copies it is going to (targets listed by
+        # _begin) count in the owner's byte limits.
+        quota.check_held(image_id, 'active' if copying else 'importing')
         _stage(task_id, image_id, method, credentials or {})
         if not copying:
             _run_plugins(task_id, image_id, roles)
+            quota.check_held(image_id, 'importing')
         for index, store_name in enumerate(targets):
             last = index == len(targets) - 1
             activate = not copying and (last or not all_must)
@@ -206,9 +211,8 @@ def _begin(task_id, image_id, targets, copying):
 
 def _check_quota(name, owner, image_id):
     if name == 'glance-direct':
-        size = os.path.getsize(staging.staged_path(image_id)) if \
-            os.path.exists(staging.staged_path(image_id)) else 0
-        limits.enforce(owner, image_size_total=size // MIB)
+        # The staged data already counts in image_size_total.
+        limits.enforce(owner, image_size_total=0)
     else:
         limits.enforce(owner, image_stage_total=0, image_count_uploading=0)
 
@@ -242,9 +246,14 @@ def _stage(task_id, image_id, method, credentials):
             staging.delete_staged(image_id)
     else:
         raise exception.Invalid('Import method %s is not available.' % name)
+    reader = _Progress(source, task_id, image_id, 'Downloaded')
+    if name != 'copy-image':
+        # Downloaded bytes count in the owner's quota as they arrive.
+        reader = quota.Meter(reader, image_id, 'importing')
     try:
-        store.add(image_id, _Progress(source, task_id, image_id,
-                                      'Downloaded'), size)
+        if size is not None and name != 'copy-image':
+            reader.charge(size)
+        store.add(image_id, reader, size)
     finally:
         _close(source)
 

@@ -19,6 +19,7 @@ from glance.db import session
 from glance.domain import tasks
 from glance.domain.images import limits
 from glance.domain.images import locations
+from glance.domain.images import quota
 from glance.domain.images import records
 from glance.imports import flow
 from glance.imports import proxy
@@ -155,6 +156,7 @@ def start_import(ctx, image_id, body, header_store=None, proxied=False):
                                  header_store)
         if not targets:
             return None
+        quota.check_import(conn, image, name, targets)
         when = timeutils.now()
         task_id = tasks.create(conn, ctx, TASK_TYPE, image_id, {
             'image_id': image_id, 'import_req': body, 'backend': targets},

@@ -87,10 +87,14 @@ def upload(ctx, image_id, data, size=None, store_name=None):
     limit = CONF.image_size_cap
     if image['room'] is not None:
         limit = min(limit, image['room'])
-    reader = hashing.HashingReader(data, limit, expected=size,
-                                    checker=checker)
+    # The bytes are charged to the owner's quota as they arrive.
+    meter = quota.Meter(data, image_id, 'saving')
+    reader = hashing.HashingReader(meter, limit, expected=size,
+                                   checker=checker)
     location = None
     try:
+        if size is not None:
+            meter.charge(size)
         location, written, metadata = store.add(image_id, reader, size,
                                                  context=ctx)
         if size is not None and written != size:

@@ -67,6 +67,11 @@ def enforce(project_id, **deltas):
                                     % e)
 
 
+def project_limits(project_id, resources):
+    """[(resource, limit)] of the project, from Keystone."""
+    return _enforcer().get_project_limits(project_id, resources)
+
+
 def usage_report(project_id):
     """``{resource: {limit, usage}}``, empty without unified limits."""
     if not CONF.use_keystone_limits:

@@ -35,6 +35,7 @@ from glance.common import exception
 from glance.common import timeutils
 from glance.db import api as db
 from glance.db import session
+from glance.db import usage
 from glance.domain import policy
 from glance.domain.images import quota
 from glance.domain.images import records
@@ -402,7 +403,7 @@ def check_quotas(conn, image, count, added):
     if not added or not allowed or CONF.use_keystone_limits:
         return
     size = image['size'] or added[0]['size']
-    used = db.storage_usage(conn, image['owner'])
+    used = usage.bytes_held(conn, image['owner'])
     if used + size * len(added) > allowed:
         raise exception.LimitExceeded(
             'Denying attempt to add a location: the image data (%d bytes) '

@@ -17,6 +17,7 @@ from glance.db import api as db
 from glance.db import session
 from glance.domain.images import hashing
 from glance.domain.images import limits
+from glance.domain.images import quota
 from glance.domain.images import records
 from glance.store import exceptions as store_exc
 from glance.store import registry
@@ -70,7 +71,7 @@ def stage(ctx, image_id, stream, size=None):
             % (size, CONF.image_size_cap))
     with session.writer() as conn:
         image = records.load(conn, ctx, image_id, 'modify_image',
-                            for_update=True)
+                             for_update=True)
         if image['status'] != 'queued':
             raise exception.Conflict('Image %s is %s: only a queued image '
                                      'can be staged.' % (image_id,
@@ -83,9 +84,13 @@ def stage(ctx, image_id, stream, size=None):
                 from_status='queued'):
             raise exception.Conflict('Image %s is being staged by another '
                                      'request.' % image_id)
-    reader = hashing.HashingReader(stream, CONF.image_size_cap,
-                                      expected=size)
+    # Staged bytes count in the owner's quota as they arrive.
+    meter = quota.Meter(stream, image_id, 'uploading')
+    reader = hashing.HashingReader(meter, CONF.image_size_cap,
+                                   expected=size)
     try:
+        if size is not None:
+            meter.charge(size)
         _location, written, _meta = staging_store().add(image_id, reader,
                                                         size)
         with session.writer() as conn:
@@ -99,7 +104,7 @@ def stage(ctx, image_id, stream, size=None):
             host = self_url()
             if host:
                 records.set_properties(conn, image,
-                                     {STAGE_HOST_PROPERTY: host}, when)
+                                       {STAGE_HOST_PROPERTY: host}, when)
     except store_exc.Duplicate:
         _revert(image_id, remove=False)
         raise exception.Conflict('Image %s already has data on staging.'

@@ -1,0 +1,361 @@
+"""Storage quotas hold: ``user_storage_quota`` counts stored data, data
+being uploaded or staged, and every copy an import or copy-image makes,
+on every path data takes in, and however many requests of one project
+write at once (through several workers and nodes, on SQLite, MariaDB and
+PostgreSQL)."""
+
+import http.server
+import os
+import shutil
+import tempfile
+import threading
+import uuid
+
+import requests
+import testtools
+
+from glance.tests.functional import base
+from glance.tests.functional import helpers_daemon as hd
+from glance.tests.functional import test_import
+
+MB = 1024 * 1024
+QUOTA = MB
+OCTET = test_import.OCTET
+# Parallel uploads of 0.9 MB by one project, in rounds.
+THREADS = 4
+ROUNDS = 5
+PIECE = 64 * 1024
+
+
+def chunks(data, piece=PIECE):
+    """A generator body: sent chunked, with no size announced."""
+    for start in range(0, len(data), piece):
+        yield data[start:start + piece]
+
+
+def race(count, work):
+    """``work(n)`` in ``count`` threads released together; the answers
+    (an exception raised is the answer)."""
+    barrier = threading.Barrier(count)
+    answers = [None] * count
+
+    def run(n):
+        try:
+            barrier.wait(hd.PATIENCE)
+            answers[n] = work(n)
+        except Exception as e:
+            answers[n] = e
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return answers
+
+
+BIG = os.urandom(MB + MB // 2)
+
+
+class _Source(http.server.BaseHTTPRequestHandler):
+    """/big: 1.5 MB with its Content-Length; /big-chunked: the same with
+    no size announced; /small: 0.3 MB."""
+
+    protocol_version = 'HTTP/1.1'
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        if self.path in ('/big', '/small'):
+            data = BIG if self.path == '/big' else BIG[:300 * 1024]
+            self.send_response(200)
+            self.send_header('Content-Length', str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        elif self.path == '/big-chunked':
+            self.send_response(200)
+            self.send_header('Transfer-Encoding', 'chunked')
+            self.send_header('Connection', 'close')
+            self.end_headers()
+            try:
+                for piece in chunks(BIG):
+                    self.wfile.write(b'%x\r\n%s\r\n' % (len(piece), piece))
+                self.wfile.write(b'0\r\n\r\n')
+            except OSError:
+                pass
+        else:
+            self.send_response(404)
+            self.send_header('Content-Length', '0')
+            self.end_headers()
+
+
+class _Server(http.server.ThreadingHTTPServer):
+
+    def handle_error(self, request, client_address):
+        pass    # the daemon hanging up on a download it refused
+
+
+class QuotaTest(test_import.ImportTest):
+
+    workers = 2
+    extra_options = {}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.source = _Server(('127.0.0.1', 0), _Source)
+        cls.source.daemon_threads = True
+        threading.Thread(target=cls.source.serve_forever,
+                         daemon=True).start()
+        cls.source_url = 'http://127.0.0.1:%d' % cls.source.server_port
+        cls.options = dict({
+            'user_storage_quota': '1MB',
+            'enabled_import_methods': 'glance-direct,web-download,'
+                                      'copy-image',
+            'import_filtering_opts.allowed_ports': '',
+            'import_filtering_opts.allowed_internal_networks': '127.0.0.1/32',
+            'image_size_cap': 64 * MB}, **cls.extra_options)
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.source.shutdown()
+        cls.source.server_close()
+        super().tearDownClass()
+
+    def admin(self):
+        return self.headers(roles='admin,member,reader')
+
+    def files_of(self, image_ids, directory=None):
+        """{image id: bytes} of the files the store holds for them."""
+        found = {}
+        for root, _dirs, names in os.walk(directory or self.datadir()):
+            for name in names:
+                image_id = name.split('.')[0]
+                if image_id in image_ids:
+                    found[image_id] = found.get(image_id, 0) + \
+                        os.path.getsize(os.path.join(root, name))
+        return found
+
+    def assert_over_quota(self, resp):
+        self.assertEqual(413, resp.status_code, resp.text)
+        self.assertIn('quota', resp.text)
+
+    def active_image(self, size, **extra):
+        image = self.new_image(**extra)
+        resp = self.put_data(image['id'], os.urandom(size))
+        self.assertEqual(204, resp.status_code, resp.text)
+        return image
+
+
+class TestQuotaHolds(QuotaTest):
+
+    def _parallel_uploads(self, body):
+        for _ in range(ROUNDS):
+            self.project = 'project-quota-%s' % uuid.uuid4().hex[:8]
+            images = [self.new_image() for _ in range(THREADS)]
+            payloads = [os.urandom(MB * 9 // 10) for _ in range(THREADS)]
+            headers = self.headers(**OCTET)
+
+            def upload(n):
+                return requests.put(
+                    self.url + '/v2/images/%s/file' % images[n]['id'],
+                    data=body(payloads[n]), headers=headers,
+                    timeout=120).status_code
+            answers = race(THREADS, upload)
+            self.assertTrue(set(answers) <= {204, 413}, answers)
+            self.assertLessEqual(answers.count(204), 1, answers)
+            ids = [i['id'] for i in images]
+            shown = [self.show(i) for i in ids]
+            stored = sum(i['size'] for i in shown if i['status'] == 'active')
+            self.assertLessEqual(stored, QUOTA)
+            files = self.files_of(ids)
+            self.assertLessEqual(sum(files.values()), QUOTA, files)
+            for image, answer in zip(shown, answers):
+                if answer == 413:
+                    self.assertEqual('queued', image['status'])
+                    self.assertIsNone(image['size'])
+                    self.assertNotIn(image['id'], files)
+            # Nothing stays charged for the refused ones: what is left
+            # of the quota can be used, to the byte.
+            last = self.new_image()
+            self.assertEqual(204, self.put_data(
+                last['id'], chunks(os.urandom(QUOTA - stored)))
+                .status_code)
+            self.assert_over_quota(self.put_data(self.new_image()['id'],
+                                                 b'x'))
+
+    def test_parallel_chunked_uploads_never_pass_the_quota(self):
+        self._parallel_uploads(chunks)
+
+    def test_parallel_uploads_of_known_size_never_pass_the_quota(self):
+        self._parallel_uploads(lambda data: data)
+
+    def test_stage_over_quota_is_413_and_staged_data_counts(self):
+        for body in (BIG, chunks(BIG)):
+            image = self.new_image()
+            self.assert_over_quota(self.stage(image['id'], body))
+            self.assert_queued_without_data(image['id'])
+            self.assertNotIn(image['id'], ' '.join(self.staging()))
+        staged = self.new_image()
+        resp = self.stage(staged['id'], os.urandom(600 * 1024))
+        self.assertEqual(204, resp.status_code, resp.text)
+        # The staged data counts: no room for as much again, uploaded or
+        # staged.
+        other = self.new_image()
+        self.assert_over_quota(self.put_data(other['id'],
+                                             os.urandom(600 * 1024)))
+        self.assert_over_quota(self.stage(other['id'],
+                                          chunks(os.urandom(600 * 1024))))
+        self.assert_queued_without_data(other['id'])
+        resp = self.start_import(staged['id'],
+                                 {'method': {'name': 'glance-direct'}})
+        self.assertEqual(202, resp.status_code, resp.text)
+        task = self.wait_task(staged['id'])
+        self.assertEqual('success', task['status'], task['message'])
+        self.assertEqual(600 * 1024, self.show(staged['id'])['size'])
+        self.assert_over_quota(self.put_data(other['id'],
+                                             os.urandom(600 * 1024)))
+        self.assertEqual(204, self.put_data(
+            other['id'], os.urandom(QUOTA - 600 * 1024)).status_code)
+
+    def test_web_download_over_quota_fails_and_leaves_no_data(self):
+        for path in ('/big', '/big-chunked'):
+            image = self.new_image()
+            resp = self.start_import(image['id'], {'method': {
+                'name': 'web-download', 'uri': self.source_url + path}})
+            self.assertEqual(202, resp.status_code, resp.text)
+            task = self.wait_task(image['id'])
+            self.assertEqual('failure', task['status'], path)
+            self.assertIn('quota', task['message'])
+            self.assert_queued_without_data(image['id'])
+            self.assertEqual([], self.staging())
+        # Room for a small one, which counts too.
+        image = self.new_image()
+        resp = self.start_import(image['id'], {'method': {
+            'name': 'web-download', 'uri': self.source_url + '/small'}})
+        self.assertEqual(202, resp.status_code, resp.text)
+        self.assertEqual('success', self.wait_task(image['id'])['status'])
+        self.assert_over_quota(self.put_data(self.new_image()['id'],
+                                             os.urandom(800 * 1024)))
+
+    def test_other_projects_have_their_own_quota(self):
+        self.active_image(900 * 1024)
+        self.project = 'other-' + self.project
+        self.active_image(900 * 1024)
+
+
+class TestQuotaMultiStore(QuotaTest):
+
+    extra_options = {'enabled_backends': 'fast:file,cheap:file',
+                     'glance_store.default_backend': 'fast'}
+
+    def store_dirs(self):
+        return [os.path.join(self.workdir, d) for d in ('fast', 'cheap')]
+
+    def test_copy_image_counts_the_new_copy(self):
+        image = self.active_image(600 * 1024)
+        resp = self.start_import(image['id'], {
+            'method': {'name': 'copy-image'}, 'stores': ['cheap']},
+            headers=self.admin())
+        self.assert_over_quota(resp)
+        shown = self.show(image['id'])
+        self.assertEqual('fast', shown['stores'])
+        self.assertEqual([], self.image_tasks(image['id']))
+        # A copy that fits is made, and counts.
+        self.project = 'small-' + self.project
+        small = self.active_image(400 * 1024)
+        resp = self.start_import(small['id'], {
+            'method': {'name': 'copy-image'}, 'stores': ['cheap']},
+            headers=self.admin())
+        self.assertEqual(202, resp.status_code, resp.text)
+        task = self.wait_task(small['id'])
+        self.assertEqual('success', task['status'], task['message'])
+        self.assertEqual({'fast', 'cheap'},
+                         set(self.show(small['id'])['stores'].split(',')))
+        self.assert_over_quota(self.put_data(self.new_image()['id'],
+                                             os.urandom(300 * 1024)))
+
+    def test_glance_direct_to_all_stores_over_quota_refused_at_import(self):
+        image = self.new_image()
+        data = os.urandom(600 * 1024)
+        self.assertEqual(204, self.stage(image['id'], data).status_code)
+        resp = self.start_import(image['id'], {
+            'method': {'name': 'glance-direct'}, 'all_stores': True})
+        self.assert_over_quota(resp)
+        self.assertEqual('uploading', self.show(image['id'])['status'])
+        resp = self.start_import(image['id'], {
+            'method': {'name': 'glance-direct'}, 'stores': ['cheap']})
+        self.assertEqual(202, resp.status_code, resp.text)
+        task = self.wait_task(image['id'])
+        self.assertEqual('success', task['status'], task['message'])
+        self.assertEqual('cheap', self.show(image['id'])['stores'])
+
+
+class ParallelUploadsOnServer:
+    """Two API nodes of two workers each on one MariaDB or PostgreSQL
+    database: parallel uploads by one project through all of them never
+    store more than its quota."""
+
+    db_kind = None
+
+    def setUp(self):
+        super().setUp()
+        base.require_database(self.db_kind)
+        self.workdir = tempfile.mkdtemp(prefix='glance-quota-')
+        self.addCleanup(shutil.rmtree, self.workdir, True)
+        self.db = base.Database(self.db_kind, self.workdir)
+        self.addCleanup(self.db.drop)
+        self.images_dir = os.path.join(self.workdir, 'images')
+        self.nodes = []
+        for n in range(2):
+            home = os.path.join(self.workdir, 'node%d' % n)
+            os.makedirs(home)
+            node = base.Daemon(home, self.db.url, workers=2, options={
+                'user_storage_quota': '1MB',
+                'glance_store.filesystem_store_datadir': self.images_dir})
+            if n == 0:
+                node.manage('db', 'sync')
+            node.start()
+            self.addCleanup(node.stop)
+            self.nodes.append(node)
+
+    def test_parallel_chunked_uploads_never_pass_the_quota(self):
+        threads = 6
+        for _ in range(ROUNDS):
+            headers = {'X-Project-Id': 'quota-%s' % uuid.uuid4().hex[:8],
+                       'X-User-Id': 'u', 'X-Roles': 'member,reader'}
+            ids = []
+            for n in range(threads):
+                resp = requests.post(self.nodes[0].url + '/v2/images', json={
+                    'disk_format': 'raw', 'container_format': 'bare'},
+                    headers=headers, timeout=60)
+                self.assertEqual(201, resp.status_code, resp.text)
+                ids.append(resp.json()['id'])
+
+            def upload(n):
+                return requests.put(
+                    self.nodes[n % 2].url + '/v2/images/%s/file' % ids[n],
+                    data=chunks(os.urandom(MB * 9 // 10)),
+                    headers=dict(headers, **OCTET), timeout=120).status_code
+            answers = race(threads, upload)
+            self.assertTrue(set(answers) <= {204, 413}, answers)
+            self.assertLessEqual(answers.count(204), 1, answers)
+            stored = [f for f in os.listdir(self.images_dir)
+                      if f.split('.')[0] in ids]
+            self.assertLessEqual(sum(
+                os.path.getsize(os.path.join(self.images_dir, f))
+                for f in stored), QUOTA)
+            self.assertLessEqual(len(stored), 1, stored)
+        for node in self.nodes:
+            log = hd.log_text(node)
+            self.assertNotIn('Traceback', log)
+            self.assertNotIn('Deadlock', log)
+
+
+class TestParallelUploadsMySQL(ParallelUploadsOnServer, testtools.TestCase):
+    db_kind = 'mysql'
+
+
+class TestParallelUploadsPostgreSQL(ParallelUploadsOnServer,
+                                    testtools.TestCase):
+    db_kind = 'postgresql'
