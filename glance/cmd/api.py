@@ -28,6 +28,17 @@ from glance.db import session  # noqa: E402
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
+EPILOG = ('Signals: SIGTERM stops after the requests under way end (at '
+          'most graceful_shutdown_timeout seconds); SIGHUP reloads the '
+          'configuration files, the paste pipeline and the policy, '
+          'replacing the workers; SIGUSR2 makes a worker log the stack of '
+          'each of its green threads. Exit status: 0 stopped on SIGTERM or '
+          'SIGINT; 1 cannot bind, paste file or database unreachable, or '
+          'an unauthenticated paste flavor on an address other than '
+          'loopback; 3 a store cannot be used as configured; 4 a value the '
+          'code refuses; 5 an option of the wrong type or a broken paste '
+          'pipeline; 99 anything else; 2 wrong usage.')
+
 
 def reload_config():
     from glance.domain import policy
@@ -58,20 +69,25 @@ def main(argv=None):
         signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR2})
     try:
         _lighter_log_records()
-        config.parse_args(sys.argv[1:] if argv is None else argv)
+        config.parse_args(sys.argv[1:] if argv is None else argv,
+                          epilog=EPILOG)
         config.set_config_defaults()
         logging.setup(CONF, 'glance')
+        from glance.domain.images import leases
         from glance.imports import flow as import_flow
         srv = server.Server(config.load_paste_app, reload_config,
-                            background=[import_flow.reaper_loop],
+                            background=[import_flow.reaper_loop,
+                                        leases.recovery_loop],
                             # Connections of the parent's engine are not
                             # shared with the workers.
                             before_serving=session.dispose)
-        srv.workers  # invalid values fail here, with the exit code of ValueError
+        # Invalid values fail here, with the exit code of ValueError.
+        srv.workers
         pipeline.check_exposure(CONF)
         # Ready means database, stores and pipeline (loaded by start()).
         startup.check_options()
         startup.check_database()
+        startup.recover_writes()
         # The notification options come with oslo.messaging and its
         # dependencies (some 150 modules): imported here, before the
         # workers fork, they are shared instead of loaded by each worker

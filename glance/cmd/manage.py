@@ -123,28 +123,105 @@ ACTIONS = {
 }
 
 
+# Summary (the subcommand list) and description (its own --help).
+HELP = {
+    'sync': ('create or upgrade the schema to the newest version',
+             'Run every migration not applied yet (expand, data migrations '
+             'and contract) up to VERSION, by default the newest. Use it '
+             'for a new database or an upgrade with the service stopped.'),
+    'version': ('print the schema version(s) of the database',
+                'Print the revision of each migration branch the database '
+                'is at, or say it is not under migration control.'),
+    'check': ('say which step of a rolling upgrade is due',
+              'Exit status 0: up to date; 3: run "db expand"; 4: run '
+              '"db migrate"; 5: run "db contract".'),
+    'upgrade': ('same as sync',
+                'Apply the migrations up to VERSION (default: the newest).'),
+    'version_control': ('mark the database as being at VERSION',
+                        'Record VERSION (default: the first revision) '
+                        'without running any migration: for a database '
+                        'whose schema was made by other means.'),
+    'expand': ('add what the new release needs (rolling upgrade, step 1)',
+               'Add the new tables, columns and indexes; the running '
+               'services of the previous release keep working.'),
+    'migrate': ('move the data to the new schema (rolling upgrade, step 2)',
+                'Copy the rows the new release reads in its new places; '
+                'prints how many rows moved.'),
+    'contract': ('remove what the old release needed (rolling upgrade, '
+                 'step 3)',
+                 'Drop what only the previous release used. Run it once '
+                 'every glance-api runs the new release.'),
+    'purge': ('hard-delete soft-deleted rows of every table',
+              'Remove rows deleted more than --age_in_days days ago, at '
+              'most --max_rows of each table.'),
+    'purge_images_table': ('hard-delete soft-deleted image rows',
+                           'Remove image rows deleted more than '
+                           '--age_in_days days ago, at most --max_rows.'),
+    'load_metadefs': ('load the metadata definitions catalog',
+                      'Load every *.json namespace file of PATH (default '
+                      '[DEFAULT] metadata_source_path). A namespace that '
+                      'exists already is skipped unless --merge. Exit '
+                      'status 1 when a file could not be loaded.'),
+    'unload_metadefs': ('remove every metadata definition',
+                        'Delete every namespace with its objects, '
+                        'properties, tags and resource type associations.'),
+    'export_metadefs': ('write the metadata definitions to files',
+                        'Write one *.json file per namespace into PATH '
+                        '(default [DEFAULT] metadata_source_path).'),
+}
+
+EPILOG = ('Exit status: 0 done; 1 the command failed (the reason is on '
+          'stderr); 2 wrong usage; "db check" also 3, 4 or 5 (see "db '
+          'check --help").')
+
+
 def _add_action(sub, name, prefix=''):
-    parser = sub.add_parser(prefix + name)
+    summary, description = HELP[name]
+    if prefix:
+        summary = 'same as "db %s"' % name
+    parser = sub.add_parser(prefix + name, help=summary,
+                            description=description, epilog=EPILOG)
     if name in ('sync', 'upgrade', 'version_control'):
-        parser.add_argument('version', nargs='?')
-        parser.add_argument('--version', dest='version')
+        parser.add_argument('version', nargs='?', metavar='VERSION',
+                            help='migration revision (also --version)')
+        parser.add_argument('--version', dest='version', metavar='VERSION',
+                            help='migration revision')
     if name in ('purge', 'purge_images_table'):
         default_age = 30 if name == 'purge' else 180
-        parser.add_argument('--age_in_days', type=int, default=default_age)
-        parser.add_argument('--max_rows', type=int, default=100)
+        parser.add_argument('--age_in_days', type=int, default=default_age,
+                            help='only rows deleted at least this many days '
+                                 'ago (default %(default)s)')
+        parser.add_argument('--max_rows', type=int, default=100,
+                            help='at most this many rows per table, -1 for '
+                                 'no limit (default %(default)s)')
     if name in ('load_metadefs', 'export_metadefs'):
         # The legacy spelling takes the path as its first argument.
-        parser.add_argument('legacy_path', nargs='?')
-        parser.add_argument('--path', dest='path')
+        parser.add_argument('legacy_path', nargs='?', metavar='PATH',
+                            help='directory of the *.json files (also '
+                                 '--path)')
+        parser.add_argument('--path', dest='path', metavar='PATH',
+                            help='directory of the *.json files')
     if name == 'load_metadefs':
-        for flag in ('merge', 'prefer_new', 'overwrite'):
-            parser.add_argument('--' + flag, action='store_true')
+        parser.add_argument('--merge', action='store_true',
+                            help='add to a namespace that exists already '
+                                 'what it lacks')
+        parser.add_argument('--prefer_new', action='store_true',
+                            help='with --merge: the file wins where both '
+                                 'define something')
+        parser.add_argument('--overwrite', action='store_true',
+                            help='with --merge: replace the namespace\'s '
+                                 'content with the file\'s')
     parser.set_defaults(action=name)
 
 
 def add_command_parsers(subparsers):
-    db = subparsers.add_parser('db')
-    db_sub = db.add_subparsers(dest='action_name')
+    db = subparsers.add_parser(
+        'db', help='database administration (see "db --help")',
+        description='Database schema and content administration. A '
+                    'rolling upgrade runs expand, migrate and contract in '
+                    'turn; sync does all three at once.', epilog=EPILOG)
+    db_sub = db.add_subparsers(dest='action_name', metavar='ACTION',
+                               title='actions', help='one of:')
     for name in ACTIONS:
         _add_action(db_sub, name)
     for name in ACTIONS:
@@ -152,6 +229,8 @@ def add_command_parsers(subparsers):
 
 
 command_opt = cfg.SubCommandOpt('command', title='Commands',
+                                help='db ACTION, or the legacy db_ACTION '
+                                     'spellings',
                                 handler=add_command_parsers)
 
 
@@ -165,7 +244,7 @@ def main(argv=None):
                 + cfg.find_config_files('glance', 'glance-manage'))
     try:
         config.parse_args(argv, prog='glance-manage',
-                          default_config_files=defaults)
+                          default_config_files=defaults, epilog=EPILOG)
     except SystemExit as e:
         return e.code
     logging.setup(CONF, 'glance')

@@ -23,6 +23,14 @@ from glance.store import registry
 
 CONF = cfg.CONF
 
+EPILOG = ('Without --daemon, one pass removes the data of every '
+          'pending_delete image older than scrub_time seconds, then the '
+          'command exits. Exit status: 0 done (or, with --daemon, stopped '
+          'on SIGTERM); 1 --restore failed or was used with --daemon, or '
+          'the database cannot be reached; 3 a store cannot be used as '
+          'configured; 4 a value the code refuses; 5 an option of the '
+          'wrong type; 99 anything else; 2 wrong usage.')
+
 cli_opts = [
     cfg.BoolOpt('daemon', short='D', default=False,
                 help='Run a pass every wakeup_time seconds until stopped.'),
@@ -36,7 +44,8 @@ def main(argv=None):
     defaults = (cfg.find_config_files('glance', 'glance-api')
                 + cfg.find_config_files('glance', 'glance-scrubber'))
     config.parse_args(sys.argv[1:] if argv is None else argv,
-                      prog='glance-scrubber', default_config_files=defaults)
+                      prog='glance-scrubber', default_config_files=defaults,
+                      epilog=EPILOG)
     logging.setup(CONF, 'glance')
     if CONF.restore and CONF.daemon:
         sys.stderr.write('ERROR: --restore and --daemon cannot be used '

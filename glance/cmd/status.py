@@ -1,6 +1,7 @@
 """glance-status: checks to run before (re)starting an upgraded service.
 
     glance-status [--config-file F] upgrade check [--json]
+    glance-status --version
 
 Reads glance-api.conf like glance-api does. Exit status: 0 every check
 passed, 1 a warning, 2 a failure, 255 a check itself crashed.
@@ -13,7 +14,7 @@ from oslo_upgradecheck import common_checks
 from oslo_upgradecheck import upgradecheck
 
 from glance.cmd import startup
-from glance.common import config  # noqa: F401 (registers the options)
+from glance.common import config
 
 CONF = cfg.CONF
 Code = upgradecheck.Code
@@ -86,12 +87,44 @@ class Checks(upgradecheck.UpgradeCommands):
     )
 
 
+EPILOG = ('Exit status of "upgrade check": 0 every check passed; 1 a '
+          'warning (the upgrade can go on, something is left to do); 2 a '
+          'failure (fix it before starting the services); 255 a check '
+          'crashed. 2 is also wrong usage.')
+
+
+def add_command_parsers(subparsers):
+    upgrade = subparsers.add_parser(
+        'upgrade', help='checks for an upgrade (see "upgrade --help")',
+        description='Checks for an upgrade.', epilog=EPILOG)
+    actions = upgrade.add_subparsers(dest='upgrade_action', metavar='ACTION',
+                                     title='actions', required=True,
+                                     help='one of:')
+    check = actions.add_parser(
+        'check', help='run every check and print a table of the results',
+        description='Run every check: %s. Exit status: 0 passed, 1 a '
+                    'warning, 2 a failure, 255 a check crashed.'
+                    % ', '.join(name.lower() for name, _
+                                in Checks._upgrade_checks))
+    check.add_argument('--json', action='store_true',
+                       help='print the results as JSON instead of a table')
+    check.set_defaults(action_fn=Checks().check)
+
+
+command_opt = cfg.SubCommandOpt('command', title='Commands',
+                                help='the only command: upgrade check',
+                                handler=add_command_parsers)
+
+
 def main(argv=None):
+    CONF.register_cli_opt(command_opt)
     defaults = cfg.find_config_files('glance', 'glance-api')
-    return upgradecheck.main(
-        CONF, project='glance', upgrade_command=Checks(),
-        argv=sys.argv[1:] if argv is None else argv,
-        default_config_files=defaults)
+    config.parse_args(sys.argv[1:] if argv is None else argv,
+                      prog='glance-status', default_config_files=defaults,
+                      epilog=EPILOG)
+    # The library's table or JSON output reads --json from its own CONF.
+    upgradecheck.CONF = CONF
+    return upgradecheck.run(CONF)
 
 
 if __name__ == '__main__':

@@ -75,6 +75,23 @@ api_opts = [
                     'of the URL of the request.'),
     cfg.StrOpt('worker_self_reference_url',
                help='URL other API workers use to reach this one.'),
+    cfg.IntOpt('upload_lease_timeout', default=30, min=1,
+               help='Seconds an upload (PUT /file) or a stage (PUT /stage) '
+                    'holds its lease on the image without renewing it. A '
+                    'live one renews it every quarter of this, however '
+                    'slowly its data comes. When it lapses (the node died, '
+                    'or lost the database) any node puts the image back '
+                    'to queued and removes the partial data; on the node '
+                    'of a dead holder this happens at once, at the start '
+                    'of the service or of the replacing worker. Every '
+                    'worker looks for dead holders at start and then every '
+                    'third of this. Nodes must keep their clocks in step.'),
+    cfg.StrOpt('node_name',
+               help='Name of this node in the leases it takes, which must '
+                    'differ between hosts sharing a database (default: the '
+                    'host name). A holder of the same node name and boot '
+                    'is known dead as soon as its process is gone; others '
+                    'once their lease lapses.'),
     cfg.IntOpt('limit_param_default', default=25, min=1,
                help='Page size of list calls when the request sets none.'),
     cfg.IntOpt('api_limit_max', default=1000, min=1,
@@ -378,6 +395,11 @@ image_conversion_opts = [
                choices=['raw', 'qcow2', 'vmdk'],
                help='Disk format the image_conversion plugin converts '
                     'imported images to.'),
+    cfg.IntOpt('qemu_img_address_space', default=1024, min=1,
+               help='Address space, in MiB, qemu-img may use when the '
+                    'image_conversion plugin runs it (info, convert). An '
+                    'image that needs more makes qemu-img fail and its '
+                    'import with it, instead of exhausting the host.'),
 ]
 
 inject_metadata_opts = [
@@ -432,14 +454,23 @@ DESCRIPTIONS = {
     'glance-scrubber': 'Deletes the data of images deleted with '
                        'delayed_delete (status pending_delete), once or '
                        'as a daemon, or restores one of them.',
+    'glance-status': 'Checks to run after installing a new release and '
+                     'before (re)starting the services: the database '
+                     'schema, the store drivers, the policy file and '
+                     'whether the API would be served unauthenticated '
+                     'beyond loopback. Reads glance-api.conf as glance-api '
+                     'does.',
 }
 
 
-def parse_args(args=None, default_config_files=None, prog='glance-api'):
+def parse_args(args=None, default_config_files=None, prog='glance-api',
+               epilog=None):
+    """Parse the command line of console script ``prog``; ``epilog`` ends
+    its --help (the exit statuses)."""
     CONF(args=args, project='glance', prog=prog,
          version=version.VERSION,
          default_config_files=default_config_files,
-         description=DESCRIPTIONS.get(prog))
+         description=DESCRIPTIONS.get(prog), epilog=epilog)
 
 
 def find_paste_config():

@@ -259,9 +259,10 @@ def _check_address(url, host, address):
         return
     LOG.info('Refusing %s: %s is a %s address', display(url), address, kind)
     what = 'is' if address == host else 'resolves to'
-    _refuse(url, 'the host %s %s a %s address, which is not allowed '
+    article = 'an' if kind[0] in 'aeiou' else 'a'
+    _refuse(url, 'the host %s %s %s %s address, which is not allowed '
                  '(see [import_filtering_opts] allowed_internal_networks)'
-            % (host, what, kind))
+            % (host, what, article, kind))
 
 
 def resolve(host, port):

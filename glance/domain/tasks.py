@@ -109,7 +109,7 @@ def notify_started(task_id):
 
 # -- reading tasks --------------------------------------------------------
 
-def redacted(value):
+def redacted(value: object) -> object:
     """``value`` (text, or lists and objects of it) with the credentials
     of the URLs it holds replaced by ``***``: the workers read a task's
     input from the database, callers never see those."""
@@ -122,7 +122,7 @@ def redacted(value):
     return value
 
 
-def shown(task):
+def shown(task: dict) -> dict:
     """A task as it is shown: its input, result and message redacted."""
     return dict(task, **{k: redacted(task.get(k))
                          for k in ('input', 'result', 'message')})

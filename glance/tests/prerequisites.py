@@ -26,6 +26,15 @@ THINGS = {
                  '127.0.0.1:5432, user root, trust)',
                  'install postgresql and start its cluster (.ci/run runs '
                  'pg_ctlcluster)'),
+    'MARIADB_SERVER': ("MariaDB's server programs (mariadbd, "
+                       'mariadb-install-db), for the tests that start, stop '
+                       'and restart a server of their own',
+                       'install mariadb-server-core'),
+    'POSTGRES_SERVER': ("PostgreSQL's server programs (initdb, postgres in "
+                        '/usr/lib/postgresql/<version>/bin; under root also '
+                        'the postgres user), for the tests that start, stop '
+                        'and restart a server of their own',
+                        'install postgresql'),
     'RABBIT': ('the RabbitMQ server on 127.0.0.1:5672 (guest/guest)',
                'install rabbitmq-server and run rabbitmq-server -detached'),
     'KEYSTONE': ('the Keystone of tools/keystone',

@@ -59,7 +59,8 @@ def _list_params(query):
                 uuid.UUID(value)
             except ValueError:
                 raise exception.BadRequest('Invalid marker format')
-            params['marker'] = value
+            # Task ids are stored in lower case.
+            params['marker'] = value.lower()
         elif key == 'sort_key':
             if value not in SORT_KEYS:
                 raise exception.BadRequest('Invalid sort key: %s. It must be '

@@ -173,7 +173,7 @@ REFUSED = [
     ('http://127.8.9.10/image/a', 'is a loopback address'),
     ('http://localhost/image/a', 'resolves to a loopback address'),
     ('http://[::1]/image/a', 'is a loopback address'),
-    ('http://0.0.0.0/image/a', 'is a unspecified address'),
+    ('http://0.0.0.0/image/a', 'is an unspecified address'),
     ('http://169.254.169.254/latest/meta-data/', 'is a link-local address'),
     ('http://[fd00:ec2::254]/latest/', 'is a private address'),
     ('http://10.1.2.3/image/a', 'is a private address'),

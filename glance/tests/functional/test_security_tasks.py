@@ -180,6 +180,17 @@ class TestTasksStayPrivate(h.ImageAPIMixin, base.SharedDaemonTest):
         self.assertEqual(200, resp.status_code, resp.text)
         self.assertIn(task['id'], [t['id'] for t in resp.json()['tasks']])
         self.assertNotIn(SECRET, resp.text)
+        # Task ids, stored in lower case, are matched in any case.
+        resp = self.request('GET', '/v2/tasks/%s' % task['id'].upper(),
+                            headers=self.admin_headers())
+        self.assertEqual(200, resp.status_code, resp.text)
+        self.assertEqual(task['id'], resp.json()['id'])
+        resp = self.request('GET', '/v2/tasks?sort_key=id&sort_dir=asc'
+                            '&limit=1000&marker=' + task['id'].upper(),
+                            headers=self.admin_headers())
+        self.assertEqual(200, resp.status_code, resp.text)
+        self.assertTrue(all(t['id'] > task['id']
+                            for t in resp.json()['tasks']), resp.text)
         self.assert_not_logged()
 
     def test_legacy_import_task_shows_no_credentials(self):

@@ -224,8 +224,9 @@ class TestInternalAddresses(FilterTestCase):
             '240.0.0.1': 'reserved', '192.0.2.1': 'private',
         }
         for host, kind in cases.items():
-            self.assertRefused('http://%s/' % host,
-                               'the host %s is a %s address' % (host, kind))
+            article = 'an' if kind == 'unspecified' else 'a'
+            self.assertRefused('http://%s/' % host, 'the host %s is %s %s '
+                               'address' % (host, article, kind))
 
     def test_ipv6_literals(self):
         cases = {

@@ -1,6 +1,10 @@
-"""glance.imports.location_import: who may add a location by import."""
+"""glance.imports.location_import: who may add a location by import, and
+in which order its refusals come."""
+
+import fixtures
 
 from glance.common import exception
+from glance.domain.images import images
 from glance.imports import location_import
 from glance.store import registry
 from glance.tests.unit import base
@@ -25,3 +29,29 @@ class TestCallerMayAdd(test_locations.TestUsableStore):
         self.assertRaises(exception.Forbidden,
                           location_import._check_caller_may_add, base.ctx(),
                           'http://h/x')
+
+
+class TestAddLocationRefusals(base.DBTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.config(filesystem_store_datadir=self.useFixture(
+            fixtures.TempDir()).path, group='glance_store')
+        registry.reset()
+        self.addCleanup(registry.reset)
+
+    def test_filtered_url_refused_after_the_image_checks(self):
+        url = 'http://127.0.0.1/x'
+        ctx = base.ctx()
+        self.assertRaises(exception.NotFound, location_import.add_location,
+                          ctx, 'no-such-image', url)
+        image = images.create(ctx, {'name': 'x', 'disk_format': 'raw',
+                                    'container_format': 'bare'})
+        e = self.assertRaises(exception.BadRequest,
+                              location_import.add_location, ctx,
+                              image['id'], url)
+        self.assertIn('is a loopback address', e.msg)
+        # Nothing recorded: no task, no lock.
+        shown = images.get(ctx, image['id'])
+        self.assertEqual('queued', shown['status'])
+        self.assertNotIn('os_glance_import_task', shown['properties'])

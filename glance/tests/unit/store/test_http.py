@@ -302,7 +302,7 @@ class TestHttpStore(base.TestCase):
                 ('127.9.9.9', 'is a loopback address'),
                 ('localhost', 'resolves to a loopback address'),
                 ('[::1]', 'is a loopback address'),
-                ('0.0.0.0', 'is a unspecified address'),
+                ('0.0.0.0', 'is an unspecified address'),
                 ('169.254.169.254', 'is a link-local address'),
                 ('[fe80::1]', 'is a link-local address'),
                 ('10.1.2.3', 'is a private address'),

@@ -124,6 +124,45 @@ class TestUsableStore(base.TestCase):
                               locations._check_metadata, bad)
 
 
+class TestCheckFetchable(base.TestCase):
+    """The URL filter of [import_filtering_opts] on http(s) locations;
+    every URL here is refused before anything is sent."""
+
+    def setUp(self):
+        super().setUp()
+        self.config(filesystem_store_datadir=self.useFixture(
+            fixtures.TempDir()).path, group='glance_store')
+        registry.reset()
+        self.addCleanup(registry.reset)
+
+    def test_refused_by_default(self):
+        for url, reason in [
+                ('http://127.0.0.1/x', 'is a loopback address'),
+                ('https://[::1]/x', 'is a loopback address'),
+                ('http://[::ffff:10.0.0.1]/x', 'is a private address'),
+                ('http://169.254.169.254/latest', 'is a link-local address'),
+                ('http://2130706433/x', 'not a standard dotted IPv4'),
+                ('http://198.51.100.7:8080/x', 'the port 8080 is not '
+                                               'allowed')]:
+            for check in (locations.check_fetchable, locations.backend_size):
+                e = self.assertRaises(exception.BadRequest, check, url)
+                self.assertIn('Invalid location', e.msg)
+                self.assertIn(reason, e.msg)
+
+    def test_allowed_internal_network(self):
+        self.config(group='import_filtering_opts',
+                    allowed_internal_networks=['10.0.0.0/8'])
+        self.assertEqual('http', locations.check_fetchable(
+            'http://10.1.2.3/x').type_name)
+        self.assertRaises(exception.BadRequest, locations.check_fetchable,
+                          'http://10.1.2.3:8080/x')
+
+    def test_store_rules_come_first(self):
+        e = self.assertRaises(exception.BadRequest,
+                              locations.check_fetchable, 'file:///etc/passwd')
+        self.assertIn('file locations cannot be added', e.msg)
+
+
 class TestPatchGate(base.DBTestCase):
 
     def test_hidden_locations_are_forbidden_and_probe_nothing(self):
