@@ -204,6 +204,9 @@ def classify(error):
     return None
 
 
+_NO_LOCK = contextlib.nullcontext()
+
+
 class _Attempt:
     """Where a transaction is, for the error translation."""
 
@@ -252,9 +255,8 @@ def _first_line(error):
 @contextlib.contextmanager
 def _transaction(write):
     engine = get_engine()
-    sqlite = engine.dialect.name == 'sqlite'
-    lock = _sqlite_write_lock(engine) if write and sqlite else (
-        contextlib.nullcontext())
+    lock = _sqlite_write_lock(engine) if write and (
+        engine.dialect.name == 'sqlite') else _NO_LOCK
     attempt = _Attempt()
     try:
         with lock, _connect(engine) as conn:
