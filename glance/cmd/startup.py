@@ -19,13 +19,16 @@ monitoring written for it read them the same way:
 """
 
 from oslo_config import cfg
+from oslo_log import log as logging
 
 from glance.db import session
+from glance.domain.images import leases
 from glance.store import exceptions as store_exceptions
 from glance.store import options as store_options
 from glance.store import registry  # noqa: F401  (registers the store options)
 
 CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
 
 OTHER = 99
 # Most specific last: ConfigFileValueError is a ValueError.
@@ -65,3 +68,19 @@ def check_database(wait=True):
         session.wait_for_database()
     else:
         session.wait_for_database(max_retries=0)
+
+
+def recover_writes():
+    """Undo the uploads and stages whose process died (on this node: at
+    once, e.g. after a crash of the whole service or host), and remove
+    partial files nobody writes, before the service declares itself
+    ready. The workers go on doing so now and then
+    (``leases.recovery_loop``). A failure here is logged, not fatal."""
+    try:
+        recovered = leases.recover()
+    except Exception as e:
+        LOG.warning('Could not recover interrupted uploads at start: %s', e)
+        return
+    if recovered:
+        LOG.info('Put back to queued after their upload died: %s',
+                 ', '.join(recovered))

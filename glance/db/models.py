@@ -154,6 +154,19 @@ class TaskInfo(Base):
     message = sa.Column(sa.Text)
 
 
+class ImageLease(Base):
+    """Who is writing an image's data right now (an upload or a stage),
+    until when: the holder renews the expiry while it runs and removes the
+    row in the transaction that ends its work."""
+    __tablename__ = 'image_leases'
+    image_id = sa.Column(sa.String(36), primary_key=True)
+    kind = sa.Column(sa.String(20), nullable=False)
+    holder = sa.Column(sa.String(255), nullable=False)
+    token = sa.Column(sa.String(32), nullable=False)
+    created_at = sa.Column(sa.DateTime, nullable=False)
+    expires_at = sa.Column(sa.DateTime, nullable=False)
+
+
 images = Image.__table__
 image_properties = ImageProperty.__table__
 image_tags = ImageTag.__table__
@@ -161,3 +174,4 @@ image_locations = ImageLocation.__table__
 image_members = ImageMember.__table__
 tasks = Task.__table__
 task_info = TaskInfo.__table__
+image_leases = ImageLease.__table__

@@ -460,32 +460,28 @@ def _sweep_staging(before):
             return
     limit = time.time() - stale_after()
     for name in names:
+        if name.startswith('.'):
+            # A partial file: removed once its writer is gone, whatever
+            # its age (glance.domain.images.leases).
+            continue
         path = os.path.join(directory, name)
         try:
             if not os.path.isfile(path) or os.path.getmtime(path) > limit:
                 continue
         except OSError:
             continue
-        image_id = name.lstrip('.').split('.')[0]
+        image_id = name.split('.')[0]
         with session.reader() as conn:
             image = db.image_get(conn, image_id)
         busy = image is not None and (
             image['properties'].get(tasks.LOCK_PROPERTY)
-            or (image['status'] == 'uploading' and not name.startswith('.')))
+            or image['status'] == 'uploading')
         if not busy:
             LOG.info('Removing orphaned staging file %s', path)
             try:
                 os.unlink(path)
             except OSError:
                 pass
-        if (image is not None and image['status'] == 'uploading'
-                and name.startswith('.') and not os.path.exists(
-                    staging.staged_path(image_id))):
-            # A stage interrupted by the death of its worker.
-            with session.writer() as conn:
-                db.image_update(conn, image_id, {
-                    'status': 'queued', 'size': None,
-                    'updated_at': timeutils.now()}, from_status='uploading')
 
 
 def reaper_loop(stop):

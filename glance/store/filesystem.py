@@ -5,7 +5,9 @@ temporary file in the chosen directory, is fsynced, then hard-linked to its
 final name (which fails instead of overwriting if the name exists, so two
 uploads of one image cannot clobber each other) and the directory is
 fsynced. Any failure, including an exception raised by the reader when the
-client disconnects, removes what was written.
+client disconnects, removes what was written. The writer holds a lock
+(flock) on its temporary file until it is named: a temporary file nobody
+locks was left by a process that died, and ``remove_abandoned`` removes it.
 
 System calls on regular files cannot be made non-blocking, so under
 eventlet they stall every request of the worker while they run. Writes of
@@ -17,6 +19,7 @@ HTTP send all but their first chunk with sendfile, ``FileChunks``).
 """
 
 import errno
+import fcntl
 import itertools
 import logging
 import os
@@ -35,6 +38,10 @@ MiB = 1024 * 1024
 # [glance_store] filesystem_store_datadir; in multi-store, the parent of
 # the directories of the file stores that set none (backend_fallbacks).
 DEFAULT_DATADIR = '/var/lib/glance/images'
+
+# Name ending of the file a write fills before it gets its final name
+# (".<image id>.<random>.part", hidden, in the same directory).
+PART_SUFFIX = '.part'
 
 _FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 _DENIED = (errno.EACCES, errno.EPERM, errno.EROFS)
@@ -100,6 +107,61 @@ def _remove(path):
         pass
     except OSError as e:
         LOG.warning('Could not remove %s: %s', path, e)
+
+
+def _open_part(datadir, image_id):
+    """Create the partial file of a write and lock it (flock) until the
+    write ends: the lock tells ``remove_abandoned`` its writer lives, and
+    goes with the process however it dies. Returns (path, fd)."""
+    while True:
+        temp = os.path.join(datadir, '.%s.%s%s' % (
+            image_id, uuid.uuid4().hex[:8], PART_SUFFIX))
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            if os.fstat(fd).st_nlink:
+                return temp, fd
+        except BaseException:
+            os.close(fd)
+            _remove(temp)
+            raise
+        # A sweep took it for abandoned between its creation and the
+        # lock, and removed it: start again under another name.
+        os.close(fd)
+
+
+def _is_part(name, image_id=None):
+    if not (name.startswith('.') and name.endswith(PART_SUFFIX)):
+        return False
+    return image_id is None or name.startswith('.%s.' % image_id)
+
+
+def _remove_if_abandoned(path):
+    """Remove the partial file at ``path`` if no process holds its lock
+    (its writer died); True when removed."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False        # its writer is alive
+        held = os.fstat(fd)
+        try:
+            there = os.lstat(path)
+        except FileNotFoundError:
+            return False
+        if (there.st_dev, there.st_ino) != (held.st_dev, held.st_ino):
+            return False
+        os.unlink(path)
+        return True
+    except OSError as e:
+        LOG.warning('Could not remove abandoned %s: %s', path, e)
+        return False
+    finally:
+        os.close(fd)
 
 
 class FileChunks(driver.ChunkIterator):
@@ -308,11 +370,12 @@ class FilesystemStore(driver.Store):
                     % (self.name, image_id))
         datadir = self._choose_dir(size)
         final = os.path.join(datadir, image_id)
-        temp = os.path.join(datadir, '.%s.%s.part' % (image_id,
-                                                      uuid.uuid4().hex[:8]))
         created = []
+        fd = None
         try:
-            written = self._write(temp, created, reader, size)
+            temp, fd = _open_part(datadir, image_id)
+            created.append(temp)
+            written = self._write(fd, reader, size)
             self._publish(temp, final, created)
             _fsync_dir(datadir)
         except OSError as e:
@@ -326,36 +389,34 @@ class FilesystemStore(driver.Store):
             for path in created:
                 _remove(path)
             raise
+        finally:
+            if fd is not None:
+                os.close(fd)
         LOG.debug('Wrote %d bytes of image %s to %s', written, image_id,
                   final)
         return 'file://' + final, written, self.location_metadata()
 
-    def _write(self, temp, created, reader, size):
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        created.append(temp)
+    def _write(self, fd, reader, size):
+        if self.file_perm:
+            os.fchmod(fd, self.file_perm)
+        written = 0
+        writer = file_writer.open_writer(fd)
         try:
-            if self.file_perm:
-                os.fchmod(fd, self.file_perm)
-            written = 0
-            writer = file_writer.open_writer(fd)
-            try:
-                for chunk in driver.read_chunks(reader, self.chunk_size):
-                    written += len(chunk)
-                    if size is not None and written > size:
-                        raise exceptions.SizeMismatch(
-                            'More than the announced %d bytes.' % size)
-                    writer.write(chunk)
-                writer.wait()
-            except BaseException:
-                # Never close the file under a write still running.
-                writer.abandon()
-                raise
-            if size is not None and written != size:
-                raise exceptions.SizeMismatch(
-                    'Got %d bytes, %d announced.' % (written, size))
-            tpool.execute(os.fsync, fd)
-        finally:
-            os.close(fd)
+            for chunk in driver.read_chunks(reader, self.chunk_size):
+                written += len(chunk)
+                if size is not None and written > size:
+                    raise exceptions.SizeMismatch(
+                        'More than the announced %d bytes.' % size)
+                writer.write(chunk)
+            writer.wait()
+        except BaseException:
+            # Never close the file under a write still running.
+            writer.abandon()
+            raise
+        if size is not None and written != size:
+            raise exceptions.SizeMismatch(
+                'Got %d bytes, %d announced.' % (written, size))
+        tpool.execute(os.fsync, fd)
         return written
 
     @staticmethod
@@ -414,6 +475,47 @@ class FilesystemStore(driver.Store):
             return os.stat(self._path(location)).st_size
         except (FileNotFoundError, NotADirectoryError):
             raise exceptions.NotFound('No image data at %s' % location)
+
+    # -- what a dead writer left -------------------------------------------
+
+    def remove_abandoned(self, image_id=None):
+        """Remove the partial files of writes whose process is gone (of
+        ``image_id`` only, when given); a live write holds a lock on its
+        file and is left alone. Returns the paths removed."""
+        removed = []
+        for datadir in self.paths:
+            try:
+                names = os.listdir(datadir)
+            except OSError:
+                continue
+            for name in names:
+                path = os.path.join(datadir, name)
+                if _is_part(name, image_id) and _remove_if_abandoned(path):
+                    LOG.info('Removed %s, left by a write that died', path)
+                    removed.append(path)
+        return removed
+
+    def remove_unfinished(self, image_id, keep=()):
+        """After the death of a write of ``image_id``: its partial files,
+        and its data under the final name unless a location in ``keep``
+        (URLs) refers to it (the write died between naming the file and
+        recording the location). Returns the paths removed."""
+        removed = self.remove_abandoned(image_id)
+        for datadir in self.paths:
+            path = os.path.join(datadir, image_id)
+            if 'file://' + path in keep or not os.path.isfile(path):
+                continue
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                continue
+            except OSError as e:
+                LOG.warning('Could not remove %s: %s', path, e)
+                continue
+            LOG.info('Removed %s, written by an upload that died before it '
+                     'was recorded', path)
+            removed.append(path)
+        return removed
 
     def delete(self, location, *, context=None):
         path = self._owned_path(location)

@@ -18,6 +18,7 @@ from glance.db import session
 from glance.domain import policy
 from glance.domain.images import format_check
 from glance.domain.images import hashing
+from glance.domain.images import leases
 from glance.domain.images import limits
 from glance.domain.images import quota
 from glance.domain.images import records
@@ -30,8 +31,9 @@ CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 
-def _start(ctx, image_id, size):
-    """queued -> saving, after the policy and state checks."""
+def _start(ctx, image_id, size, lease):
+    """queued -> saving, after the policy and state checks, taking
+    ``lease``."""
     with session.writer() as conn:
         image = records.load(conn, ctx, image_id, 'upload_image',
                              for_update=True)
@@ -57,12 +59,15 @@ def _start(ctx, image_id, size):
                 from_status='queued'):
             raise exception.Conflict('Image %s is being uploaded by another '
                                      'request.' % image_id)
+        lease.take(conn, timeutils.now())
         image['room'] = room
         return image
 
 
-def _revert(image_id):
+def _revert(image_id, lease):
     with session.writer() as conn:
+        if not lease.end(conn):
+            return      # taken over as dead: its taker reverted the image
         db.image_update(conn, image_id, {'status': 'queued', 'size': None,
                                          'virtual_size': None,
                                          'updated_at': timeutils.now()},
@@ -81,14 +86,16 @@ def upload(ctx, image_id, data, size=None, store_name=None):
     limits.enforce(ctx.project_id,
                    image_size_total=(size or 0) // limits.MIB,
                    image_count_uploading=0)
-    image = _start(ctx, image_id, size)
+    lease = leases.Lease(image_id, leases.UPLOAD)
+    image = _start(ctx, image_id, size, lease)
+    lease.start()
     notifier.data_event('image.prepare', image, store.name)
     checker = format_check.FormatChecker(image['disk_format'])
     limit = CONF.image_size_cap
     if image['room'] is not None:
         limit = min(limit, image['room'])
     # The bytes are charged to the owner's quota as they arrive.
-    meter = quota.Meter(data, image_id, 'saving')
+    meter = quota.Meter(lease.watch(data), image_id, 'saving')
     reader = hashing.HashingReader(meter, limit, expected=size,
                                    checker=checker)
     location = None
@@ -112,6 +119,9 @@ def upload(ctx, image_id, data, size=None, store_name=None):
             if not done:
                 raise exception.Conflict('Image %s was deleted during the '
                                          'upload.' % image_id)
+            if not lease.end(conn):
+                raise exception.Conflict('The upload of image %s was given '
+                                         'up as dead.' % image_id)
             db.location_add(conn, image_id, location, metadata,
                             values['updated_at'])
     except BaseException as e:
@@ -119,10 +129,12 @@ def upload(ctx, image_id, data, size=None, store_name=None):
         if location is not None:
             _delete_quietly(store, location, ctx)
         try:
-            _revert(image_id)
+            _revert(image_id, lease)
         except Exception:
             LOG.exception('Could not put image %s back to queued', image_id)
         raise
+    finally:
+        lease.stop()
     notifier.uploaded(dict(image, **values), store.name)
 
 

@@ -16,6 +16,7 @@ from glance.common import timeutils
 from glance.db import api as db
 from glance.db import session
 from glance.domain.images import hashing
+from glance.domain.images import leases
 from glance.domain.images import limits
 from glance.domain.images import quota
 from glance.domain.images import records
@@ -84,8 +85,11 @@ def stage(ctx, image_id, stream, size=None):
                 from_status='queued'):
             raise exception.Conflict('Image %s is being staged by another '
                                      'request.' % image_id)
+        lease = leases.Lease(image_id, leases.STAGE)
+        lease.take(conn, timeutils.now())
+    lease.start()
     # Staged bytes count in the owner's quota as they arrive.
-    meter = quota.Meter(stream, image_id, 'uploading')
+    meter = quota.Meter(lease.watch(stream), image_id, 'uploading')
     reader = hashing.HashingReader(meter, CONF.image_size_cap,
                                    expected=size)
     try:
@@ -98,6 +102,9 @@ def stage(ctx, image_id, stream, size=None):
             if image is None or image['status'] != 'uploading':
                 raise exception.Conflict('Image %s was deleted or changed '
                                          'while it was staged.' % image_id)
+            if not lease.end(conn):
+                raise exception.Conflict('The stage of image %s was given '
+                                         'up as dead.' % image_id)
             when = timeutils.now()
             db.image_update(conn, image_id, {'size': written,
                                              'updated_at': when})
@@ -106,19 +113,23 @@ def stage(ctx, image_id, stream, size=None):
                 records.set_properties(conn, image,
                                        {STAGE_HOST_PROPERTY: host}, when)
     except store_exc.Duplicate:
-        _revert(image_id, remove=False)
+        _revert(image_id, lease, remove=False)
         raise exception.Conflict('Image %s already has data on staging.'
                                  % image_id)
     except BaseException:
-        _revert(image_id)
+        _revert(image_id, lease)
         raise
+    finally:
+        lease.stop()
 
 
-def _revert(image_id, remove=True):
-    if remove:
-        delete_staged(image_id)
+def _revert(image_id, lease, remove=True):
     try:
         with session.writer() as conn:
+            if not lease.end(conn):
+                return  # taken over as dead: its taker reverted the image
+            if remove:
+                delete_staged(image_id)
             db.image_update(conn, image_id, {'status': 'queued', 'size': None,
                                              'updated_at': timeutils.now()},
                             from_status='uploading')

@@ -401,6 +401,12 @@ class TestRecovery(ImportTest):
             conn.execute(sa.text(
                 "UPDATE images SET status = 'uploading' WHERE id = :i"),
                 {'i': half['id']})
+            # The lease of its stage, left by a holder long gone.
+            conn.execute(sa.text(
+                "INSERT INTO image_leases (image_id, kind, holder, token, "
+                "created_at, expires_at) VALUES (:i, 'stage', "
+                "'gone-node - 1 1', 't', :w, :w)"),
+                {'i': half['id'], 'w': long_ago})
         for name in (orphan, '.%s.1234.part' % half['id']):
             with open(os.path.join(staging, name), 'wb') as f:
                 f.write(b'left over')

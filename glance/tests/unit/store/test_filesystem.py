@@ -5,6 +5,7 @@ import logging
 import os
 import stat
 import subprocess
+import sys
 import types
 import uuid
 
@@ -385,3 +386,94 @@ class TestStorageFull(FilesystemTestBase):
         # The space is free again.
         self.store.add('img', io.BytesIO(b'x' * 900000), 900000)
         self.assertEqual(['img'], fx.entries(self.path))
+
+
+class TestAbandonedParts(FilesystemTestBase):
+    """Partial files of writes whose process died are removed; those of
+    live writes (which hold their lock) are not."""
+
+    def setUp(self):
+        super().setUp()
+        self.store = fx.file_store(datadir=self.datadir)
+        self.image_id = str(uuid.uuid4())
+
+    def part(self, image_id=None, locked_by_child=False):
+        """A partial file as a write leaves it; with ``locked_by_child``,
+        locked by a live child process (stopped on cleanup)."""
+        path = os.path.join(self.datadir, '.%s.%s.part' % (
+            image_id or self.image_id, uuid.uuid4().hex[:8]))
+        with open(path, 'wb') as f:
+            f.write(b'partial')
+        if locked_by_child:
+            child = subprocess.Popen(
+                [sys.executable, '-c',
+                 'import fcntl, sys\n'
+                 'f = open(sys.argv[1], "rb")\n'
+                 'fcntl.flock(f, fcntl.LOCK_EX)\n'
+                 'print("locked", flush=True)\n'
+                 'sys.stdin.read()\n', path],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            self.addCleanup(child.wait)
+            self.addCleanup(child.stdin.close)
+            self.assertEqual(b'locked\n', child.stdout.readline())
+            child.stdout.close()
+        return path
+
+    def test_unlocked_parts_removed_locked_kept(self):
+        dead = self.part()
+        other = self.part(image_id=str(uuid.uuid4()))
+        live = self.part(locked_by_child=True)
+        final = os.path.join(self.datadir, self.image_id)
+        with open(final, 'wb') as f:
+            f.write(b'data')
+        self.assertEqual([dead], self.store.remove_abandoned(self.image_id))
+        self.assertTrue(os.path.exists(other))
+        self.assertEqual([other], self.store.remove_abandoned())
+        self.assertTrue(os.path.exists(live))
+        self.assertTrue(os.path.exists(final))
+
+    def test_remove_unfinished_keeps_recorded_data(self):
+        final = os.path.join(self.datadir, self.image_id)
+        with open(final, 'wb') as f:
+            f.write(b'data')
+        dead = self.part()
+        self.assertEqual([dead], self.store.remove_unfinished(
+            self.image_id, keep={'file://' + final}))
+        self.assertEqual([final], self.store.remove_unfinished(
+            self.image_id))
+        self.assertEqual([], os.listdir(self.datadir))
+
+    def test_write_in_progress_holds_its_part(self):
+        """A sweep while an upload runs leaves its partial file alone."""
+        swept = []
+
+        def chunks():
+            yield b'a' * 1000
+            swept.append(self.store.remove_abandoned())
+            yield b'b' * 1000
+
+        location, written, _ = self.store.add(self.image_id, chunks(), 2000)
+        self.assertEqual([[]], swept)
+        self.assertEqual(2000, written)
+        self.assertEqual(2000, os.path.getsize(location[len('file://'):]))
+
+    def test_part_taken_before_its_lock_is_replaced(self):
+        """A sweep that removed a new partial file before its writer
+        locked it: the write goes on under another name."""
+        real_flock = filesystem.fcntl.flock
+        calls = []
+
+        def flock(fd, op):
+            if not calls:
+                # The sweep gets there first.
+                calls.append(fd)
+                self.store.remove_abandoned()
+            return real_flock(fd, op)
+
+        self.useFixture(fixtures.MonkeyPatch(
+            'glance.store.filesystem.fcntl.flock', flock))
+        location, written, _ = self.store.add(self.image_id,
+                                              io.BytesIO(b'x' * 10), 10)
+        self.assertEqual(1, len(calls))
+        self.assertEqual(10, written)
+        self.assertEqual([self.image_id], os.listdir(self.datadir))

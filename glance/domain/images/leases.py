@@ -1,0 +1,285 @@
+"""Leases on the data of an image being written, and the recovery of the
+writes whose process died.
+
+An upload (queued -> saving) or a stage (queued -> uploading) takes a
+lease on the image in the transaction that changes its status, and ends
+it in the transaction that records the result (or puts the image back to
+queued). While it runs, a green thread renews the lease every quarter of
+``upload_lease_timeout``, whether or not bytes come: a slow upload of a
+live process is never taken for dead. The lease names its holder: node
+name, boot id, pid and the start time of that process.
+
+``recover`` (every worker, at start and then every third of the timeout;
+glance-api also once before it declares itself ready) takes over the
+leases whose holder is dead:
+
+* on this node (same node name and boot): at once, when the holder
+  process is gone (or its pid is another process now), or when this host
+  booted since (then every process of the old boot is gone);
+* anywhere: once the lease lapsed without renewal.
+
+Taking over removes the lease row (one taker wins), the partial files of
+the write and data it named but did not record, and puts the image back
+to queued. A holder that is alive but lost its lease (cut off from the
+database longer than the timeout) finds out at its next renewal and
+stops; its final transaction fails, since the lease is gone.
+
+Partial files are also swept on their own: a live writer holds a lock on
+its file (see ``glance.store.filesystem``), so a file nobody locks is
+left over by a process that died and goes (also those of imports).
+"""
+
+import os
+import socket
+import uuid
+
+import eventlet
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from glance.common import exception
+from glance.common import timeutils
+from glance.db import api as db
+from glance.db import leases as db_leases
+from glance.db import session
+from glance.store import registry
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+UPLOAD = 'upload'
+STAGE = 'stage'
+# The status of the image while each kind of write runs.
+STATUS = {UPLOAD: 'saving', STAGE: 'uploading'}
+
+
+def timeout() -> float:
+    return CONF.upload_lease_timeout
+
+
+def renew_interval() -> float:
+    return timeout() / 4
+
+
+def sweep_interval() -> float:
+    return timeout() / 3
+
+
+# -- who holds a lease ----------------------------------------------------
+
+_BOOT_ID = None
+
+
+def boot_id() -> str:
+    """The kernel's id of the current boot ('' where there is none)."""
+    global _BOOT_ID
+    if _BOOT_ID is None:
+        try:
+            with open('/proc/sys/kernel/random/boot_id') as f:
+                _BOOT_ID = f.read().strip()
+        except OSError:
+            _BOOT_ID = ''
+    return _BOOT_ID
+
+
+def process_state(pid: int) -> tuple[str, str] | None:
+    """(state letter, start time in ticks since boot) of a process, or
+    None when there is no such process."""
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            text = f.read()
+    except (OSError, ValueError):
+        return None
+    fields = text.rpartition(')')[2].split()
+    if len(fields) < 20:
+        return None
+    return fields[0], fields[19]
+
+
+def node_name() -> str:
+    return CONF.node_name or socket.gethostname()
+
+
+def holder() -> str:
+    """This process, as a lease names it: "node boot pid start"."""
+    pid = os.getpid()
+    state = process_state(pid)
+    return '%s %s %d %s' % (node_name(), boot_id() or '-', pid,
+                            state[1] if state else '-')
+
+
+def holder_gone(name: str) -> bool:
+    """True when the holder ``name`` is known dead without waiting for
+    its lease to lapse: it ran on this node, in an earlier boot or in a
+    process that is no more."""
+    try:
+        node, boot, pid, start = name.rsplit(' ', 3)
+        pid = int(pid)
+    except ValueError:
+        return False
+    if node != node_name() or not boot_id():
+        return False
+    if boot != boot_id():
+        return True
+    state = process_state(pid)
+    return state is None or state[0] in ('Z', 'X') or state[1] != start
+
+
+# -- taking, renewing, ending ---------------------------------------------
+
+class Lease:
+    """The lease of one write on the data of one image."""
+
+    def __init__(self, image_id: str, kind: str):
+        self.image_id = image_id
+        self.kind = kind
+        self.token = uuid.uuid4().hex
+        self.lost = False
+        self._stop = None
+
+    def take(self, conn, now) -> None:
+        """Record it, in the transaction that moves the image to
+        ``STATUS[kind]``; then ``start`` renewing it."""
+        db_leases.take(conn, self.image_id, self.kind, holder(), self.token,
+                       now, db_leases.expiry(now, timeout()))
+
+    def start(self) -> None:
+        self._stop = eventlet.event.Event()
+        eventlet.spawn_n(self._renew, self._stop)
+
+    def _renew(self, stop):
+        while True:
+            with eventlet.Timeout(renew_interval(), False):
+                stop.wait()
+            if stop.ready():
+                return
+            try:
+                with session.writer() as conn:
+                    held = db_leases.renew(conn, self.image_id, self.token,
+                                           db_leases.expiry(timeutils.now(),
+                                                            timeout()))
+            except Exception as e:
+                LOG.warning('Could not renew the lease on the data of image '
+                            '%s: %s', self.image_id, e)
+                continue
+            if not held and not stop.ready():
+                LOG.warning('The %s of image %s lost its lease (taken over '
+                            'as dead); stopping it', self.kind, self.image_id)
+                self.lost = True
+                return
+
+    def check(self) -> None:
+        """Conflict once the lease is lost: the write must stop."""
+        if self.lost:
+            raise exception.Conflict(
+                'The %s of image %s was given up: it could not renew its '
+                'lease in time.' % (self.kind, self.image_id))
+
+    def watch(self, source):
+        """``source`` (file-like), stopping with Conflict once the lease
+        is lost."""
+        return _Watched(source, self)
+
+    def end(self, conn) -> bool:
+        """Remove it, in the transaction that records the end of the
+        write: False when it was taken over (the write must not count)."""
+        return db_leases.end(conn, self.image_id, self.token)
+
+    def stop(self) -> None:
+        """Stop renewing it (after ``end``, or when giving up)."""
+        if self._stop is not None and not self._stop.ready():
+            self._stop.send(None)
+
+
+class _Watched:
+
+    def __init__(self, source, lease):
+        self.source = source
+        self.lease = lease
+
+    def read(self, size=-1):
+        self.lease.check()
+        return self.source.read(size)
+
+
+# -- recovery --------------------------------------------------------------
+
+def _file_stores():
+    """Every store that can clean up after a dead write, staging last."""
+    found, seen = [], set()
+    reg = registry.get_registry()
+    for store in reg.stores() + [reg.staging_store()]:
+        paths = tuple(getattr(store, 'paths', ()) or ())
+        if hasattr(store, 'remove_abandoned') and paths not in seen:
+            seen.add(paths)
+            found.append(store)
+    return found
+
+
+def is_dead(lease, now) -> bool:
+    return lease['expires_at'] <= now or holder_gone(lease['holder'])
+
+
+def recover() -> list[str]:
+    """Take over the leases of dead holders and undo their writes, then
+    remove partial files nobody writes. Returns the image ids recovered."""
+    now = timeutils.now()
+    with session.reader() as conn:
+        found = db_leases.all_leases(conn)
+    recovered = []
+    for lease in found:
+        if not is_dead(lease, now):
+            continue
+        try:
+            if _recover(lease):
+                recovered.append(lease['image_id'])
+        except Exception:
+            LOG.exception('Could not recover the %s of image %s',
+                          lease['kind'], lease['image_id'])
+    for store in _file_stores():
+        try:
+            store.remove_abandoned()
+        except Exception:
+            LOG.exception('Could not sweep the partial files of store %s',
+                          store.name)
+    return recovered
+
+
+def _recover(lease):
+    image_id = lease['image_id']
+    kind = lease['kind']
+    with session.writer() as conn:
+        image = db.image_get(conn, image_id, include_deleted=True,
+                             for_update=True)
+        if not db_leases.end(conn, image_id, lease['token']):
+            return False        # ended or taken over meanwhile
+        LOG.warning('The %s of image %s stopped with its holder (%s); '
+                    'undoing it', kind, image_id, lease['holder'])
+        live = image is not None and not image['deleted']
+        keep = {loc['url'] for loc in image['locations']} if live else set()
+        if kind == STAGE:
+            stores = [registry.get_registry().staging_store()]
+        else:
+            stores = [s for s in registry.get_registry().stores()
+                      if hasattr(s, 'remove_unfinished')]
+        for store in stores:
+            # While the image still shows the write, no new one can start
+            # and put data under the names removed here.
+            store.remove_unfinished(image_id, keep)
+        if live and image['status'] == STATUS.get(kind):
+            db.image_update(conn, image_id, {
+                'status': 'queued', 'size': None, 'virtual_size': None,
+                'updated_at': timeutils.now()}, from_status=STATUS[kind])
+    return True
+
+
+def recovery_loop(stop):
+    """``recover`` at once and then every sweep_interval() seconds, until
+    ``stop`` (an eventlet Event) fires."""
+    while not stop.ready():
+        try:
+            recover()
+        except Exception:
+            LOG.exception('Recovery of interrupted uploads failed')
+        with eventlet.Timeout(sweep_interval(), False):
+            stop.wait()

@@ -1,0 +1,178 @@
+"""glance.domain.images.leases: who holds a lease, when its holder is
+dead, and what recovery does to the image and its partial data."""
+
+import datetime
+import io
+import os
+import subprocess
+import sys
+
+import fixtures
+
+from glance.common import exception
+from glance.common import timeutils
+from glance.db import api as db
+from glance.db import leases as db_leases
+from glance.db import session
+from glance.domain.images import leases
+from glance.store import registry
+from glance.tests.unit import base
+
+
+def dead_pid():
+    """The pid of a process that has exited (and been waited for)."""
+    child = subprocess.Popen([sys.executable, '-c', 'pass'])
+    child.wait()
+    return child.pid
+
+
+class TestHolder(base.TestCase):
+
+    def test_this_process_is_alive(self):
+        self.assertEqual(str(os.getpid()), leases.holder().split(' ')[2])
+        self.assertFalse(leases.holder_gone(leases.holder()))
+
+    def test_dead_process_of_this_node(self):
+        node, boot, _pid, start = leases.holder().rsplit(' ', 3)
+        self.assertTrue(leases.holder_gone(
+            '%s %s %d %s' % (node, boot, dead_pid(), start)))
+
+    def test_pid_of_another_process_now(self):
+        # The holder's pid was given to another process since.
+        node, boot, pid, start = leases.holder().rsplit(' ', 3)
+        self.assertTrue(leases.holder_gone(
+            '%s %s %s %d' % (node, boot, pid, int(start) + 1)))
+
+    def test_earlier_boot_of_this_node(self):
+        node, _boot, pid, start = leases.holder().rsplit(' ', 3)
+        self.assertTrue(leases.holder_gone(
+            '%s %s %s %s' % (node, 'another-boot', pid, start)))
+
+    def test_other_node_waits_for_the_expiry(self):
+        _node, boot, _pid, start = leases.holder().rsplit(' ', 3)
+        self.assertFalse(leases.holder_gone(
+            'elsewhere %s %d %s' % (boot, dead_pid(), start)))
+        self.config(node_name='my-node')
+        self.assertEqual('my-node', leases.holder().split(' ')[0])
+        self.assertFalse(leases.holder_gone('not a holder'))
+
+    def test_timings(self):
+        self.assertEqual(30, leases.timeout())
+        self.config(upload_lease_timeout=2)
+        self.assertEqual(0.5, leases.renew_interval())
+        self.assertLess(leases.sweep_interval(), 1)
+
+
+class TestRecover(base.DBTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.datadir = self.useFixture(fixtures.TempDir()).path
+        self.staging = self.useFixture(fixtures.TempDir()).path
+        self.config(filesystem_store_datadir=self.datadir,
+                    group='glance_store')
+        self.config(node_staging_uri='file://' + self.staging)
+        registry.reset()
+        self.addCleanup(registry.reset)
+
+    def make(self, status, kind, holder, expires_in=600):
+        values = base.image_values(status=status)
+        now = timeutils.now()
+        with session.writer() as conn:
+            db.image_create(conn, values, {}, [])
+            db_leases.take(conn, values['id'], kind, holder, 'token-' +
+                           values['id'][:8], now, now + datetime.timedelta(
+                               seconds=expires_in))
+        return values['id']
+
+    def image(self, image_id):
+        with session.reader() as conn:
+            return db.image_get(conn, image_id, include_deleted=True)
+
+    def lease(self, image_id):
+        with session.reader() as conn:
+            return db_leases.get(conn, image_id)
+
+    def dead_holder(self):
+        node, boot, _pid, start = leases.holder().rsplit(' ', 3)
+        return '%s %s %d %s' % (node, boot, dead_pid(), start)
+
+    def touch(self, *parts):
+        path = os.path.join(*parts)
+        with open(path, 'wb') as f:
+            f.write(b'partial')
+        return path
+
+    def test_dead_upload_back_to_queued_without_data(self):
+        image_id = self.make('saving', leases.UPLOAD, self.dead_holder())
+        self.touch(self.datadir, '.%s.abcd.part' % image_id)
+        self.touch(self.datadir, image_id)     # named, not recorded
+        self.assertEqual([image_id], leases.recover())
+        self.assertEqual('queued', self.image(image_id)['status'])
+        self.assertIsNone(self.lease(image_id))
+        self.assertEqual([], os.listdir(self.datadir))
+        self.assertEqual([], leases.recover())
+
+    def test_dead_stage_back_to_queued_without_staged_data(self):
+        image_id = self.make('uploading', leases.STAGE, self.dead_holder())
+        self.touch(self.staging, '.%s.abcd.part' % image_id)
+        self.touch(self.staging, image_id)
+        self.assertEqual([image_id], leases.recover())
+        self.assertEqual('queued', self.image(image_id)['status'])
+        self.assertEqual([], os.listdir(self.staging))
+
+    def test_live_and_unexpired_holders_kept(self):
+        mine = self.make('saving', leases.UPLOAD, leases.holder())
+        _node, boot, _pid, start = leases.holder().rsplit(' ', 3)
+        remote = self.make('saving', leases.UPLOAD, 'other-node %s %d %s'
+                           % (boot, dead_pid(), start))
+        self.assertEqual([], leases.recover())
+        for image_id in (mine, remote):
+            self.assertEqual('saving', self.image(image_id)['status'])
+            self.assertIsNotNone(self.lease(image_id))
+
+    def test_lapsed_lease_recovered_even_if_holder_lives(self):
+        image_id = self.make('saving', leases.UPLOAD, 'other-node b 1 1',
+                             expires_in=-1)
+        self.assertEqual([image_id], leases.recover())
+        self.assertEqual('queued', self.image(image_id)['status'])
+
+    def test_deleted_image_data_removed(self):
+        image_id = self.make('saving', leases.UPLOAD, self.dead_holder())
+        with session.writer() as conn:
+            db.image_destroy(conn, image_id, 'deleted', timeutils.now())
+        self.touch(self.datadir, '.%s.abcd.part' % image_id)
+        self.touch(self.datadir, image_id)
+        self.assertEqual([image_id], leases.recover())
+        self.assertEqual('deleted', self.image(image_id)['status'])
+        self.assertEqual([], os.listdir(self.datadir))
+
+
+class TestLease(base.DBTestCase):
+
+    def test_take_renew_end(self):
+        values = base.image_values(status='saving')
+        lease = leases.Lease(values['id'], leases.UPLOAD)
+        now = timeutils.now()
+        with session.writer() as conn:
+            db.image_create(conn, values, {}, [])
+            lease.take(conn, now)
+        with session.reader() as conn:
+            row = db_leases.get(conn, values['id'])
+        self.assertEqual(leases.holder(), row['holder'])
+        self.assertEqual(lease.token, row['token'])
+        later = now + datetime.timedelta(seconds=90)
+        with session.writer() as conn:
+            self.assertTrue(db_leases.renew(conn, values['id'], lease.token,
+                                            later))
+            self.assertFalse(db_leases.renew(conn, values['id'], 'other',
+                                             later))
+            self.assertTrue(lease.end(conn))
+            self.assertFalse(lease.end(conn))
+
+    def test_lost_lease_stops_the_reader(self):
+        lease = leases.Lease('image', leases.UPLOAD)
+        reader = lease.watch(io.BytesIO(b'abc'))
+        self.assertEqual(b'a', reader.read(1))
+        lease.lost = True
+        self.assertRaises(exception.Conflict, reader.read, 1)
