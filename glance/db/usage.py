@@ -134,7 +134,9 @@ def owner_locked(owner):
                              {'k': _lock_key(owner)})
             yield conn
         return
-    lock = 'glance-quota-%x' % (_lock_key(owner) & (2 ** 64 - 1))
+    # Named locks are the server's: the database is part of the name.
+    lock = 'glance-quota-%x' % (_lock_key('%s/%s' % (
+        engine.url.database, owner)) & (2 ** 64 - 1))
     with engine.connect() as raw:
         got = raw.execute(sa.text('SELECT GET_LOCK(:n, :t)'), {
             'n': lock, 't': LOCK_WAIT}).scalar()

@@ -17,6 +17,7 @@ import testtools
 from glance.tests.functional import base
 from glance.tests.functional import helpers_daemon as hd
 from glance.tests.functional import test_import
+from glance.tests.functional import test_unified_limits
 
 MB = 1024 * 1024
 QUOTA = MB
@@ -359,3 +360,69 @@ class TestParallelUploadsMySQL(ParallelUploadsOnServer, testtools.TestCase):
 class TestParallelUploadsPostgreSQL(ParallelUploadsOnServer,
                                     testtools.TestCase):
     db_kind = 'postgresql'
+
+
+class TestUnifiedLimitsHold(test_unified_limits.TestUnifiedLimits):
+    """The same with the unified limits of a real Keystone: the project
+    ``big`` has image_size_total and image_stage_total of 1 MiB, room for
+    five images and ten uploads at once."""
+
+    # The tests of the parent class run there.
+    test_usage_and_image_count = None
+    test_size_limit_on_upload = None
+
+    @classmethod
+    def _provision(cls, env):
+        super()._provision(env)
+        endpoint = cls.extra_options['oslo_limit.endpoint_id']
+        service_id = cls._admin_call(
+            'GET', '/endpoints/%s' % endpoint)['endpoint']['service_id']
+        limit = cls._admin_call('POST', '/limits', {'limits': [{
+            'service_id': service_id, 'project_id': cls.projects['big'][1],
+            'resource_name': 'image_count_uploading', 'resource_limit': 10,
+            'region_id': env['KEYSTONE_REGION']}]})
+        cls.cleanups.insert(0, '/limits/%s' % limit['limits'][0]['id'])
+
+    def big_image(self, headers):
+        image = self.create_image(headers=headers, name='big',
+                                  disk_format='raw', container_format='bare')
+        return image['id']
+
+    def test_parallel_chunked_uploads_hold_the_limit(self):
+        big = self.user('big')
+        for _ in range(2):
+            ids = [self.big_image(big) for _ in range(THREADS)]
+
+            def upload(n):
+                return requests.put(
+                    self.url + '/v2/images/%s/file' % ids[n],
+                    data=chunks(os.urandom(MB * 9 // 10)),
+                    headers=dict(big, **OCTET), timeout=120).status_code
+            answers = race(THREADS, upload)
+            self.assertTrue(set(answers) <= {204, 413}, answers)
+            self.assertLessEqual(answers.count(204), 1, answers)
+            sizes = [self.request('GET', '/v2/images/%s' % i,
+                                  headers=big).json()['size'] or 0
+                     for i in ids]
+            self.assertLessEqual(sum(sizes), MB)
+            usage = self.request('GET', '/v2/info/usage',
+                                 headers=big).json()['usage']
+            self.assertLessEqual(usage['image_size_total']['usage'], 1)
+            for image_id in ids:
+                self.assertEqual(204, self.request(
+                    'DELETE', '/v2/images/%s' % image_id,
+                    headers=big).status_code)
+
+    def test_stage_over_the_stage_limit_is_413(self):
+        big = self.user('big')
+        image_id = self.big_image(big)
+        self.addCleanup(self.request, 'DELETE', '/v2/images/%s' % image_id,
+                        headers=big)
+        for body in (BIG, chunks(BIG)):
+            resp = self.request('PUT', '/v2/images/%s/stage' % image_id,
+                                data=body, headers=dict(big, **OCTET))
+            self.assertEqual(413, resp.status_code, resp.text)
+            shown = self.request('GET', '/v2/images/%s' % image_id,
+                                 headers=big).json()
+            self.assertEqual('queued', shown['status'])
+            self.assertIsNone(shown['size'])
