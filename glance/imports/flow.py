@@ -319,8 +319,7 @@ def _to_store(task_id, image_id, store_name, activate, check):
         image = db.image_get(conn, image_id)
     chunks, size = staging.staging_store().get(
         staging.staged_url(image_id))
-    checker = (format_check.FormatChecker(image['disk_format'])
-               if check else None)
+    checker = format_check.FormatChecker() if check else None
     reader = hashing.HashingReader(
         _Progress(chunks, task_id, image_id, 'Copied'), CONF.image_size_cap,
         expected=size, checker=checker)
@@ -328,10 +327,13 @@ def _to_store(task_id, image_id, store_name, activate, check):
     location = None
     try:
         location, written, metadata = store.add(image_id, reader, size)
-        virtual_size = checker.verdict() if checker else None
         checksum, multihash = reader.digests()
         with session.writer() as conn:
             image = _load_locked(conn, image_id, task_id)
+            # Judged by the formats the image has where it becomes active.
+            virtual_size = (checker.verdict(image['disk_format'],
+                                            image['container_format'])
+                            if checker else None)
             if image['checksum'] and image['checksum'] != checksum:
                 raise exception.Invalid('Data copied to %s does not match '
                                         'the image checksum.' % store.name)

@@ -90,7 +90,7 @@ def upload(ctx, image_id, data, size=None, store_name=None):
     image = _start(ctx, image_id, size, lease)
     lease.start()
     notifier.data_event('image.prepare', image, store.name)
-    checker = format_check.FormatChecker(image['disk_format'])
+    checker = format_check.FormatChecker()
     limit = CONF.image_size_cap
     if image['room'] is not None:
         limit = min(limit, image['room'])
@@ -107,15 +107,20 @@ def upload(ctx, image_id, data, size=None, store_name=None):
         if size is not None and written != size:
             raise exception.BadRequest('Image data ended after %d of %d '
                                        'bytes.' % (written, size))
-        virtual_size = checker.verdict()
         checksum, multihash = reader.digests()
         values = {'status': 'active', 'size': written,
-                  'virtual_size': virtual_size, 'checksum': checksum,
+                  'checksum': checksum,
                   'os_hash_algo': CONF.hashing_algorithm,
                   'os_hash_value': multihash, 'updated_at': timeutils.now()}
         with session.writer() as conn:
-            done = db.image_update(conn, image_id, values,
-                                   from_status='saving')
+            # The content is judged by the formats the image has where it
+            # becomes active, not by those it had when the upload began.
+            current = db.image_get(conn, image_id, for_update=True)
+            if current is not None and current['status'] == 'saving':
+                values['virtual_size'] = checker.verdict(
+                    current['disk_format'], current['container_format'])
+            done = current is not None and db.image_update(
+                conn, image_id, values, from_status='saving')
             if not done:
                 raise exception.Conflict('Image %s was deleted during the '
                                          'upload.' % image_id)

@@ -16,6 +16,7 @@ from glance.common import timeutils
 from glance.db import api as db
 from glance.db import session
 from glance.domain import policy
+from glance.domain import tasks
 from glance.domain.images import limits
 from glance.domain.images import locations
 from glance.domain.images import property_protections as protections
@@ -38,6 +39,8 @@ READONLY_ATTRIBUTES = {'created_at', 'updated_at', 'status', 'checksum',
                        'virtual_size'}
 RESERVED_PROPERTIES = {'owner', 'locations', 'deleted', 'deleted_at',
                        'direct_url', 'self', 'file', 'schema', 'location'}
+# Statuses in which data is on its way in: the formats stay as they are.
+DATA_IN_FLIGHT = ('saving', 'uploading', 'importing')
 SETTABLE_COLUMNS = {'name', 'visibility', 'protected', 'os_hidden',
                     'min_disk', 'min_ram', 'disk_format', 'container_format',
                     'owner'}
@@ -271,7 +274,16 @@ def _set(ctx, image, name, value):
         _check_visibility_policy(ctx, value, target)
         image['visibility'] = value
     elif name in ('container_format', 'disk_format'):
-        if image['status'] not in ('queued', 'importing'):
+        if value == image[name]:
+            return
+        if (image['status'] in DATA_IN_FLIGHT
+                or image['properties'].get(tasks.LOCK_PROPERTY)):
+            # The format checks judge the data by these attributes.
+            raise exception.Conflict(
+                'Attribute %s cannot change while the image data is being '
+                'uploaded, staged or imported (image status %s).'
+                % (name, image['status']))
+        if image['status'] != 'queued':
             raise exception.Forbidden('Attribute %s can be only replaced for '
                                       'a queued image.' % name)
         image[name] = value

@@ -14,11 +14,21 @@ from glance.tests.unit import base
 QEMU_IMG = shutil.which('qemu-img')
 
 
-def feed(disk_format, data, chunk=65536):
-    checker = format_check.FormatChecker(disk_format)
-    for i in range(0, len(data), chunk):
-        checker.feed(data[i:i + chunk])
-    return checker
+class Fed:
+    """A checker fed with ``data``; ``verdict()`` under fixed formats."""
+
+    def __init__(self, disk_format, data, chunk, container_format):
+        self.checker = format_check.FormatChecker()
+        for i in range(0, len(data), chunk):
+            self.checker.feed(data[i:i + chunk])
+        self.formats = (disk_format, container_format)
+
+    def verdict(self):
+        return self.checker.verdict(*self.formats)
+
+
+def feed(disk_format, data, chunk=65536, container_format='bare'):
+    return Fed(disk_format, data, chunk, container_format)
 
 
 class TestFormatCheck(base.TestCase):
@@ -33,9 +43,63 @@ class TestFormatCheck(base.TestCase):
         with open(os.path.join(tmp, args[-2]), 'rb') as f:
             return f.read()
 
-    def test_uninspected_formats_pass_anything(self):
+    def test_formats_without_inspector_take_unrecognised_content(self):
         self.assertIsNone(feed('ami', b'\x00qcow junk').verdict())
         self.assertIsNone(feed('ploop', os.urandom(1000)).verdict())
+
+    def test_formats_without_inspector_refuse_a_disk_image(self):
+        data = self.qemu_image('create', '-f', 'qcow2', '-F', 'raw', '-b',
+                               '/etc/hostname', 'b.qcow2', '1M')
+        for disk_format in ('ami', 'ari', 'aki', 'ploop'):
+            for container in ('bare', disk_format, 'ovf'):
+                error = self.assertRaises(
+                    exception.Invalid,
+                    feed(disk_format, data,
+                         container_format=container).verdict)
+                self.assertIn('does not match', str(error))
+
+    def test_boot_sector_in_a_kernel_container(self):
+        # A kernel starts with a boot sector; only a bare ami/aki/ari is a
+        # whole disk, which may not carry a partition table.
+        sector = bytearray(4096)
+        sector[510:512] = b'\x55\xaa'
+        self.assertIsNone(feed('aki', bytes(sector),
+                               container_format='aki').verdict())
+        self.assertRaises(exception.Invalid, feed('aki', bytes(sector)).verdict)
+
+    def test_archive_containers_judge_recognised_disks_only(self):
+        self.assertIsNone(feed('vmdk', b'tar' * 1000,
+                               container_format='ova').verdict())
+        data = self.qemu_image('create', '-f', 'qcow2', 'a.qcow2', '1M')
+        self.assertIsNone(feed('qcow2', data,
+                               container_format='ovf').verdict())
+        self.assertRaises(exception.Invalid,
+                          feed('vmdk', data, container_format='ova').verdict)
+
+    def test_verdict_uses_the_formats_it_is_given(self):
+        data = self.qemu_image('create', '-f', 'qcow2', 'a.qcow2', '1M')
+        checker = feed('qcow2', data).checker
+        self.assertEqual(1024 * 1024, checker.verdict('qcow2', 'bare'))
+        self.assertRaises(exception.Invalid, checker.verdict, 'raw', 'bare')
+        self.assertRaises(exception.Invalid, checker.verdict, 'ami', 'ami')
+
+    def test_partition_table_on_another_format_refused(self):
+        data = bytearray(self.qemu_image('create', '-f', 'qcow2',
+                                         'a.qcow2', '1M'))
+        data[446 + 4] = 0x83
+        data[510:512] = b'\x55\xaa'
+        error = self.assertRaises(exception.Invalid,
+                                  feed('qcow2', bytes(data)).verdict)
+        self.assertIn('several formats', str(error))
+
+    def test_header_that_cannot_be_parsed_refused(self):
+        checker = feed('raw', b'\0' * 4096).checker
+        inspector = [i for i in checker.inspectors if i.NAME == 'vhd'][0]
+        checker.failed['vhd'] = ValueError('bad header')
+        inspector.region('header').data = b'conectix' + b'\0' * 504
+        error = self.assertRaises(exception.Invalid, checker.verdict,
+                                  'raw', 'bare')
+        self.assertIn('could not be parsed', str(error))
 
     def test_raw(self):
         data = os.urandom(5000)
