@@ -110,7 +110,11 @@ api_opts = [
     cfg.StrOpt('user_storage_quota', default='0',
                help='Storage a project may use across all its images, as '
                     'an integer with an optional B, KB, MB, GB or TB '
-                    'suffix; 0 means unlimited.'),
+                    'suffix; 0 means unlimited. Each image counts its size '
+                    'once per store holding it or being copied to, and '
+                    'data being uploaded, staged or imported counts as it '
+                    'arrives (413 once it would pass the quota). Not used '
+                    'with use_keystone_limits.'),
     cfg.BoolOpt('use_keystone_limits', default=False,
                 help='Enforce unified limits registered in Keystone.'),
     cfg.IntOpt('image_member_quota', default=128,
