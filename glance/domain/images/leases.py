@@ -7,15 +7,16 @@ it in the transaction that records the result (or puts the image back to
 queued). While it runs, a green thread renews the lease every quarter of
 ``upload_lease_timeout``, whether or not bytes come: a slow upload of a
 live process is never taken for dead. The lease names its holder: node
-name, boot id, pid and the start time of that process.
+name, boot id, pid namespace, pid and the start time of that process.
 
 ``recover`` (every worker, at start and then every third of the timeout;
 glance-api also once before it declares itself ready) takes over the
 leases whose holder is dead:
 
 * on this node (same node name and boot): at once, when the holder
-  process is gone (or its pid is another process now), or when this host
-  booted since (then every process of the old boot is gone);
+  process is gone (or its pid is another process now) and its pid
+  namespace is this process's, or when this host booted since (then
+  every process of the old boot is gone);
 * anywhere: once the lease lapsed without renewal.
 
 Taking over removes the lease row (one taker wins), the partial files of
@@ -96,24 +97,35 @@ def process_state(pid: int) -> tuple[str, str] | None:
     return fields[0], fields[19]
 
 
+def pid_namespace() -> str:
+    """Which pids this process sees (containers of one host may each
+    have their own): the inode of its pid namespace, or '-'."""
+    try:
+        return os.readlink('/proc/self/ns/pid').partition('[')[2].rstrip(
+            ']') or '-'
+    except OSError:
+        return '-'
+
+
 def node_name() -> str:
     return CONF.node_name or socket.gethostname()
 
 
 def holder() -> str:
-    """This process, as a lease names it: "node boot pid start"."""
+    """This process, as a lease names it: "node boot pidns pid start"."""
     pid = os.getpid()
     state = process_state(pid)
-    return '%s %s %d %s' % (node_name(), boot_id() or '-', pid,
-                            state[1] if state else '-')
+    return '%s %s %s %d %s' % (node_name(), boot_id() or '-',
+                               pid_namespace(), pid,
+                               state[1] if state else '-')
 
 
 def holder_gone(name: str) -> bool:
     """True when the holder ``name`` is known dead without waiting for
-    its lease to lapse: it ran on this node, in an earlier boot or in a
-    process that is no more."""
+    its lease to lapse: it ran on this node, in an earlier boot, or in
+    a process (of the pids this process sees) that is no more."""
     try:
-        node, boot, pid, start = name.rsplit(' ', 3)
+        node, boot, pidns, pid, start = name.rsplit(' ', 4)
         pid = int(pid)
     except ValueError:
         return False
@@ -121,6 +133,8 @@ def holder_gone(name: str) -> bool:
         return False
     if boot != boot_id():
         return True
+    if pidns == '-' or pidns != pid_namespace():
+        return False        # its pids are not ours to look up
     state = process_state(pid)
     return state is None or state[0] in ('Z', 'X') or state[1] != start
 

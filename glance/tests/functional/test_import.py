@@ -405,7 +405,7 @@ class TestRecovery(ImportTest):
             conn.execute(sa.text(
                 "INSERT INTO image_leases (image_id, kind, holder, token, "
                 "created_at, expires_at) VALUES (:i, 'stage', "
-                "'gone-node - 1 1', 't', :w, :w)"),
+                "'gone-node - - 1 1', 't', :w, :w)"),
                 {'i': half['id'], 'w': long_ago})
         for name in (orphan, '.%s.1234.part' % half['id']):
             with open(os.path.join(staging, name), 'wb') as f:

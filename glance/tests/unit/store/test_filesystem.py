@@ -432,6 +432,25 @@ class TestAbandonedParts(FilesystemTestBase):
         self.assertTrue(os.path.exists(live))
         self.assertTrue(os.path.exists(final))
 
+    def test_part_of_a_killed_writer_removed(self):
+        child = subprocess.Popen(
+            [sys.executable, '-c',
+             'import fcntl, os, sys\n'
+             'fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT)\n'
+             'fcntl.flock(fd, fcntl.LOCK_EX)\n'
+             'print("locked", flush=True)\n'
+             'sys.stdin.read()\n',
+             os.path.join(self.datadir, '.%s.dead.part' % self.image_id)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.addCleanup(child.stdin.close)
+        self.assertEqual(b'locked\n', child.stdout.readline())
+        child.stdout.close()
+        self.assertEqual([], self.store.remove_abandoned())
+        child.kill()
+        child.wait()
+        self.assertEqual(1, len(self.store.remove_abandoned()))
+        self.assertEqual([], os.listdir(self.datadir))
+
     def test_remove_unfinished_keeps_recorded_data(self):
         final = os.path.join(self.datadir, self.image_id)
         with open(final, 'wb') as f:

@@ -29,29 +29,33 @@ def dead_pid():
 class TestHolder(base.TestCase):
 
     def test_this_process_is_alive(self):
-        self.assertEqual(str(os.getpid()), leases.holder().split(' ')[2])
+        self.assertEqual(str(os.getpid()), leases.holder().split(' ')[3])
         self.assertFalse(leases.holder_gone(leases.holder()))
 
     def test_dead_process_of_this_node(self):
-        node, boot, _pid, start = leases.holder().rsplit(' ', 3)
+        node, boot, ns, _pid, start = leases.holder().rsplit(' ', 4)
         self.assertTrue(leases.holder_gone(
-            '%s %s %d %s' % (node, boot, dead_pid(), start)))
+            '%s %s %s %d %s' % (node, boot, ns, dead_pid(), start)))
+        # Of another pid namespace (another container of this host):
+        # its pids cannot be looked up here, the lease must lapse.
+        self.assertFalse(leases.holder_gone(
+            '%s %s %s %d %s' % (node, boot, 'other-ns', dead_pid(), start)))
 
     def test_pid_of_another_process_now(self):
         # The holder's pid was given to another process since.
-        node, boot, pid, start = leases.holder().rsplit(' ', 3)
+        node, boot, ns, pid, start = leases.holder().rsplit(' ', 4)
         self.assertTrue(leases.holder_gone(
-            '%s %s %s %d' % (node, boot, pid, int(start) + 1)))
+            '%s %s %s %s %d' % (node, boot, ns, pid, int(start) + 1)))
 
     def test_earlier_boot_of_this_node(self):
-        node, _boot, pid, start = leases.holder().rsplit(' ', 3)
+        node, _boot, ns, pid, start = leases.holder().rsplit(' ', 4)
         self.assertTrue(leases.holder_gone(
-            '%s %s %s %s' % (node, 'another-boot', pid, start)))
+            '%s %s %s %s %s' % (node, 'another-boot', ns, pid, start)))
 
     def test_other_node_waits_for_the_expiry(self):
-        _node, boot, _pid, start = leases.holder().rsplit(' ', 3)
+        _node, boot, ns, _pid, start = leases.holder().rsplit(' ', 4)
         self.assertFalse(leases.holder_gone(
-            'elsewhere %s %d %s' % (boot, dead_pid(), start)))
+            'elsewhere %s %s %d %s' % (boot, ns, dead_pid(), start)))
         self.config(node_name='my-node')
         self.assertEqual('my-node', leases.holder().split(' ')[0])
         self.assertFalse(leases.holder_gone('not a holder'))
@@ -94,8 +98,8 @@ class TestRecover(base.DBTestCase):
             return db_leases.get(conn, image_id)
 
     def dead_holder(self):
-        node, boot, _pid, start = leases.holder().rsplit(' ', 3)
-        return '%s %s %d %s' % (node, boot, dead_pid(), start)
+        node, boot, ns, _pid, start = leases.holder().rsplit(' ', 4)
+        return '%s %s %s %d %s' % (node, boot, ns, dead_pid(), start)
 
     def touch(self, *parts):
         path = os.path.join(*parts)
@@ -123,16 +127,16 @@ class TestRecover(base.DBTestCase):
 
     def test_live_and_unexpired_holders_kept(self):
         mine = self.make('saving', leases.UPLOAD, leases.holder())
-        _node, boot, _pid, start = leases.holder().rsplit(' ', 3)
-        remote = self.make('saving', leases.UPLOAD, 'other-node %s %d %s'
-                           % (boot, dead_pid(), start))
+        _node, boot, ns, _pid, start = leases.holder().rsplit(' ', 4)
+        remote = self.make('saving', leases.UPLOAD, 'other-node %s %s %d %s'
+                           % (boot, ns, dead_pid(), start))
         self.assertEqual([], leases.recover())
         for image_id in (mine, remote):
             self.assertEqual('saving', self.image(image_id)['status'])
             self.assertIsNotNone(self.lease(image_id))
 
     def test_lapsed_lease_recovered_even_if_holder_lives(self):
-        image_id = self.make('saving', leases.UPLOAD, 'other-node b 1 1',
+        image_id = self.make('saving', leases.UPLOAD, 'other-node b n 1 1',
                              expires_in=-1)
         self.assertEqual([image_id], leases.recover())
         self.assertEqual('queued', self.image(image_id)['status'])
