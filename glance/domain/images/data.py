@@ -88,7 +88,6 @@ def upload(ctx, image_id, data, size=None, store_name=None):
                    image_count_uploading=0)
     lease = leases.Lease(image_id, leases.UPLOAD)
     image = _start(ctx, image_id, size, lease)
-    lease.start()
     notifier.data_event('image.prepare', image, store.name)
     checker = format_check.FormatChecker()
     limit = CONF.image_size_cap
@@ -100,6 +99,9 @@ def upload(ctx, image_id, data, size=None, store_name=None):
                                    checker=checker)
     location = None
     try:
+        # Renewed from here on: whatever fails before leaves the lease
+        # to lapse, and the image is put back by recovery.
+        lease.start()
         if size is not None:
             meter.charge(size)
         location, written, metadata = store.add(image_id, reader, size,

@@ -87,12 +87,14 @@ def stage(ctx, image_id, stream, size=None):
                                      'request.' % image_id)
         lease = leases.Lease(image_id, leases.STAGE)
         lease.take(conn, timeutils.now())
-    lease.start()
     # Staged bytes count in the owner's quota as they arrive.
     meter = quota.Meter(lease.watch(stream), image_id, 'uploading')
     reader = hashing.HashingReader(meter, CONF.image_size_cap,
                                    expected=size)
     try:
+        # Renewed from here on: whatever fails before leaves the lease
+        # to lapse, and the image is put back by recovery.
+        lease.start()
         if size is not None:
             meter.charge(size)
         _location, written, _meta = staging_store().add(image_id, reader,
