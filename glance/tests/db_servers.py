@@ -12,6 +12,7 @@ PostgreSQL will not run as root: under root its files belong to the
 ``postgres`` user and it runs as that user.
 """
 
+import atexit
 import glob
 import os
 import pwd
@@ -64,6 +65,8 @@ class _Server:
         self.dir = tempfile.mkdtemp(prefix='glance-%s-' % self.kind)
         self.port = free_port()
         self.proc = None
+        # A test run that ends early does not leave the server running.
+        atexit.register(self.destroy)
 
     def log_tail(self):
         try:
