@@ -116,6 +116,30 @@ def _send_loop(notifier, pending):
             getattr(notifier, priority)({}, event_type, payload)
         except Exception as e:
             LOG.error('Could not send the %s notification: %s', event_type, e)
+        finally:
+            pending.task_done()
+
+
+def flush(timeout=None):
+    """Wait until the sender of this process has sent (or failed to send)
+    every notification queued so far, for at most ``timeout`` seconds
+    (None: as long as it takes). A stopping process calls it before it
+    exits, which would otherwise drop them. Returns how many are left;
+    those are logged."""
+    pending = _process['queue'] if _process['pid'] == os.getpid() else None
+    if pending is None:
+        return 0
+    # Queue.join() has no timeout: it waits in a thread of its own (a
+    # green one under the eventlet daemon).
+    sent = threading.Event()
+    threading.Thread(target=lambda: (pending.join(), sent.set()),
+                     name='notifier-flush', daemon=True).start()
+    sent.wait(timeout)
+    unsent = pending.unfinished_tasks
+    if unsent:
+        LOG.warning('%d notifications not sent within %ss of stopping: '
+                    'dropped', unsent, timeout)
+    return unsent
 
 
 def enabled(event_type):

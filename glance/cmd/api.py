@@ -80,7 +80,10 @@ def main(argv=None):
                                         leases.recovery_loop],
                             # Connections of the parent's engine are not
                             # shared with the workers.
-                            before_serving=session.dispose)
+                            before_serving=session.dispose,
+                            # Notifications still queued at SIGTERM are
+                            # sent within the drain bound.
+                            after_serving=notifier.flush)
         # Invalid values fail here, with the exit code of ValueError.
         srv.workers
         pipeline.check_exposure(CONF)

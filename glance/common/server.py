@@ -268,7 +268,7 @@ class Server:
     """Runs ``load_app()`` on a socket until told to stop."""
 
     def __init__(self, load_app, reload_config=None, background=(),
-                 before_serving=None):
+                 before_serving=None, after_serving=None):
         self.load_app = load_app
         # Callables run in a green thread of every worker, given the event
         # that fires when the worker stops.
@@ -279,6 +279,10 @@ class Server:
         # opened and a worker must not share (database connections) is
         # let go of here.
         self.before_serving = before_serving or (lambda: None)
+        # Called in each process that served, once its requests ended,
+        # with the seconds left of graceful_shutdown_timeout (None: no
+        # bound): what the process still has to send goes out in them.
+        self.after_serving = after_serving or (lambda timeout: None)
         self.sock = None
         self.holder = None
         self.children = {}     # pid -> (generation, start time, board slot)
@@ -537,6 +541,7 @@ class Server:
             eventlet.spawn_n(_watchdog, interval)
         systemd.ready(self._status())
         signum = stop.wait()
+        stopped_at = time.monotonic()
         if signum != signal.SIGHUP:
             systemd.stopping()
         acceptor.kill()
@@ -559,3 +564,7 @@ class Server:
             _interrupt(pool, connections, timeout)
         if lingering is not None:
             lingering.kill()
+        left = None
+        if timeout:
+            left = max(0.0, timeout - (time.monotonic() - stopped_at))
+        self.after_serving(left)
