@@ -5,6 +5,7 @@ write at once (through several workers and nodes, on SQLite, MariaDB and
 PostgreSQL)."""
 
 import http.server
+import json
 import os
 import shutil
 import tempfile
@@ -290,6 +291,58 @@ class TestQuotaMultiStore(QuotaTest):
         task = self.wait_task(image['id'])
         self.assertEqual('success', task['status'], task['message'])
         self.assertEqual('cheap', self.show(image['id'])['stores'])
+
+
+class TestQuotaGlanceDownload(QuotaTest):
+    """glance-download from a second daemon standing for another
+    region."""
+
+    extra_options = {'enabled_import_methods': 'glance-download'}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.remote_dir = tempfile.mkdtemp(prefix='glance-remote-')
+        cls.remote_db = base.Database('sqlite', cls.remote_dir)
+        cls.remote = base.Daemon(cls.remote_dir, cls.remote_db.url)
+        cls.remote.manage('db', 'sync')
+        cls.remote.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.remote.stop()
+        shutil.rmtree(cls.remote_dir, True)
+        super().tearDownClass()
+
+    def download(self, data):
+        remote = requests.post(self.remote.url + '/v2/images', json={
+            'disk_format': 'raw', 'container_format': 'bare'},
+            timeout=60).json()
+        resp = requests.put(self.remote.url + '/v2/images/%s/file'
+                            % remote['id'], data=data, headers=OCTET,
+                            timeout=60)
+        self.assertEqual(204, resp.status_code, resp.text)
+        image = self.new_image()
+        catalog = json.dumps([{'type': 'image', 'endpoints': [
+            {'region': 'RegionTwo', 'interface': 'public',
+             'url': self.remote.url}]}])
+        resp = self.start_import(image['id'], {'method': {
+            'name': 'glance-download', 'glance_region': 'RegionTwo',
+            'glance_image_id': remote['id']}},
+            headers=self.headers(**{'X-Service-Catalog': catalog}))
+        self.assertEqual(202, resp.status_code, resp.text)
+        return image['id'], self.wait_task(image['id'])
+
+    def test_glance_download_over_quota_fails_and_leaves_no_data(self):
+        image_id, task = self.download(BIG)
+        self.assertEqual('failure', task['status'])
+        self.assertIn('quota', task['message'])
+        self.assert_queued_without_data(image_id)
+        self.assertEqual([], self.staging())
+        image_id, task = self.download(BIG[:600 * 1024])
+        self.assertEqual('success', task['status'], task['message'])
+        self.assert_over_quota(self.put_data(self.new_image()['id'],
+                                             os.urandom(600 * 1024)))
 
 
 class ParallelUploadsOnServer:
