@@ -34,6 +34,7 @@ from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 
 from glance.common import exception
+from glance.common import systemd
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -426,6 +427,11 @@ def wait_for_database(url=None, max_retries=None, retry_interval=None):
                             'trying again in %d s: %s', describe(url), tries,
                             max_retries + 1 if max_retries >= 0 else 'many',
                             interval, _first_line(e))
+                # Under systemd, the start is not timed out meanwhile.
+                systemd.notify(
+                    'EXTEND_TIMEOUT_USEC=%d'
+                    % ((interval + CONNECT_TIMEOUT + 30) * 1000000),
+                    STATUS='Waiting for the %s' % describe(url))
                 engine.dispose()
                 _sleep(interval)
     finally:

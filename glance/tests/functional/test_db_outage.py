@@ -19,15 +19,15 @@ import uuid
 import requests
 import testtools
 from testtools import content
-from oslo_config import cfg
 from oslo_config import fixture as config_fixture
 
-from glance.common import config  # noqa: F401  (registers the options)
+from glance.common import config
 from glance.db import session
 from glance.tests import db_servers
 from glance.tests import prerequisites
 from glance.tests.functional import base
 from glance.tests.functional import helpers_daemon as hd
+from glance.tests.functional import helpers_systemd as hs
 
 PATCH_MEDIA = 'application/openstack-images-v2.1-json-patch'
 LOAD_THREADS = 4
@@ -274,15 +274,25 @@ class OutageTests:
         daemon = self.daemon(workers=1, **{'database.max_retries': -1,
                                            'database.retry_interval': 1})
         daemon.manage('db', 'sync')
+        listener = hs.NotifyListener(self.workdir)
+        self.addCleanup(listener.close)
         self.server.stop()
-        daemon.start(wait=False)
+        daemon.start(wait=False, env=listener.env())
         try:
-            hd.wait_for(lambda: 'trying again' in self.log_text(daemon),
-                        what='the daemon waiting for the database')
+            # systemd is told to extend the start timeout, and why.
+            waiting = hd.wait_for(
+                lambda: [m for m in listener.snapshot()
+                         if 'EXTEND_TIMEOUT_USEC' in m.fields],
+                what='the daemon waiting for the database')
+            self.assertIn('Waiting for the %s database %s on '
+                          % (self.kind_name, self.db_name),
+                          waiting[0].fields['STATUS'])
             self.assertIsNone(daemon.proc.poll())
+            self.assertEqual([], listener.having('READY'))
         finally:
             self.server.start()
         daemon.wait_ready(timeout=60)
+        hd.wait_for(lambda: listener.having('READY'), what='READY=1')
         resp = requests.get(daemon.url + '/v2/images', timeout=60)
         self.assertEqual(200, resp.status_code, resp.text)
 
@@ -312,9 +322,10 @@ class DeadlockTests:
 
     def setUp(self):
         super().setUp()
-        conf = self.useFixture(config_fixture.Config(cfg.CONF))
-        cfg.CONF([], project='glance', default_config_files=[],
-                 default_config_dirs=[])
+        # config.CONF has the [database] options registered.
+        conf = self.useFixture(config_fixture.Config(config.CONF))
+        config.CONF([], project='glance', default_config_files=[],
+                    default_config_dirs=[])
         conf.config(connection=self.db_url, db_retry_interval=0,
                     group='database')
         session.dispose()
