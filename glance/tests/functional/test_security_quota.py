@@ -56,11 +56,13 @@ def race(count, work):
 
 
 BIG = os.urandom(MB + MB // 2)
+MID = MB * 9 // 10
 
 
 class _Source(http.server.BaseHTTPRequestHandler):
     """/big: 1.5 MB with its Content-Length; /big-chunked: the same with
-    no size announced; /small: 0.3 MB."""
+    no size announced; /mid-chunked: 0.9 MB with no size announced;
+    /small: 0.3 MB."""
 
     protocol_version = 'HTTP/1.1'
 
@@ -74,13 +76,14 @@ class _Source(http.server.BaseHTTPRequestHandler):
             self.send_header('Content-Length', str(len(data)))
             self.end_headers()
             self.wfile.write(data)
-        elif self.path == '/big-chunked':
+        elif self.path in ('/big-chunked', '/mid-chunked'):
+            data = BIG if self.path == '/big-chunked' else BIG[:MID]
             self.send_response(200)
             self.send_header('Transfer-Encoding', 'chunked')
             self.send_header('Connection', 'close')
             self.end_headers()
             try:
-                for piece in chunks(BIG):
+                for piece in chunks(data):
                     self.wfile.write(b'%x\r\n%s\r\n' % (len(piece), piece))
                 self.wfile.write(b'0\r\n\r\n')
             except OSError:
@@ -239,6 +242,48 @@ class TestQuotaHolds(QuotaTest):
         self.assertEqual('success', self.wait_task(image['id'])['status'])
         self.assert_over_quota(self.put_data(self.new_image()['id'],
                                              os.urandom(800 * 1024)))
+
+    def test_uploads_stages_and_downloads_at_once_never_pass_the_quota(self):
+        for _ in range(3):
+            self.project = 'project-mixed-%s' % uuid.uuid4().hex[:8]
+            ids = [self.new_image()['id'] for _ in range(6)]
+            headers = self.headers(**OCTET)
+
+            def work(n):
+                if n < 2:
+                    return requests.put(
+                        self.url + '/v2/images/%s/file' % ids[n],
+                        data=chunks(os.urandom(MID)), headers=headers,
+                        timeout=120).status_code
+                if n < 4:
+                    return requests.put(
+                        self.url + '/v2/images/%s/stage' % ids[n],
+                        data=chunks(os.urandom(MID)), headers=headers,
+                        timeout=120).status_code
+                return requests.post(
+                    self.url + '/v2/images/%s/import' % ids[n],
+                    json={'method': {'name': 'web-download',
+                                     'uri': self.source_url + '/mid-chunked'}},
+                    headers=self.headers(), timeout=120).status_code
+            answers = race(6, work)
+            self.assertTrue(set(answers[:4]) <= {204, 413}, answers)
+            self.assertEqual([202, 202], answers[4:])
+            tasks = [self.wait_task(i) for i in ids[4:]]
+            shown = [self.show(i) for i in ids]
+            held = sum(i['size'] or 0 for i in shown
+                       if i['status'] in ('active', 'uploading'))
+            self.assertLessEqual(held, QUOTA, [(i['status'], i['size'])
+                                               for i in shown])
+            kept = [i['id'] for i in shown
+                    if i['status'] in ('active', 'uploading')]
+            self.assertLessEqual(len(kept), 1, (answers, tasks))
+            for image in shown:
+                if image['id'] not in kept:
+                    self.assert_queued_without_data(image['id'])
+            files = self.files_of(ids)
+            files.update(self.files_of(ids, os.path.join(self.workdir,
+                                                         'staging')))
+            self.assertLessEqual(sum(files.values()), QUOTA, files)
 
     def test_other_projects_have_their_own_quota(self):
         self.active_image(900 * 1024)
