@@ -86,11 +86,18 @@ class TestFormatSafety(test_image_data.ImageDataTest):
         image_id, _ = self.upload('qcow2', b'\0' * 65536, status=400)
         self.assert_queued_without_data(image_id)
 
-    def test_raw_and_uninspected_formats(self):
+    def test_raw_and_formats_without_inspector(self):
         image_id, _ = self.upload('raw', os.urandom(100000))
         self.assertEqual('active', self.show(image_id)['status'])
         image_id, _ = self.upload('ami', b'anything at all')
         self.assertEqual('active', self.show(image_id)['status'])
+        # ami is inspected too: a disk image of a recognised format is not
+        # an ami.
+        self.qemu_img('create', '-f', 'qcow2', 'q.qcow2', '1M')
+        image_id, resp = self.upload('ami', self.read('q.qcow2'),
+                                     status=400)
+        self.assertIn('does not match', resp.text)
+        self.assert_queued_without_data(image_id)
 
     def test_monolithic_sparse_vmdk(self):
         self.qemu_img('create', '-f', 'vmdk', '-o',

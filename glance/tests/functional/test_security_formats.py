@@ -122,6 +122,20 @@ class FormatLockTest(test_import.ImportTest):
         self.assertEqual('success', self.wait_task(image_id)['status'])
         self.assertEqual('raw', self.show(image_id)['disk_format'])
 
+    def test_formats_locked_while_an_import_holds_a_queued_image(self):
+        # web-download, glance-download and the location API hold the
+        # image (os_glance_import_task) before their data arrives.
+        image_id = self.new_image()['id']
+        self.sql("INSERT INTO image_properties (image_id, name, value, "
+                 "created_at, deleted) VALUES (:i, 'os_glance_import_task', "
+                 "'a-task', '2000-01-01 00:00:00', :f)", i=image_id, f=False)
+        self.assert_refused_in_flight(self.patch_format(image_id))
+        self.assertEqual(200, self.patch_format(image_id, 'name', 'n')
+                         .status_code)
+        self.sql("DELETE FROM image_properties WHERE image_id = :i",
+                 i=image_id)
+        self.assertEqual(200, self.patch_format(image_id).status_code)
+
     def test_patch_racing_an_import_is_refused(self):
         """PATCHes fired while a glance-direct import runs: none goes
         through, and the image ends active with the formats its content
