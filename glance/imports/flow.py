@@ -443,11 +443,33 @@ def reap():
             'method') or {}
         revert(task['id'], task['image_id'],
                method.get('name') == 'copy-image')
+        _remove_unrecorded(task['image_id'])
         tasks.finish(task['id'], 'failure',
                      message='The import stopped (its worker went away) and '
                              'was reverted.')
         tasks.release(task['image_id'], task['id'])
     _sweep_staging(before)
+
+
+def _remove_unrecorded(image_id):
+    """Remove the data a dead import gave its final name in a store but
+    did not record as a location (nothing else would, and it stands in
+    the way of the next import), and its partial files. The dead task
+    still holds the lock: no other import writes there meanwhile."""
+    with session.reader() as conn:
+        image = db.image_get(conn, image_id, include_deleted=True)
+    if image is None:
+        return
+    keep = {loc['url'] for loc in image['locations']}
+    for store in registry.get_registry().stores():
+        remove = getattr(store, 'remove_unfinished', None)
+        if remove is None:
+            continue
+        try:
+            remove(image_id, keep)
+        except Exception as e:
+            LOG.warning('Could not remove what the import of image %s left '
+                        'in store %s: %s', image_id, store.name, e)
 
 
 def _sweep_staging(before):

@@ -177,6 +177,63 @@ class TestServiceKilled(CrashTest):
         self.assertEqual(5000, show(daemon.url, image_id)['size'])
 
 
+class TestImportKilled(CrashTest):
+    """An import whose worker died after naming its data in a store but
+    before recording the location: the data goes with the revert."""
+
+    options = {'task.stale_import_timeout': 2, 'upload_lease_timeout': 600}
+
+    def test_unrecorded_store_data_removed(self):
+        import datetime
+        import uuid
+        import sqlalchemy as sa
+        daemon = self.start_daemon(options=self.options)
+        image_id = new_image(daemon.url)
+        kept = new_image(daemon.url)
+        for target, what in ((image_id, 'stage'), (kept, 'file')):
+            resp = requests.put(daemon.url + '/v2/images/%s/%s'
+                                % (target, what), data=b'x' * 1000,
+                                headers={'Content-Type': OCTET}, timeout=60)
+            self.assertEqual(204, resp.status_code, resp.text)
+        kill_service(daemon)
+        task_id = str(uuid.uuid4())
+        long_ago = datetime.datetime.utcnow() - datetime.timedelta(hours=1)
+        engine = sa.create_engine(self.db.url)
+        self.addCleanup(engine.dispose)
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO tasks (id, type, status, owner, image_id, "
+                "created_at, updated_at, deleted) VALUES (:t, "
+                "'api_image_import', 'processing', 'admin', :i, :w, :w, "
+                ":f)"), {'t': task_id, 'i': image_id, 'w': long_ago,
+                         'f': False})
+            conn.execute(sa.text(
+                "INSERT INTO task_info (task_id, input) VALUES (:t, :in)"),
+                {'t': task_id, 'in': '{"import_req": {"method": {"name": '
+                                     '"glance-direct"}}}'})
+            conn.execute(sa.text(
+                "INSERT INTO image_properties (image_id, name, value, "
+                "created_at, deleted) VALUES (:i, 'os_glance_import_task', "
+                ":t, :w, :f)"), {'i': image_id, 't': task_id,
+                                 'w': long_ago, 'f': False})
+            conn.execute(sa.text(
+                "UPDATE images SET status = 'importing' WHERE id = :i"),
+                {'i': image_id})
+        # What the killed import left in the store: its data under the
+        # final name (not recorded) and a partial file.
+        for name in (image_id, '.%s.abcd.part' % image_id):
+            with open(os.path.join(self.images_dir(), name), 'wb') as f:
+                f.write(b'left over')
+        daemon.start()
+
+        self.wait_status(daemon, image_id, 'queued')
+        hd.wait_for(lambda: not files_of(self.images_dir(), image_id),
+                    what='the data of the dead import to go')
+        self.assertEqual([kept], files_of(self.images_dir(), kept))
+        self.assertEqual(1000, len(requests.get(
+            daemon.url + '/v2/images/%s/file' % kept, timeout=60).content))
+
+
 class TwoNodes:
     """Two daemons (nodes a and b) on one database and one image
     directory; leases lapse after 2 s without renewal."""
