@@ -274,10 +274,10 @@ def _set(ctx, image, name, value):
         _check_visibility_policy(ctx, value, target)
         image['visibility'] = value
     elif name in ('container_format', 'disk_format'):
-        if value == image[name]:
-            return
         if (image['status'] in DATA_IN_FLIGHT
                 or image['properties'].get(tasks.LOCK_PROPERTY)):
+            if value == image[name]:
+                return
             # The format checks judge the data by these attributes.
             raise exception.Conflict(
                 'Attribute %s cannot change while the image data is being '
