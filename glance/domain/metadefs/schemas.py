@@ -25,40 +25,43 @@ def _stamps(thing):
             'updated_at': _timestamp((thing, 'last changed'))}
 
 
-def _definitions(min_items=0):
+# The documents served have upstream's shape field by field (keys, types,
+# constraints, which fields carry a description, links); request bodies
+# are validated against the same documents, with the column lengths of
+# the names they hold added (``_tightened``) so that a name too long for
+# the database is a 400.
+
+
+def _definitions(min_items=0, with_property=True):
     string_array = {'type': 'array', 'items': {'type': 'string'},
                     'uniqueItems': True}
     if min_items:
         string_array['minItems'] = min_items
-    return {
+    definitions = {
         'positiveInteger': {'type': 'integer', 'minimum': 0},
         'positiveIntegerDefault0': {
             'allOf': [{'$ref': '#/definitions/positiveInteger'},
                       {'default': 0}]},
         'stringArray': string_array,
-        'property': {
-            'type': 'object',
-            'additionalProperties': _property_fields(required_name=False),
-        },
     }
+    if with_property:
+        definitions['property'] = {
+            'type': 'object',
+            'additionalProperties': {
+                'type': 'object', 'required': ['title', 'type'],
+                'properties': _property_fields()},
+        }
+    return definitions
 
 
-def _property_fields(required_name=True):
-    """The schema of one property definition."""
-    fields = {
-        'name': {'type': 'string', 'maxLength': 80,
-                 'description': 'Key of the property, unique in its '
-                                'namespace.'},
-        'title': {'type': 'string',
-                  'description': 'Short label shown to users.'},
-        'description': {'type': 'string',
-                        'description': 'What the property is for and how '
-                                       'it is used.'},
-        'operators': {'type': 'array', 'items': {'type': 'string'},
-                      'description': 'How several values may be combined, '
-                                     'for example "<or>".'},
-        'type': {'type': 'string', 'enum': PROPERTY_TYPES,
-                 'description': 'JSON type of the value.'},
+def _property_fields():
+    """The fields of one property definition."""
+    return {
+        'name': {'type': 'string', 'maxLength': 80},
+        'title': {'type': 'string'},
+        'description': {'type': 'string'},
+        'operators': {'type': 'array', 'items': {'type': 'string'}},
+        'type': {'type': 'string', 'enum': PROPERTY_TYPES},
         'required': {'$ref': '#/definitions/stringArray'},
         'minimum': {'type': 'number'},
         'maximum': {'type': 'number'},
@@ -66,11 +69,7 @@ def _property_fields(required_name=True):
         'minLength': {'$ref': '#/definitions/positiveIntegerDefault0'},
         'pattern': {'type': 'string', 'format': 'regex'},
         'enum': {'type': 'array'},
-        'readonly': {'type': 'boolean',
-                     'description': 'Whether users may only read the '
-                                    'value.'},
-        'confidential': {'type': 'boolean',
-                         'description': 'Whether the value is a secret.'},
+        'readonly': {'type': 'boolean'},
         'default': {},
         'items': {
             'type': 'object',
@@ -84,12 +83,6 @@ def _property_fields(required_name=True):
         'uniqueItems': {'type': 'boolean', 'default': False},
         'additionalItems': {'type': 'boolean'},
     }
-    if not required_name:
-        fields.pop('name')
-    return {'type': 'object', 'additionalProperties': False,
-            'required': (['name'] if required_name else []) + ['title',
-                                                               'type'],
-            'properties': fields}
 
 
 def _association_fields():
@@ -125,10 +118,13 @@ def _object_fields():
 
 
 def _tag_fields():
-    fields = {'name': {'type': 'string', 'maxLength': 80,
-                       'description': 'The tag itself.'}}
+    fields = {'name': {'type': 'string', 'maxLength': 80}}
     fields.update(_stamps('tag'))
     return fields
+
+
+def _strings(*names):
+    return {name: {'type': 'string'} for name in names}
 
 
 def namespace():
@@ -151,19 +147,18 @@ def namespace():
         'self': {'type': 'string', 'readOnly': True},
         'resource_type_associations': {
             'type': 'array',
-            'items': {'type': 'object', 'properties': {
-                k: v for k, v in _association_fields().items()
-                if k in ('name', 'prefix', 'properties_target')}}},
+            'items': {'type': 'object', 'properties': _strings(
+                'name', 'prefix', 'properties_target')}},
         'properties': {'$ref': '#/definitions/property'},
         'objects': {
             'type': 'array',
-            'items': {'type': 'object', 'properties': {
-                k: v for k, v in _object_fields().items()
-                if k in ('name', 'description', 'required', 'properties')}}},
+            'items': {'type': 'object', 'properties': dict(
+                _strings('name', 'description'),
+                required={'$ref': '#/definitions/stringArray'},
+                properties={'$ref': '#/definitions/property'})}},
         'tags': {
             'type': 'array',
-            'items': {'type': 'object',
-                      'properties': {'name': _tag_fields()['name']}}},
+            'items': {'type': 'object', 'properties': _strings('name')}},
     }
     fields.update(_stamps('namespace'))
     return {'name': 'namespace', 'properties': fields,
@@ -177,10 +172,14 @@ def object_():
             'definitions': _definitions()}
 
 
+def _property_item(required):
+    return {'name': 'property', 'properties': _property_fields(),
+            'required': required, 'additionalProperties': False}
+
+
 def property_():
-    doc = _property_fields()
-    doc['name'] = 'property'
-    doc['definitions'] = _definitions(min_items=1)
+    doc = _property_item(['type', 'title', 'name'])
+    doc['definitions'] = _definitions(min_items=1, with_property=False)
     return doc
 
 
@@ -195,21 +194,21 @@ def tag():
             'required': ['name'], 'additionalProperties': False}
 
 
-def _collection(name, member, key=None, links=True):
+LINKS = [{'rel': 'first', 'href': '{first}'},
+         {'rel': 'next', 'href': '{next}'},
+         {'rel': 'describedby', 'href': '{schema}'}]
+
+
+def _collection(name, member, key=None):
     """A list schema whose items are ``member``, definitions hoisted."""
     item = copy.deepcopy(member)
     definitions = item.pop('definitions', None)
     doc = {'name': name, 'properties': {
         key or name: {'type': 'array', 'items': item},
-        'schema': {'type': 'string'}}}
-    if links:
-        doc['properties'].update(first={'type': 'string'},
-                                 next={'type': 'string'})
-        doc['links'] = [{'rel': 'first', 'href': '{first}'},
-                        {'rel': 'next', 'href': '{next}'},
-                        {'rel': 'describedby', 'href': '{schema}'}]
-    else:
-        doc['links'] = [{'rel': 'describedby', 'href': '{schema}'}]
+        'schema': {'type': 'string'},
+        'first': {'type': 'string'},
+        'next': {'type': 'string'}},
+        'links': copy.deepcopy(LINKS)}
     if definitions:
         doc['definitions'] = definitions
     return doc
@@ -233,17 +232,17 @@ def tags():
 
 
 def properties():
-    item = property_()
-    definitions = item.pop('definitions')
-    item.pop('name')
-    item['properties'].pop('name')
-    item['required'].remove('name')
+    """The properties of a namespace: an object keyed by property name."""
     return {'name': 'properties',
-            'properties': {'properties': {'type': 'object',
-                                          'additionalProperties': item},
-                           'schema': {'type': 'string'}},
-            'links': [{'rel': 'describedby', 'href': '{schema}'}],
-            'definitions': definitions}
+            'properties': {
+                'properties': {'type': 'object',
+                               'additionalProperties':
+                                   _property_item(['type', 'title'])},
+                'schema': {'type': 'string'},
+                'first': {'type': 'string'},
+                'next': {'type': 'string'}},
+            'links': copy.deepcopy(LINKS),
+            'definitions': _definitions(min_items=1, with_property=False)}
 
 
 SCHEMAS = {
@@ -255,13 +254,29 @@ SCHEMAS = {
     'tag': tag, 'tags': tags,
 }
 
+
+def _tightened(doc):
+    """``doc`` with the column length of every name it holds, for
+    validating request bodies."""
+    doc = copy.deepcopy(doc)
+    if doc.get('name') == 'namespace':
+        fields = doc['properties']
+        for key in ('resource_type_associations', 'objects', 'tags'):
+            for field in fields[key]['items']['properties'].values():
+                if field.get('type') == 'string':
+                    field['maxLength'] = 80
+        fields['objects']['items']['properties']['description'].pop(
+            'maxLength')
+    return doc
+
+
 _VALIDATORS = {}
 
 
 def validate(kind, body):
     """400 unless ``body`` matches the schema ``kind``."""
     if kind not in _VALIDATORS:
-        _VALIDATORS[kind] = Schema(SCHEMAS[kind]())
+        _VALIDATORS[kind] = Schema(_tightened(SCHEMAS[kind]()))
     _VALIDATORS[kind].validate(body)
 
 

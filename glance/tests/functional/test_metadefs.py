@@ -6,6 +6,7 @@ after its own project so tests never see each other's data.
 """
 
 import json
+import os
 import urllib.parse
 
 import jsonschema
@@ -538,7 +539,7 @@ class ContentTests(MetadefAPIMixin):
         self.call('POST', '/v2/schemas/metadefs/tag', expect=405)
         self.assertEqual(['namespace'], schemas['namespace']['required'])
         self.assertFalse(schemas['namespace']['additionalProperties'])
-        self.assertEqual(['name', 'title', 'type'],
+        self.assertEqual(['type', 'title', 'name'],
                          schemas['property']['required'])
         # What the API returns satisfies the schemas it serves.
         ns = self.make_ns(
@@ -565,6 +566,29 @@ class ContentTests(MetadefAPIMixin):
                          expect=200).json()
         jsonschema.validate(tags, schemas['tags'])
 
+    def test_schemas_have_upstream_shape(self):
+        # metadef_schemas.json holds upstream's documents, every
+        # description text replaced by "<text>": field by field the same
+        # keys, types, constraints, required lists and links, and a
+        # description where upstream has one.
+        with open(os.path.join(os.path.dirname(__file__),
+                               'metadef_schemas.json')) as f:
+            expected = json.load(f)
+        for kind, document in sorted(expected.items()):
+            served = self.call('GET', '/v2/schemas/metadefs/' + kind,
+                               expect=200).json()
+            self.assertEqual(document, _descriptions_marked(served), kind)
+
+    def test_bodies_are_held_to_the_column_lengths(self):
+        # The served namespace document leaves the names of its nested
+        # lists unbounded (as upstream's does); the database does not.
+        long = 'x' * 81
+        for extra in ({'tags': [{'name': long}]},
+                      {'objects': [{'name': long}]},
+                      {'resource_type_associations': [{'name': long}]}):
+            self.call('POST', NS, body=dict(namespace='long-names',
+                                            **extra), expect=400)
+
     def test_methods_and_bodies(self):
         ns = self.make_ns('methods')['namespace']
         resp = self.call('PATCH', self.ns_path(ns), expect=405)
@@ -575,6 +599,18 @@ class ContentTests(MetadefAPIMixin):
                   expect=400)
         self.call('PUT', self.ns_path(ns), expect=400)
         self.call('POST', self.ns_path(ns, 'objects'), body=[], expect=400)
+
+
+def _descriptions_marked(document):
+    """``document`` with the text of each description replaced by
+    "<text>" (a field named description keeps its schema)."""
+    if isinstance(document, dict):
+        return {key: '<text>' if key == 'description'
+                and isinstance(value, str) else _descriptions_marked(value)
+                for key, value in document.items()}
+    if isinstance(document, list):
+        return [_descriptions_marked(value) for value in document]
+    return document
 
 
 class TestNamespacesSQLite(NamespaceTests, base.SharedDaemonTest):
