@@ -65,7 +65,8 @@ class TestFormatCheck(base.TestCase):
         sector[510:512] = b'\x55\xaa'
         self.assertIsNone(feed('aki', bytes(sector),
                                container_format='aki').verdict())
-        self.assertRaises(exception.Invalid, feed('aki', bytes(sector)).verdict)
+        self.assertRaises(exception.Invalid,
+                          feed('aki', bytes(sector)).verdict)
 
     def test_archive_containers_judge_recognised_disks_only(self):
         self.assertIsNone(feed('vmdk', b'tar' * 1000,
