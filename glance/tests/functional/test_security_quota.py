@@ -10,6 +10,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 import uuid
 
 import requests
@@ -390,6 +391,31 @@ class TestQuotaGlanceDownload(QuotaTest):
                                              os.urandom(600 * 1024)))
 
 
+class TestQuotaSetAfterStaging(base.FunctionalTest):
+    """Data staged before the quota was set (or lowered) is not imported
+    past it."""
+
+    def test_staged_over_the_new_quota_is_refused_at_import(self):
+        image = self.create_image(disk_format='raw', container_format='bare',
+                                  headers=self.headers('p'))
+        path = '/v2/images/%s' % image['id']
+        resp = self.request('PUT', path + '/stage', data=BIG,
+                            headers=self.headers('p', **OCTET))
+        self.assertEqual(204, resp.status_code, resp.text)
+        self.daemon.stop()
+        self.daemon = self.make_daemon(options={'user_storage_quota': '1MB'})
+        self.daemon.start()
+        self.addCleanup(self.daemon.stop)
+        self.url = self.daemon.url
+        resp = self.request('POST', path + '/import', json={
+            'method': {'name': 'glance-direct'}}, headers=self.headers('p'))
+        self.assertEqual(413, resp.status_code, resp.text)
+        self.assertIn('quota', resp.text)
+        shown = self.request('GET', path, headers=self.headers('p')).json()
+        self.assertEqual('uploading', shown['status'])
+        self.assertEqual(len(BIG), shown['size'])
+
+
 class ParallelUploadsOnServer:
     """Two API nodes of two workers each on one MariaDB or PostgreSQL
     database: parallel uploads by one project through all of them never
@@ -475,6 +501,8 @@ class TestUnifiedLimitsHold(test_unified_limits.TestUnifiedLimits):
         endpoint = cls.extra_options['oslo_limit.endpoint_id']
         service_id = cls._admin_call(
             'GET', '/endpoints/%s' % endpoint)['endpoint']['service_id']
+        cls.service_id = service_id
+        cls.region = env['KEYSTONE_REGION']
         limit = cls._admin_call('POST', '/limits', {'limits': [{
             'service_id': service_id, 'project_id': cls.projects['big'][1],
             'resource_name': 'image_count_uploading', 'resource_limit': 10,
@@ -510,6 +538,41 @@ class TestUnifiedLimitsHold(test_unified_limits.TestUnifiedLimits):
                 self.assertEqual(204, self.request(
                     'DELETE', '/v2/images/%s' % image_id,
                     headers=big).status_code)
+
+    def test_import_past_a_lowered_limit_fails(self):
+        big = self.user('big')
+        image_id = self.big_image(big)
+        self.addCleanup(self.request, 'DELETE', '/v2/images/%s' % image_id,
+                        headers=big)
+        resp = self.request('PUT', '/v2/images/%s/stage' % image_id,
+                            data=BIG[:MID], headers=dict(big, **OCTET))
+        self.assertEqual(204, resp.status_code, resp.text)
+        limit = self._admin_call('POST', '/limits', {'limits': [{
+            'service_id': self.service_id, 'project_id':
+                self.projects['big'][1], 'resource_name': 'image_size_total',
+            'resource_limit': 0, 'region_id': self.region}]})
+        self.addCleanup(self._admin_call, 'DELETE', '/limits/%s'
+                        % limit['limits'][0]['id'], expect=(204, 404))
+        resp = self.request('POST', '/v2/images/%s/import' % image_id,
+                            json={'method': {'name': 'glance-direct'}},
+                            headers=big)
+        # Accepted: the usage of the project is within the limit; the
+        # task then finds the staged data does not fit.
+        self.assertEqual(202, resp.status_code, resp.text)
+        deadline = time.monotonic() + hd.PATIENCE
+        while True:
+            found = self.request('GET', '/v2/images/%s/tasks' % image_id,
+                                 headers=big).json()['tasks']
+            if found and found[0]['status'] in ('success', 'failure'):
+                break
+            self.assertLess(time.monotonic(), deadline, found)
+            time.sleep(0.1)
+        self.assertEqual('failure', found[0]['status'])
+        self.assertIn('image_size_total', found[0]['message'])
+        shown = self.request('GET', '/v2/images/%s' % image_id,
+                             headers=big).json()
+        self.assertEqual('queued', shown['status'])
+        self.assertIsNone(shown['size'])
 
     def test_stage_over_the_stage_limit_is_413(self):
         big = self.user('big')
