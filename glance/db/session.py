@@ -286,6 +286,25 @@ def _transaction(write):
             headers=dict(RETRY_AFTER)) from e
 
 
+@contextlib.contextmanager
+def errors_translated(write=True):
+    """Database errors raised in the block become the domain errors
+    reader() and writer() raise (503), for code that holds a connection
+    of its own (``get_engine().connect()``)."""
+    engine = get_engine()
+    attempt = _Attempt()
+    # Where in the block it failed is not known: as if committing, so a
+    # write whose connection was lost is never run again.
+    attempt.step = 'commit'
+    try:
+        yield
+    except sa_exc.DBAPIError as e:
+        found = _translate(e, engine, attempt, write)
+        if found is None:
+            raise
+        raise found from e
+
+
 def _connect(engine):
     """A pooled connection; with use_db_reconnect and outside a
     ``replayable`` function (which retries as a whole), connecting is

@@ -137,7 +137,7 @@ def owner_locked(owner):
     # Named locks are the server's: the database is part of the name.
     lock = 'glance-quota-%x' % (_lock_key('%s/%s' % (
         engine.url.database, owner)) & (2 ** 64 - 1))
-    with engine.connect() as raw:
+    with session.errors_translated(), engine.connect() as raw:
         got = raw.execute(sa.text('SELECT GET_LOCK(:n, :t)'), {
             'n': lock, 't': LOCK_WAIT}).scalar()
         raw.commit()

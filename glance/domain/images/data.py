@@ -31,6 +31,7 @@ CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 
+@session.replayable
 def _start(ctx, image_id, size, lease):
     """queued -> saving, after the policy and state checks, taking
     ``lease``."""
@@ -64,6 +65,7 @@ def _start(ctx, image_id, size, lease):
         return image
 
 
+@session.replayable
 def _revert(image_id, lease):
     with session.writer() as conn:
         if not lease.end(conn):

@@ -252,6 +252,17 @@ class TestUnreachableServer(base.TestCase):
         self.assertEqual(503, cm.exception.code)
         self.assertEqual([], self.sleeps)
 
+    def test_own_connection_errors_translated(self):
+        session.dispose()
+        with self.assertRaisesRegex(exception.DatabaseUnavailable,
+                                    'database is unavailable') as cm:
+            with session.errors_translated():
+                session.get_engine().connect()
+        self.assertFalse(cm.exception.replayable)
+        with self.assertRaisesRegex(ValueError, 'other'):
+            with session.errors_translated():
+                raise ValueError('other')
+
     def test_connect_retried_with_use_db_reconnect(self):
         self.config(use_db_reconnect=True, db_max_retries=3,
                     db_retry_interval=0, group='database')
