@@ -538,3 +538,14 @@ class TestConversionLimits(ConversionTest):
         self.assertIn('process limits', task['message'])
         self.assertEqual('qcow2', shown['disk_format'])
         self.assertEqual([], self.staging())
+
+
+class FormatLockTestMySQL(FormatLockTest):
+    """The same races where the activation's read locks the image row."""
+
+    db_kind = 'mysql'
+
+
+class FormatLockTestPostgreSQL(FormatLockTest):
+
+    db_kind = 'postgresql'
