@@ -418,8 +418,8 @@ class TestQuotaSetAfterStaging(base.FunctionalTest):
 
 class ParallelUploadsOnServer:
     """Two API nodes of two workers each on one MariaDB or PostgreSQL
-    database: parallel uploads by one project through all of them never
-    store more than its quota."""
+    database: parallel uploads and stages by one project through all of
+    them never hold more than its quota."""
 
     db_kind = None
 
@@ -444,7 +444,7 @@ class ParallelUploadsOnServer:
             self.addCleanup(node.stop)
             self.nodes.append(node)
 
-    def test_parallel_chunked_uploads_never_pass_the_quota(self):
+    def test_parallel_uploads_and_stages_never_pass_the_quota(self):
         threads = 6
         for _ in range(ROUNDS):
             headers = {'X-Project-Id': 'quota-%s' % uuid.uuid4().hex[:8],
@@ -458,18 +458,23 @@ class ParallelUploadsOnServer:
                 ids.append(resp.json()['id'])
 
             def upload(n):
+                # Uploads through one node, stages through the other.
                 return requests.put(
-                    self.nodes[n % 2].url + '/v2/images/%s/file' % ids[n],
+                    self.nodes[n % 2].url + '/v2/images/%s/%s' % (
+                        ids[n], ('file', 'stage')[n % 2]),
                     data=chunks(os.urandom(MB * 9 // 10)),
                     headers=dict(headers, **OCTET), timeout=120).status_code
             answers = race(threads, upload)
             self.assertTrue(set(answers) <= {204, 413}, answers)
             self.assertLessEqual(answers.count(204), 1, answers)
-            stored = [f for f in os.listdir(self.images_dir)
-                      if f.split('.')[0] in ids]
-            self.assertLessEqual(sum(
-                os.path.getsize(os.path.join(self.images_dir, f))
-                for f in stored), QUOTA)
+            places = [self.images_dir] + [
+                os.path.join(self.workdir, 'node%d' % n, 'staging')
+                for n in range(2)]
+            stored = [os.path.join(d, f) for d in places
+                      if os.path.isdir(d) for f in os.listdir(d)
+                      if f.lstrip('.').split('.')[0] in ids]
+            self.assertLessEqual(sum(os.path.getsize(f) for f in stored),
+                                 QUOTA)
             self.assertLessEqual(len(stored), 1, stored)
         for node in self.nodes:
             log = hd.log_text(node)
