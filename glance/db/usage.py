@@ -2,8 +2,12 @@
 
 import contextlib
 import hashlib
+from typing import Iterator
+from typing import Optional
+from typing import Tuple
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from glance.common import exception
 from glance.db import models
@@ -36,7 +40,8 @@ def image_size_total(conn, owner):
     return bytes_held(conn, owner)
 
 
-def image_stage_total(conn, owner, exclude=None):
+def image_stage_total(conn: Connection, owner: str,
+                      exclude: Optional[str] = None) -> int:
     query = sa.select(sa.func.coalesce(sa.func.sum(images.c.size), 0)).where(
         *_owned(owner), sa.or_(images.c.status.in_(('uploading',
                                                     'importing')),
@@ -67,11 +72,19 @@ _COPIES = sa.select(sa.func.count()).select_from(models.image_locations).where(
     models.image_locations.c.status == 'active').scalar_subquery()
 
 
+def _pending():
+    """The stores an image is being copied to, as the property reads."""
+    return sa.select(props.c.value).where(
+        props.c.image_id == images.c.id, props.c.name == IMPORTING,
+        props.c.deleted == sa.false()).limit(1).scalar_subquery()
+
+
 def _targets(value):
     return len([s for s in (value or '').split(',') if s])
 
 
-def held_by(size, status, copies, targets):
+def held_by(size: Optional[int], status: str, copies: int,
+            targets: int) -> int:
     """Bytes one image holds: its size once per store it is in or being
     copied to; an image whose data is arriving (saving, uploading,
     importing) holds its size (the bytes written or reserved so far) at
@@ -82,14 +95,13 @@ def held_by(size, status, copies, targets):
     return (size or 0) * count
 
 
-def bytes_held(conn, owner, exclude=None):
+def bytes_held(conn: Connection, owner: str,
+               exclude: Optional[str] = None) -> int:
     """Bytes held by the images of ``owner`` (see ``held_by``), all but
     ``exclude``; the ``IMPORTING`` property names the stores being copied
     to."""
-    pending = sa.select(props.c.value).where(
-        props.c.image_id == images.c.id, props.c.name == IMPORTING,
-        props.c.deleted == sa.false()).limit(1).scalar_subquery()
-    query = sa.select(images.c.size, images.c.status, _COPIES, pending).where(
+    query = sa.select(
+        images.c.size, images.c.status, _COPIES, _pending()).where(
         *_owned(owner), images.c.status.notin_(GONE),
         images.c.size.isnot(None))
     if exclude is not None:
@@ -98,28 +110,29 @@ def bytes_held(conn, owner, exclude=None):
                for size, status, copies, targets in conn.execute(query))
 
 
-def image_held(conn, image_id):
-    """(owner, status, size, stores it is in or going to), or None."""
-    pending = sa.select(props.c.value).where(
-        props.c.image_id == images.c.id, props.c.name == IMPORTING,
-        props.c.deleted == sa.false()).limit(1).scalar_subquery()
+# (owner, status, size, stores the image is in or going to)
+Held = Tuple[str, str, Optional[int], int]
+
+
+def image_held(conn: Connection, image_id: str) -> Optional[Held]:
+    """What one image holds, or None once it is deleted."""
     row = conn.execute(sa.select(
         images.c.owner, images.c.status, images.c.size, _COPIES,
-        pending).where(images.c.id == image_id,
-                       images.c.deleted == sa.false())).first()
+        _pending()).where(images.c.id == image_id,
+                          images.c.deleted == sa.false())).first()
     if row is None:
         return None
     owner, status, size, copies, targets = row
     return owner, status, size, copies + _targets(targets)
 
 
-def _lock_key(owner):
+def _lock_key(owner: str) -> int:
     digest = hashlib.sha1(('glance-quota:%s' % owner).encode()).digest()
     return int.from_bytes(digest[:8], 'big', signed=True)
 
 
 @contextlib.contextmanager
-def owner_locked(owner):
+def owner_locked(owner: str) -> Iterator[Connection]:
     """A write transaction that holds the quota lock of ``owner``: one
     such transaction at a time per owner, on every node. Taken first, so
     what the block reads was committed before it started. SQLite writers

@@ -2,7 +2,11 @@
 per image (``image_*_quota``) and the bytes an owner may store
 (``user_storage_quota``)."""
 
+from typing import Optional
+from typing import Sequence
+
 from oslo_config import cfg
+from sqlalchemy.engine import Connection
 
 from glance.common import exception
 from glance.db import api as db
@@ -71,9 +75,10 @@ class Limits:
     or the unified limits ``image_size_total`` (all data held) and
     ``image_stage_total`` (data on staging) read once from Keystone."""
 
-    def __init__(self, owner):
+    def __init__(self, owner: str) -> None:
         self.owner = owner
-        self.total = self.staged = None
+        self.total: Optional[int] = None
+        self.staged: Optional[int] = None
         if CONF.use_keystone_limits:
             found = dict(limits.project_limits(
                 owner, (limits.SIZE_TOTAL, limits.STAGE_TOTAL)))
@@ -82,7 +87,8 @@ class Limits:
         else:
             self.total = parse_quota(CONF.user_storage_quota) or None
 
-    def room(self, conn, image_id, status, copies):
+    def room(self, conn: Connection, image_id: str, status: str,
+             copies: int) -> Optional[int]:
         """Most bytes the image may hold (its size), or None: what the
         limits leave once the owner's other images are counted."""
         found = []
@@ -98,7 +104,7 @@ class Limits:
         found = [f for f in found if f is not None]
         return max(0, min(found)) if found else None
 
-    def describe(self):
+    def describe(self) -> str:
         if CONF.use_keystone_limits:
             return ('the unified limits of project %s (image_size_total %s, '
                     'image_stage_total %s)' % (
@@ -117,7 +123,9 @@ def _text(value):
     return 'unlimited' if value is None else '%d bytes' % value
 
 
-def reserve(image_id, status, at_least, wanted=None, owner_limits=None):
+def reserve(image_id: str, status: str, at_least: int,
+            wanted: Optional[int] = None,
+            owner_limits: Optional[Limits] = None) -> int:
     """Charge the image (in ``status``) ``wanted`` bytes, or as many as
     the owner's limits leave but no fewer than ``at_least``; returns the
     bytes charged. 413 when even ``at_least`` does not fit, 409 when the
@@ -148,7 +156,7 @@ def reserve(image_id, status, at_least, wanted=None, owner_limits=None):
     return wanted
 
 
-def check_held(image_id, status):
+def check_held(image_id: str, status: str) -> None:
     """413 unless what the image holds now (in ``status``) fits the
     owner's limits; after its size or stores changed."""
     with session.reader() as conn:
@@ -163,7 +171,8 @@ class Meter:
     it passes them (``reserve``): 413 as soon as the owner's limits would
     be passed, whatever size was announced."""
 
-    def __init__(self, source, image_id, status, charged=0):
+    def __init__(self, source, image_id: str, status: str,
+                 charged: float = 0) -> None:
         self.source = source
         self.image_id = image_id
         self.status = status
@@ -171,7 +180,7 @@ class Meter:
         self.count = 0
         self._limits = None
 
-    def _limited(self):
+    def _limited(self) -> Optional[Limits]:
         """The owner's limits; None (and nothing to charge) without any."""
         if self._limits is None:
             self._limits = Limits(self._owner())
@@ -180,14 +189,14 @@ class Meter:
             return None
         return self._limits
 
-    def charge(self, size):
+    def charge(self, size: int) -> None:
         """Charge a size known up front (an upload's declared size)."""
         found = self._limited()
         if found is not None:
             self.charged = reserve(self.image_id, self.status, size, size,
                                    found)
 
-    def _owner(self):
+    def _owner(self) -> str:
         with session.reader() as conn:
             found = usage.image_held(conn, self.image_id)
         if found is None:
@@ -195,7 +204,7 @@ class Meter:
                                      'arrived.' % self.image_id)
         return found[0]
 
-    def read(self, size=-1):
+    def read(self, size: int = -1) -> bytes:
         data = self.source.read(size)
         if data:
             self.count += len(data)
@@ -206,7 +215,8 @@ class Meter:
         return data
 
 
-def check_import(conn, image, method, targets):
+def check_import(conn: Connection, image: dict, method: str,
+                 targets: Sequence[Optional[str]]) -> None:
     """413 at once for a glance-direct or copy-image import whose data,
     in every target store, cannot fit ``user_storage_quota`` (the import
     itself checks all the byte limits again, unified limits included)."""
