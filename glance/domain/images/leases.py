@@ -30,6 +30,7 @@ its file (see ``glance.store.filesystem``), so a file nobody locks is
 left over by a process that died and goes (also those of imports).
 """
 
+import datetime
 import os
 import socket
 import uuid
@@ -52,6 +53,9 @@ UPLOAD = 'upload'
 STAGE = 'stage'
 # The status of the image while each kind of write runs.
 STATUS = {UPLOAD: 'saving', STAGE: 'uploading'}
+# Added to a lease's expiry before it counts as lapsed: a DATETIME column
+# of MariaDB/MySQL drops the fraction of a second.
+CLOCK_SLACK = datetime.timedelta(seconds=1)
 
 
 def timeout() -> float:
@@ -231,7 +235,8 @@ def _file_stores():
 
 
 def is_dead(lease, now) -> bool:
-    return lease['expires_at'] <= now or holder_gone(lease['holder'])
+    return (lease['expires_at'] + CLOCK_SLACK <= now
+            or holder_gone(lease['holder']))
 
 
 def recover() -> list[str]:

@@ -15,6 +15,7 @@ import time
 import psutil
 import requests
 import testtools
+from testtools import content
 
 from glance.tests.functional import base
 from glance.tests.functional import helpers_daemon as hd
@@ -236,10 +237,10 @@ class TestImportKilled(CrashTest):
 
 class TwoNodes:
     """Two daemons (nodes a and b) on one database and one image
-    directory; leases lapse after 2 s without renewal."""
+    directory; leases lapse after 4 s without renewal."""
 
     db_kind = None
-    lease = 2
+    lease = 4
 
     def setUp(self):
         super().setUp()
@@ -261,6 +262,14 @@ class TwoNodes:
             node.start()
             self.addCleanup(hd.DaemonTestCase._cleanup_daemon, node)
             self.nodes.append(node)
+        self.addOnException(self._attach_logs)
+
+    def _attach_logs(self, exc_info):
+        for node in self.nodes:
+            if os.path.exists(node.log):
+                with open(node.log, errors='replace') as f:
+                    self.addDetail(os.path.basename(node.workdir) + '.log',
+                                   content.text_content(f.read()[-20000:]))
 
     def trickle(self, node, image_id, pieces, result):
         """Upload ``pieces`` pieces of 4 KiB, one every quarter of the
@@ -281,16 +290,16 @@ class TwoNodes:
 
     def test_dead_node_recovered_after_its_lease_live_one_never(self):
         a, b = self.nodes
-        # A slow upload on node a lasting four lease times, while node b
+        # A slow upload on node a lasting three lease times, while node b
         # looks for dead holders: it is not taken for dead.
         slow = new_image(a.url)
         result = []
         thread = threading.Thread(target=self.trickle,
-                                  args=(a, slow, 16, result))
+                                  args=(a, slow, 12, result))
         thread.start()
         thread.join(120)
         self.assertEqual(204, result[0][0], result)
-        self.assertEqual(('active', 16 * 4096), tuple(
+        self.assertEqual(('active', 12 * 4096), tuple(
             show(b.url, slow)[k] for k in ('status', 'size')))
 
         # Node a dies in the middle of two uploads (and b is busy with a
@@ -306,7 +315,7 @@ class TwoNodes:
         own = new_image(b.url)
         result = []
         thread = threading.Thread(target=self.trickle,
-                                  args=(b, own, 16, result))
+                                  args=(b, own, 12, result))
         thread.start()
         kill_service(a)
         # One of them is deleted while its upload's holder is dead.
@@ -320,7 +329,7 @@ class TwoNodes:
                     what='the data of the dead uploads to go')
         thread.join(120)
         self.assertEqual(204, result[0][0], result)
-        self.assertEqual(('active', 16 * 4096), tuple(
+        self.assertEqual(('active', 12 * 4096), tuple(
             show(b.url, own)[k] for k in ('status', 'size')))
         self.assertEqual([own], files_of(self.images_dir, own))
         resp = requests.put(b.url + '/v2/images/%s/file' % upload,
