@@ -92,6 +92,10 @@ class TestFormatCheck(base.TestCase):
         error = self.assertRaises(exception.Invalid,
                                   feed('qcow2', bytes(data)).verdict)
         self.assertIn('several formats', str(error))
+        # Allowing mismatches does not allow ambiguity.
+        self.config(require_image_format_match=False, group='image_format')
+        self.assertRaises(exception.Invalid,
+                          feed('qcow2', bytes(data)).verdict)
 
     def test_header_that_cannot_be_parsed_refused(self):
         checker = feed('raw', b'\0' * 4096).checker
