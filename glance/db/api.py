@@ -6,6 +6,7 @@ Each function takes an open connection from ``session.reader()`` or
 SQLAlchemy Core keeps a page of images to three queries.
 """
 
+import collections
 import copy
 import json
 import operator
@@ -453,8 +454,23 @@ def _list_query(shape, terms):
     return query
 
 
-_LIST_QUERIES = {}
-_LIST_QUERIES_MAX = 512
+# The statements of the most recently used shapes, least recent first.
+_LIST_QUERIES = collections.OrderedDict()
+_LIST_QUERIES_MAX = 256
+
+
+def _list_query_of(shape, terms):
+    """The statement of ``shape``, from the LRU of _LIST_QUERIES_MAX
+    shapes (or built and added to it, pushing out the least recent)."""
+    query = _LIST_QUERIES.get(shape)
+    if query is not None:
+        _LIST_QUERIES.move_to_end(shape)
+        return query
+    query = _list_query(shape, terms)
+    _LIST_QUERIES[shape] = query
+    while len(_LIST_QUERIES) > _LIST_QUERIES_MAX:
+        _LIST_QUERIES.popitem(last=False)
+    return query
 
 
 def image_list(conn, ctx, filters, marker=None, limit=None,
@@ -484,11 +500,7 @@ def image_list(conn, ctx, filters, marker=None, limit=None,
         cached, version = read_cache.lookup(conn, key, _copy_images)
         if cached is not None:
             return cached
-    query = _LIST_QUERIES.get(shape)
-    if query is None:
-        query = _list_query(shape, terms)
-        if len(_LIST_QUERIES) < _LIST_QUERIES_MAX:
-            _LIST_QUERIES[shape] = query
+    query = _list_query_of(shape, terms)
     found = {}
     ordered = []
     for row in conn.execute(query, params).all():

@@ -38,6 +38,8 @@ COLUMN_FILTERS = {'owner': str, 'checksum': str, 'os_hash_value': str,
                   'os_hash_algo': str, 'virtual_size': int, 'size': int,
                   'min_ram': int, 'min_disk': int}
 TIME_FORMAT = '%Y-%m-%dT%H:%M:%SZ'
+# Most filter terms a list request may carry (see _check_filter_terms).
+MAX_FILTER_TERMS = 100
 _CONTROL = re.compile('[\x00-\x1f\x7f]')
 
 
@@ -261,11 +263,15 @@ def parse_list_params(query):
         if not keys:
             keys = ['created_at']
             dirs = [dirs[0] if dirs else 'desc']
-    for key in keys:
+    for n, key in enumerate(keys):
         if key not in SORT_KEYS:
             raise exception.BadRequest('Invalid sort key: %s. It should be '
                                        'one of the following: %s.'
                                        % (key, ', '.join(SORT_KEYS)))
+        # Each key once: so there are never more than len(SORT_KEYS).
+        if key in keys[:n]:
+            raise exception.BadRequest('Sort key %s is given more than once.'
+                                       % key)
     for direction in dirs:
         if direction not in ('asc', 'desc'):
             raise exception.BadRequest('Invalid sort direction: %s'
@@ -316,7 +322,25 @@ def parse_list_params(query):
                 'eq', _int_param(key, value) if cast is int else value)
         else:
             filters['properties'][key] = value
+    _check_filter_terms(query, filters)
     return params
+
+
+def _check_filter_terms(query, filters):
+    """400 when the filters of a list request have more than
+    MAX_FILTER_TERMS terms: each property filter, tag, column filter and
+    value of an ``in:`` list is one (the query grows with each)."""
+    terms = len(filters['properties']) + len(filters['tags'])
+    terms += sum(1 for key in ('size_min', 'size_max') if key in filters)
+    for key, (op, value) in filters['columns'].items():
+        if key == 'os_hidden' and key not in query:
+            continue
+        terms += len(value) if op == 'in' else 1
+    if terms > MAX_FILTER_TERMS:
+        raise exception.BadRequest('Too many filters: %d terms (property '
+                                   'filters, tags, column filters and '
+                                   'values of in: lists), at most %d.'
+                                   % (terms, MAX_FILTER_TERMS))
 
 
 def _limit(value):
