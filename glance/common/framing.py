@@ -15,7 +15,7 @@ closed, so nothing after it on the connection is read as a request:
 * a header block the parser could not read whole (a line that is not a
   field, such as ``Content-Length : 5``, or a first line starting with
   a space), a folded header line, a field name that is not a token, a NUL
-  in a value;
+  in a value, ``Content_Length`` or ``Transfer_Encoding``;
 * ``Content-Length`` that is not all digits, or given twice with
   different values;
 * ``Transfer-Encoding`` together with ``Content-Length``, on an
@@ -45,6 +45,7 @@ _HEADER_DEFECTS = (email.errors.MissingHeaderBodySeparatorDefect,
                    email.errors.MisplacedEnvelopeHeaderDefect)
 # RFC 9110 token: what a field name may be made of.
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+_FRAMING = ('content-length', 'transfer-encoding')
 _DIGITS = re.compile(r'[0-9]+\Z')
 # chunk-size [chunk-ext] CRLF; the extensions are passed over.
 _CHUNK_LINE = re.compile(rb'([0-9A-Fa-f]{1,16})(?:[ \t]*;[^\r\n\x00]*)?'
@@ -82,6 +83,11 @@ def check_framing(headers, request_version):
     for name, value in headers.items():
         if not _TOKEN.match(name):
             raise FramingError('Malformed header name %r.' % name)
+        if '_' in name and name.lower().replace('_', '-') in _FRAMING:
+            # Some servers (eventlet before 0.37 among them) read it as
+            # the framing header it resembles.
+            raise FramingError('Header %s is refused: it could be read as '
+                               '%s.' % (name, name.replace('_', '-')))
         if '\r' in value or '\n' in value:
             raise FramingError('Folded header lines are not accepted '
                                '(header %s).' % name)

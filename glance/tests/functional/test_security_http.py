@@ -138,7 +138,10 @@ class FramingTest(h.ImageAPIMixin, base.SharedDaemonTest):
                 b'X-Other: 1\r\n Content-Length: ' + length + b'\r\n',
                 b'Transfer-Encoding: \r\n chunked\r\n',
                 b'Bad\x01Name: 1\r\nContent-Length: ' + length + b'\r\n',
-                b'X-Other: a\x00b\r\nContent-Length: ' + length + b'\r\n'):
+                b'X-Other: a\x00b\r\nContent-Length: ' + length + b'\r\n',
+                # Read as the framing header by some servers.
+                b'Content_Length: ' + length + b'\r\n',
+                b'Transfer_Encoding: chunked\r\n'):
             self.assert_refused(framing, self.smuggled())
 
     def test_first_header_line_folded(self):

@@ -57,7 +57,9 @@ class TestCheckFraming(testtools.TestCase):
                     b'Host: x\r\nnot a field\r\n',
                     b' Content-Length: 5\r\nHost: x\r\n',
                     b'Host: x\r\n Content-Length: 5\r\n',
-                    b'X: a\x00b\r\n'):
+                    b'X: a\x00b\r\n',
+                    b'Transfer_Encoding: chunked\r\n',
+                    b'content_length: 5\r\n'):
             self.refused(raw)
 
 
