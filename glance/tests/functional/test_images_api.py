@@ -200,12 +200,13 @@ class TestImageShow(h.ImageAPIMixin, base.SharedDaemonTest):
             resp = self.request('GET', '/v2/images/%s' % image_id)
             self.assertEqual(404, resp.status_code, image_id)
 
-    def test_uppercase_id_accepted_on_create(self):
+    def test_uppercase_id_accepted_on_create_and_stored_lower_cased(self):
         image_id = str(uuid.uuid4()).upper()
         resp = self.request('POST', '/v2/images', json={'id': image_id})
         self.assertEqual(201, resp.status_code, resp.text)
-        self.assertEqual(image_id, resp.json()['id'])
-        self.assertEqual(image_id, self.show(image_id)['id'])
+        self.assertEqual(image_id.lower(), resp.json()['id'])
+        self.assertEqual(image_id.lower(), self.show(image_id)['id'])
+        self.assertEqual(image_id.lower(), self.show(image_id.lower())['id'])
 
     def test_deleted_image_is_404(self):
         image = self.new_image()
