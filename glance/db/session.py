@@ -24,6 +24,7 @@ import functools
 import os
 import threading
 import time
+from typing import Callable, ContextManager, Iterator, TypeVar
 
 from eventlet import tpool
 
@@ -38,6 +39,7 @@ from glance.common import systemd
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
+T = TypeVar('T')
 
 _ENGINE = None
 _ENGINE_URL = None
@@ -160,7 +162,7 @@ def _is_locked(error):
     return 'database is locked' in text or 'deadlock' in text
 
 
-def describe(url):
+def describe(url: str | sa.engine.URL) -> str:
     """The database of ``url`` for messages: kind, name, host and port,
     never the password."""
     url = sa.engine.make_url(url)
@@ -179,7 +181,7 @@ def _mysql_code(orig):
     return args[0] if args and isinstance(args[0], int) else None
 
 
-def classify(error):
+def classify(error: BaseException) -> str | None:
     """'deadlock', 'unavailable', 'permanent' (a connection refused for
     good) or None for a database error ``error`` (SQLAlchemy's or the
     driver's)."""
@@ -287,7 +289,7 @@ def _transaction(write):
 
 
 @contextlib.contextmanager
-def errors_translated(write=True):
+def errors_translated(write: bool = True) -> Iterator[None]:
     """Database errors raised in the block become the domain errors
     reader() and writer() raise (503), for code that holds a connection
     of its own (``get_engine().connect()``)."""
@@ -334,13 +336,13 @@ def _rollback(trans):
         LOG.debug('Rollback failed: %s', _first_line(e))
 
 
-def reader():
+def reader() -> ContextManager[sa.Connection]:
     """A connection for reads (on SQLite each statement sees the latest
     committed data; elsewhere the block is one transaction)."""
     return _transaction(write=False)
 
 
-def writer():
+def writer() -> ContextManager[sa.Connection]:
     """A write transaction holding the write lock from its first statement.
 
     Nothing inside may wait on network I/O: the lock is held until the
@@ -370,7 +372,7 @@ def _sleep(seconds):
     time.sleep(seconds)   # green under eventlet's monkey patching
 
 
-def replayable(func):
+def replayable(func: Callable[..., T]) -> Callable[..., T]:
     """Run ``func`` again when its transaction is aborted by a deadlock
     (or a lost connection, with use_db_reconnect), up to db_max_retries.
 
@@ -412,7 +414,9 @@ def _may_replay(error):
     return True
 
 
-def wait_for_database(url=None, max_retries=None, retry_interval=None):
+def wait_for_database(url: str | None = None,
+                      max_retries: int | None = None,
+                      retry_interval: int | None = None) -> None:
     """Connect once to ``url`` (``[database] connection``), trying again
     every ``retry_interval`` seconds, ``max_retries`` times (-1: for
     ever), while the server cannot be reached. RuntimeError naming the
