@@ -186,6 +186,27 @@ class OutageTests:
                 self.assertEqual(value, image.get(key),
                                  'image %s lost %s' % (image_id, key))
 
+    def check_others_unavailable(self, url, image_id):
+        """Requests of other kinds (not run again, streaming, other
+        resources) get 503 too while the database is down."""
+        headers = {'X-Project-Id': 'outage', 'X-User-Id': 'u',
+                   'X-Roles': 'admin,member,reader'}
+        for method, path, extra in (
+                ('GET', '/v2/images?limit=5', {}),
+                ('GET', '/v2/metadefs/namespaces', {}),
+                ('GET', '/v2/tasks', {}),
+                ('PUT', '/v2/images/%s/file' % image_id,
+                 {'data': b'x' * 1024, 'headers': dict(
+                     headers, **{'Content-Type':
+                                 'application/octet-stream'})}),
+                ('GET', '/v2/images/%s/file' % image_id, {}),
+                ('DELETE', '/v2/images/%s' % image_id, {})):
+            extra.setdefault('headers', headers)
+            resp = requests.request(method, url + path, timeout=60, **extra)
+            self.assertEqual(503, resp.status_code,
+                             '%s %s: %s' % (method, path, resp.text))
+            self.assertIn('database', resp.text)
+
     def test_restart_under_load_503_then_recovers(self):
         daemon = self.daemon()
         daemon.manage('db', 'sync')
@@ -196,6 +217,8 @@ class OutageTests:
             self.server.stop()
             hd.wait_for(lambda: load.count(503) >= ENOUGH,
                         what='503 answers while the database is down')
+            self.check_others_unavailable(daemon.url,
+                                          sorted(load.created)[0])
             before = load.count(200, 201)
             self.server.start()
             hd.wait_for(lambda: load.count(200, 201) >= before + ENOUGH * 4,
