@@ -50,6 +50,8 @@ _DIGITS = re.compile(r'[0-9]+\Z')
 # chunk-size [chunk-ext] CRLF; the extensions are passed over.
 _CHUNK_LINE = re.compile(rb'([0-9A-Fa-f]{1,16})(?:[ \t]*;[^\r\n\x00]*)?'
                          rb'\r\n\Z')
+# Longest Content-Length (beyond any body, and never parsed whole).
+MAX_LENGTH_DIGITS = 18
 # Longest chunk-size line (with its extensions) and trailer line, in
 # bytes, and most trailer lines.
 MAX_CHUNK_LINE = 4096
@@ -97,7 +99,10 @@ def check_framing(headers, request_version):
     for value in lengths:
         if not _DIGITS.match(value.strip(' \t')):
             raise FramingError('Content-Length must be a decimal number of '
-                               'bytes, not %r.' % value)
+                               'bytes, not %r.' % value[:64])
+        if len(value.strip(' \t').lstrip('0')) > MAX_LENGTH_DIGITS:
+            raise FramingError('Content-Length has more than %d digits.'
+                               % MAX_LENGTH_DIGITS)
     if len({int(v) for v in lengths}) > 1:
         raise FramingError('Content-Length is given more than once with '
                            'different values.')

@@ -115,7 +115,7 @@ class FramingTest(h.ImageAPIMixin, base.SharedDaemonTest):
         body = self.smuggled()
         for value in (b'+%d' % len(body), b'-1', b'0x10', b'1_0',
                       b'%d, %d' % (len(body), len(body)), b'', b'1e3',
-                      '\u0661'.encode()):
+                      '\u0661'.encode(), b'9' * 5000):
             payload = self.assert_refused(
                 b'Content-Length: ' + value + b'\r\n', body)
             self.assertIn(b'Content-Length', payload)
