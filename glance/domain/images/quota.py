@@ -123,6 +123,7 @@ def _text(value):
     return 'unlimited' if value is None else '%d bytes' % value
 
 
+@session.replayable
 def reserve(image_id: str, status: str, at_least: int,
             wanted: Optional[int] = None,
             owner_limits: Optional[Limits] = None) -> int:

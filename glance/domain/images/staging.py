@@ -70,23 +70,8 @@ def stage(ctx, image_id, stream, size=None):
         raise exception.RequestEntityTooLarge(
             'Image size %d exceeds the limit of %d bytes.'
             % (size, CONF.image_size_cap))
-    with session.writer() as conn:
-        image = records.load(conn, ctx, image_id, 'modify_image',
-                             for_update=True)
-        if image['status'] != 'queued':
-            raise exception.Conflict('Image %s is %s: only a queued image '
-                                     'can be staged.' % (image_id,
-                                                         image['status']))
-        if os.path.exists(staged_path(image_id)):
-            raise exception.Conflict('Image %s already has data on '
-                                     'staging.' % image_id)
-        if not db.image_update(conn, image_id, {
-                'status': 'uploading', 'updated_at': timeutils.now()},
-                from_status='queued'):
-            raise exception.Conflict('Image %s is being staged by another '
-                                     'request.' % image_id)
-        lease = leases.Lease(image_id, leases.STAGE)
-        lease.take(conn, timeutils.now())
+    lease = leases.Lease(image_id, leases.STAGE)
+    _start(ctx, image_id, lease)
     # Staged bytes count in the owner's quota as they arrive.
     meter = quota.Meter(lease.watch(stream), image_id, 'uploading')
     reader = hashing.HashingReader(meter, CONF.image_size_cap,
@@ -123,6 +108,28 @@ def stage(ctx, image_id, stream, size=None):
         raise
     finally:
         lease.stop()
+
+
+@session.replayable
+def _start(ctx, image_id, lease):
+    """queued -> uploading, after the policy and state checks, taking
+    ``lease``."""
+    with session.writer() as conn:
+        image = records.load(conn, ctx, image_id, 'modify_image',
+                             for_update=True)
+        if image['status'] != 'queued':
+            raise exception.Conflict('Image %s is %s: only a queued image '
+                                     'can be staged.' % (image_id,
+                                                         image['status']))
+        if os.path.exists(staged_path(image_id)):
+            raise exception.Conflict('Image %s already has data on '
+                                     'staging.' % image_id)
+        if not db.image_update(conn, image_id, {
+                'status': 'uploading', 'updated_at': timeutils.now()},
+                from_status='queued'):
+            raise exception.Conflict('Image %s is being staged by another '
+                                     'request.' % image_id)
+        lease.take(conn, timeutils.now())
 
 
 def _revert(image_id, lease, remove=True):

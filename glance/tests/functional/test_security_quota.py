@@ -477,9 +477,9 @@ class ParallelUploadsOnServer:
                                  QUOTA)
             self.assertLessEqual(len(stored), 1, stored)
         for node in self.nodes:
-            log = hd.log_text(node)
-            self.assertNotIn('Traceback', log)
-            self.assertNotIn('Deadlock', log)
+            # (A transaction the database aborted as a deadlock victim is
+            # run again: logged, not an error.)
+            self.assertNotIn('Traceback', hd.log_text(node))
 
 
 class TestParallelUploadsMySQL(ParallelUploadsOnServer, testtools.TestCase):
