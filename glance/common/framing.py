@@ -30,6 +30,7 @@ application) and the connection is closed after the response.
 """
 
 import email.errors
+import email.message
 import re
 
 import eventlet.wsgi
@@ -75,7 +76,8 @@ class MalformedChunk(exception.BadRequest, eventlet.wsgi.ChunkReadError):
     expects when it reads what is left of a body."""
 
 
-def check_framing(headers, request_version):
+def check_framing(headers: email.message.Message,
+                  request_version: str) -> bool:
     """Whether the body is chunked; FramingError when the headers leave
     the length of the body in doubt. ``headers`` is the parsed header
     block (an ``email.message.Message``)."""

@@ -1,6 +1,7 @@
 """Controller of /v2/images/{image_id}/file: upload and download."""
 
 import re
+import typing
 
 import webob
 from oslo_config import cfg
@@ -62,7 +63,7 @@ class ImageDataController:
         return resp
 
 
-def entity_tag(image):
+def entity_tag(image: dict) -> typing.Optional[str]:
     """The strong ETag of an image's data (quoted), from its multihash or
     else its MD5 checksum; None when it has neither. The data of an image
     never changes once stored, so either names one exact byte sequence."""
@@ -72,7 +73,8 @@ def entity_tag(image):
     return '"%s"' % value
 
 
-def _if_range_holds(condition, etag):
+def _if_range_holds(condition: typing.Optional[str],
+                    etag: typing.Optional[str]) -> bool:
     """Whether the Range may be served: there is no If-Range, or it names
     the current strong ETag. A date, a weak or another tag never holds:
     the whole data is sent instead (the download carries no
