@@ -33,6 +33,7 @@ left over by a process that died and goes (also those of imports).
 import datetime
 import os
 import socket
+import threading
 import uuid
 
 import eventlet
@@ -162,15 +163,15 @@ class Lease:
                        now, db_leases.expiry(now, timeout()))
 
     def start(self) -> None:
-        self._stop = eventlet.event.Event()
-        eventlet.spawn_n(self._renew, self._stop)
+        """Renew it in the background until ``stop``: a green thread under
+        the eventlet daemon (threading is monkey-patched there), a real
+        one under other WSGI servers."""
+        self._stop = threading.Event()
+        threading.Thread(target=self._renew, args=(self._stop,),
+                         daemon=True).start()
 
     def _renew(self, stop):
-        while True:
-            with eventlet.Timeout(renew_interval(), False):
-                stop.wait()
-            if stop.ready():
-                return
+        while not stop.wait(renew_interval()):
             try:
                 with session.writer() as conn:
                     held = db_leases.renew(conn, self.image_id, self.token,
@@ -180,7 +181,7 @@ class Lease:
                 LOG.warning('Could not renew the lease on the data of image '
                             '%s: %s', self.image_id, e)
                 continue
-            if not held and not stop.ready():
+            if not held and not stop.is_set():
                 LOG.warning('The %s of image %s lost its lease (taken over '
                             'as dead); stopping it', self.kind, self.image_id)
                 self.lost = True
@@ -205,8 +206,8 @@ class Lease:
 
     def stop(self) -> None:
         """Stop renewing it (after ``end``, or when giving up)."""
-        if self._stop is not None and not self._stop.ready():
-            self._stop.send(None)
+        if self._stop is not None:
+            self._stop.set()
 
 
 class _Watched:

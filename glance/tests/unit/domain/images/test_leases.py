@@ -6,6 +6,7 @@ import io
 import os
 import subprocess
 import sys
+import time
 
 import fixtures
 
@@ -178,6 +179,34 @@ class TestLease(base.DBTestCase):
                                              later))
             self.assertTrue(lease.end(conn))
             self.assertFalse(lease.end(conn))
+
+    def test_renewed_until_stopped(self):
+        self.config(upload_lease_timeout=1)
+        values = base.image_values(status='saving')
+        lease = leases.Lease(values['id'], leases.UPLOAD)
+        taken = timeutils.now()
+        with session.writer() as conn:
+            db.image_create(conn, values, {}, [])
+            lease.take(conn, taken)
+
+        def expiry():
+            with session.reader() as conn:
+                return db_leases.get(conn, values['id'])['expires_at']
+
+        first = expiry()
+        lease.start()
+        self.addCleanup(lease.stop)
+        deadline = time.monotonic() + 30
+        while expiry() == first:
+            self.assertLess(time.monotonic(), deadline, 'never renewed')
+            time.sleep(0.05)
+        self.assertFalse(lease.lost)
+        # Taken over: the holder finds out at its next renewal.
+        with session.writer() as conn:
+            db_leases.end(conn, values['id'], lease.token)
+        while not lease.lost:
+            self.assertLess(time.monotonic(), deadline, 'loss unnoticed')
+            time.sleep(0.05)
 
     def test_lost_lease_stops_the_reader(self):
         lease = leases.Lease('image', leases.UPLOAD)
