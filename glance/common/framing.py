@@ -105,7 +105,7 @@ def check_framing(headers: email.message.Message,
         if len(value.strip(' \t').lstrip('0')) > MAX_LENGTH_DIGITS:
             raise FramingError('Content-Length has more than %d digits.'
                                % MAX_LENGTH_DIGITS)
-    if len({int(v) for v in lengths}) > 1:
+    if len({int(v.strip(' \t').lstrip('0') or '0') for v in lengths}) > 1:
         raise FramingError('Content-Length is given more than once with '
                            'different values.')
     encodings = headers.get_all('Transfer-Encoding')
