@@ -3,6 +3,8 @@
 import urllib.parse
 import uuid
 
+from oslo_config import cfg
+
 from glance.common import exception
 from glance.common import timeutils
 from glance.common import wsgi
@@ -14,6 +16,7 @@ FILTERS = {'status': service.STATUSES, 'type': ('import',
                                                 'api_image_import',
                                                 'location_import')}
 DETAIL_KEYS = ('input', 'result', 'message')
+CONF = cfg.CONF
 
 
 def task_view(task, detail=True):
@@ -45,15 +48,18 @@ def image_task_view(task):
 
 
 def _list_params(query):
-    params = {'filters': {}}
+    # A page is never larger than api_limit_max, as for images.
+    params = {'filters': {},
+              'limit': min(CONF.limit_param_default, CONF.api_limit_max)}
     for key, value in query.items():
         if key == 'limit':
             try:
-                params['limit'] = int(value)
+                limit = int(value)
             except ValueError:
                 raise exception.BadRequest('limit param must be an integer')
-            if params['limit'] < 0:
+            if limit < 0:
                 raise exception.BadRequest('limit param must be positive')
+            params['limit'] = min(CONF.api_limit_max, limit)
         elif key == 'marker':
             try:
                 uuid.UUID(value)

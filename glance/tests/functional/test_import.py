@@ -828,3 +828,29 @@ class TestDeleteStaged(ImportTest):
         self.assertEqual(204, self.request(
             'DELETE', '/v2/images/%s' % image['id']).status_code)
         self.assertEqual([], self.staging())
+
+
+class TestTasksListBounded(ImportTest):
+    """The tasks list is paged like the images list: limit_param_default
+    without a limit, never more than api_limit_max."""
+
+    options = {'limit_param_default': 1, 'api_limit_max': 2}
+
+    def test_pages_are_bounded(self):
+        admin = self.headers(roles='admin,member,reader')
+        for _ in range(3):
+            image = self.new_image()
+            self.stage(image['id'], b'data')
+            self.start_import(image['id'],
+                              {'method': {'name': 'glance-direct'}})
+            self.wait_task(image['id'])
+        body = self.request('GET', '/v2/tasks', headers=admin).json()
+        self.assertEqual(1, len(body['tasks']))
+        self.assertIn('next', body)
+        body = self.request('GET', '/v2/tasks?limit=1000',
+                            headers=admin).json()
+        self.assertEqual(2, len(body['tasks']))
+        seen = [t['id'] for t in body['tasks']]
+        body = self.request('GET', body['next'], headers=admin).json()
+        self.assertEqual(1, len(body['tasks']))
+        self.assertNotIn(body['tasks'][0]['id'], seen)
