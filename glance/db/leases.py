@@ -19,7 +19,12 @@ def take(conn, image_id, kind, holder, token, now, expires_at):
     """Record the lease of ``token`` on ``image_id``, replacing a row a
     dead writer left (the caller holds the image row and has just moved
     the image to the status only one writer may set)."""
-    conn.execute(leases.delete().where(leases.c.image_id == image_id))
+    # Delete only a row that is there: on InnoDB a DELETE that finds no
+    # row takes a gap lock, and parallel takes of other images would
+    # then deadlock on their inserts.
+    if conn.execute(sa.select(leases.c.image_id).where(
+            leases.c.image_id == image_id)).first() is not None:
+        conn.execute(leases.delete().where(leases.c.image_id == image_id))
     conn.execute(leases.insert().values(
         image_id=image_id, kind=kind, holder=holder, token=token,
         created_at=now, expires_at=expires_at))
