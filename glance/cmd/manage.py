@@ -14,6 +14,7 @@ from oslo_log import log as logging
 
 from glance.common import config
 from glance.db import migration
+from glance.db import takeover
 
 CONF = cfg.CONF
 
@@ -24,15 +25,31 @@ def do_sync(args):
 
 
 def do_version(args):
+    chain, rows = migration.state()
+    if chain == 'upstream':
+        print('This project: none yet; the database was last migrated by '
+              '%s. Run "glance-manage db sync" to take it over.'
+              % takeover.describe(rows))
+        return 0
     heads = migration.current_heads()
     if not heads:
         print('Database is not under migration control; run '
               '"glance-manage db sync".')
         return 0
     print(', '.join(sorted(heads)))
+    upstream = migration.taken_over_from()
+    if upstream:
+        print('Taken over from %s.' % takeover.describe(upstream))
 
 
 def do_check(args):
+    chain, rows = migration.state()
+    if chain == 'upstream':
+        print('Your database was last migrated by %s. Your next step is '
+              'to run "glance-manage db sync" (or, for a rolling upgrade, '
+              '"glance-manage db expand"), which takes it over.'
+              % takeover.describe(rows))
+        return migration.NEED_EXPAND
     code = migration.check()
     print({migration.CURRENT: 'Database is up to date. No migrations '
                               'needed.',
@@ -128,10 +145,15 @@ HELP = {
     'sync': ('create or upgrade the schema to the newest version',
              'Run every migration not applied yet (expand, data migrations '
              'and contract) up to VERSION, by default the newest. Use it '
-             'for a new database or an upgrade with the service stopped.'),
+             'for a new database or an upgrade with the service stopped. '
+             'A database last migrated by upstream Glance (2023.1 or '
+             'later) is taken over, keeping every row.'),
     'version': ('print the schema version(s) of the database',
                 'Print the revision of each migration branch the database '
-                'is at, or say it is not under migration control.'),
+                'is at, or say it is not under migration control. A '
+                'database last migrated by upstream Glance is named as '
+                'such (and, once taken over, the upstream revisions it '
+                'was taken over from).'),
     'check': ('say which step of a rolling upgrade is due',
               'Exit status 0: up to date; 3: run "db expand"; 4: run '
               '"db migrate"; 5: run "db contract".'),

@@ -13,6 +13,7 @@ from alembic import script
 from glance.common import timeutils
 from glance.db import models
 from glance.db import session
+from glance.db import takeover
 from glance.db.migrations.data import location_store_key
 
 DATA_MIGRATIONS = [location_store_key]
@@ -52,13 +53,75 @@ def _upgrade(target):
         command.upgrade(_config(conn), target)
 
 
+def _revisions():
+    return {rev.revision for rev in _script().walk_revisions()}
+
+
+def _version_rows():
+    with _engine().connect() as conn:
+        return takeover.read_versions(conn)
+
+
+def state():
+    """Where the database stands: ``(chain, revisions)`` with ``chain``
+    one of ``'none'`` (not under migration control), ``'ours'`` or
+    ``'upstream'`` (last migrated by upstream Glance, to be taken over).
+    A revision neither chain knows raises RuntimeError."""
+    rows = _version_rows()
+    if not rows:
+        return 'none', rows
+    if rows <= _revisions():
+        return 'ours', rows
+    if takeover.is_upstream(rows):
+        return 'upstream', rows
+    unknown = sorted(rows - _revisions() - takeover.UPSTREAM_REVISIONS)
+    if not unknown:
+        raise RuntimeError(
+            'The database records revisions of both this project and '
+            'upstream Glance (%s); restore it from a backup. Nothing was '
+            'changed.' % ', '.join(sorted(rows)))
+    raise RuntimeError(
+        'The database is at revision %s, which neither this project\'s '
+        'migrations nor upstream Glance\'s (up to 2024.1) know (a newer '
+        'upstream release?). Nothing was changed.'
+        % ', '.join(unknown))
+
+
+def taken_over_from():
+    """Upstream's revisions the database was taken over from, if any."""
+    with _engine().connect() as conn:
+        return takeover.taken_over_from(conn)
+
+
+def take_over_if_upstream():
+    """Bridge a database last migrated by upstream Glance to this
+    project's chain; returns upstream's revisions (empty if there was
+    nothing to take over). Refuses, changing nothing, a revision neither
+    chain knows."""
+    chain, rows = state()
+    if chain != 'upstream':
+        return set()
+    try:
+        return takeover.bridge(_engine())
+    except takeover.TakeoverError as e:
+        raise RuntimeError(str(e))
+
+
 def current_heads():
+    chain, rows = state()
+    if chain == 'upstream':
+        return set()
     with _engine().connect() as conn:
         return set(migration.MigrationContext.configure(
             conn).get_current_heads())
 
 
 def _applied():
+    chain, rows = state()
+    if chain == 'upstream':
+        raise RuntimeError('The database was last migrated by %s: run '
+                           '"glance-manage db sync" (or "db expand") to '
+                           'take it over first.' % takeover.describe(rows))
     scr = _script()
     done = set()
     for head in current_heads():
@@ -72,6 +135,7 @@ def branch_head(label):
 
 
 def expand():
+    take_over_if_upstream()
     _upgrade('expand@head')
 
 
@@ -117,15 +181,19 @@ def migrate_if_needed():
 
 
 def upgrade(version='heads'):
+    take_over_if_upstream()
     _upgrade(version)
 
 
 def stamp(version):
+    state()
     with _engine().begin() as conn:
         command.stamp(_config(conn), version)
 
 
 def check():
+    if state()[0] == 'upstream':
+        return NEED_EXPAND
     applied = _applied()
     if branch_head('expand') not in applied:
         return NEED_EXPAND
