@@ -7,8 +7,17 @@ negotiation and carries a request context made the way the flavor expects
 (keystonemiddleware then the context filter for ``keystone*`` flavors,
 the fake authenticator then the context filter for ``fakeauth``, the
 header-based context otherwise). A missing one is added, with a warning in
-the log. Filters are recognised by the module of their factory, so a
-renamed section still counts.
+the log. Filters are recognised by their factory (its module, or its class
+for the ``Class.factory`` paths of upstream's paste files), so a renamed
+section still counts.
+
+Upstream's paste files load unchanged: their factory paths resolve to
+this package's filters, and the oslo.middleware filters they name for
+CORS, proxy headers and request ids are replaced by this package's
+(configured from glance-api.conf like the rest). Their pipelines have no
+request id filter (upstream's context filters made the id): the one added
+is logged at INFO, not as a warning. ``osprofiler.web`` filters become a
+pass-through, with a warning, when osprofiler is not installed.
 
 A name without a ``[filter:...]`` (or, last, ``[app:...]``) section, or
 whose factory cannot be imported, is a configuration error.
@@ -22,9 +31,12 @@ allow_unauthenticated_remote`` says the operator wants it
 import importlib
 import ipaddress
 import socket
+from typing import Any, Callable
 
 from oslo_config import cfg
 from oslo_log import log as logging
+
+from glance.api.middleware import profiler
 
 LOG = logging.getLogger(__name__)
 
@@ -34,6 +46,25 @@ CONTEXT = 'glance.api.middleware.context'
 NOAUTH_CONTEXT = 'glance.api.middleware.unauthenticated_context'
 AUTHTOKEN = 'keystonemiddleware.auth_token'
 FAKEAUTH = 'glance.api.middleware.fakeauth'
+CORS = 'glance.api.middleware.cors'
+PROXY_HEADERS = 'glance.api.middleware.http_proxy_to_wsgi'
+
+# Other factories of the same filters: upstream's class factories, and
+# the oslo.middleware filters this package's own replace.
+ALIASES = {
+    'glance.api.middleware.context.ContextMiddleware': CONTEXT,
+    'glance.api.middleware.context.UnauthenticatedContextMiddleware':
+        NOAUTH_CONTEXT,
+    'glance.api.middleware.version_negotiation.VersionNegotiationFilter':
+        VERSIONS,
+    'oslo_middleware.request_id': REQUEST_ID,
+    'oslo_middleware.request_id.RequestId': REQUEST_ID,
+    'oslo_middleware.cors': CORS,
+    'oslo_middleware.cors.CORS': CORS,
+    'oslo_middleware.http_proxy_to_wsgi': PROXY_HEADERS,
+    'oslo_middleware.http_proxy_to_wsgi.HTTPProxyToWSGI': PROXY_HEADERS,
+}
+PROFILER = 'osprofiler.web'
 
 # Name in the shipped paste file and paste options of each required filter.
 SHIPPED = {
@@ -147,6 +178,22 @@ def complete(modules, flavor):
     return result
 
 
+def factory_kind(factory: Any) -> str | None:
+    """What filter ``factory`` makes: the module of its factory, or the
+    class of a ``Class.factory``, as a name of this module's constants
+    when it is another factory of one of them."""
+    owner = getattr(factory, '__self__', None)
+    if isinstance(owner, type):
+        kind = '%s.%s' % (owner.__module__, owner.__qualname__)
+    else:
+        kind = getattr(factory, '__module__', None)
+    return ALIASES.get(kind, kind)
+
+
+def _missing_module(error: ImportError) -> str:
+    return (getattr(error, 'name', None) or '').split('.')[0]
+
+
 def _context(loader, kind, name, global_conf, pipeline_name):
     where = global_conf.get('__file__') or 'the paste configuration'
     try:
@@ -159,8 +206,26 @@ def _context(loader, kind, name, global_conf, pipeline_name):
             '(no [%s:%s] section): %s'
             % (pipeline_name, kind, name, where, kind, name, e))
     except ImportError as e:
+        if kind == 'filter' and _missing_module(e) == 'osprofiler':
+            return None
         raise PipelineError('Paste pipeline %r: the %s %r cannot be loaded: '
                             '%s' % (pipeline_name, kind, name, e))
+
+
+def _filter(loader, name: str, global_conf: dict,
+            pipeline_name: str) -> tuple[str | None, Callable[[], Any]]:
+    """(kind, maker of the filter) of the filter section ``name``."""
+    ctx = _context(loader, 'filter', name, global_conf, pipeline_name)
+    if ctx is None:
+        return PROFILER, lambda: profiler.filter_factory(global_conf)
+    kind = factory_kind(ctx.object)
+    own = getattr(ctx.object, '__module__', '') or ''
+    if kind in (REQUEST_ID, CORS, PROXY_HEADERS) \
+            and not own.startswith('glance.'):
+        factory = importlib.import_module(kind).filter_factory
+        local_conf = dict(ctx.local_conf)
+        return kind, lambda: factory(global_conf, **local_conf)
+    return kind, ctx.create
 
 
 def build(loader, global_conf, names, flavor, pipeline_name):
@@ -169,11 +234,11 @@ def build(loader, global_conf, names, flavor, pipeline_name):
         raise PipelineError('Paste pipeline %r is empty' % pipeline_name)
     app = _context(loader, 'app', names[-1], global_conf,
                    pipeline_name).create()
-    filters = [_context(loader, 'filter', name, global_conf, pipeline_name)
+    filters = [_filter(loader, name, global_conf, pipeline_name)
                for name in names[:-1]]
-    modules = [getattr(ctx.object, '__module__', None) for ctx in filters]
+    modules = [kind for kind, _make in filters]
     labels = list(names[:-1])
-    makers = [ctx.create for ctx in filters]
+    makers = [make for _kind, make in filters]
     added = []
     for position, module in enumerate(complete(modules, flavor)):
         if position < len(modules) and modules[position] == module:
@@ -186,9 +251,12 @@ def build(loader, global_conf, names, flavor, pipeline_name):
                       lambda f=factory, o=options: f(global_conf, **o))
         added.append(name)
     for name in added:
-        LOG.warning('Paste pipeline %r has no %s filter, which every '
-                    'request needs: added it, the pipeline is now: %s',
-                    pipeline_name, name, ' '.join(labels + names[-1:]))
+        # Upstream's paste files have no request id filter: their own is
+        # no reason for a warning.
+        log = LOG.info if name == SHIPPED[REQUEST_ID][0] else LOG.warning
+        log('Paste pipeline %r has no %s filter, which every request '
+            'needs: added it, the pipeline is now: %s',
+            pipeline_name, name, ' '.join(labels + names[-1:]))
     for make in reversed(makers):
         app = make()(app)
     return app

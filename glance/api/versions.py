@@ -51,3 +51,9 @@ def versions_app(req):
 
 def app_factory(global_conf, **local_conf):
     return versions_app
+
+
+def create_resource(global_conf=None, **local_conf):
+    """The versions application under the paste path upstream's paste
+    files name: ``glance.api.versions:create_resource``."""
+    return app_factory(global_conf, **local_conf)

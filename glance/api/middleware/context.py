@@ -1,8 +1,18 @@
-"""Request contexts for the keystone flavor.
+"""Request contexts: ``environ['glance.context']`` of every request.
 
-keystonemiddleware's authtoken (with delay_auth_decision) runs first and
-sets X-Identity-Status and the identity headers; this filter turns them
-into ``environ['glance.context']``.
+``ContextMiddleware`` serves the keystone flavors: keystonemiddleware's
+authtoken (with delay_auth_decision) runs first and sets X-Identity-Status
+and the identity headers, which it turns into the context.
+
+``UnauthenticatedContextMiddleware`` serves the flavors without Keystone:
+identity comes from the X-Project-Id (or X-Tenant-Id), X-User-Id and
+X-Roles headers; X-Auth-Token is ignored, so any token (openstacksdk sends
+"notused") works. A request naming no project acts as the configured
+``[noauth]`` project and user with the ``[noauth] roles``: an administrator
+by default, and images it creates still get an owner.
+
+Both classes offer ``factory``, the paste factory upstream's paste files
+name (``glance.api.middleware.context:ContextMiddleware.factory``).
 """
 
 import json
@@ -47,6 +57,10 @@ class ContextMiddleware:
     def __init__(self, app):
         self.app = app
 
+    @classmethod
+    def factory(cls, global_conf, **local_conf):
+        return cls
+
     @webob.dec.wsgify(RequestClass=wsgi.Request)
     def __call__(self, req):
         status = req.headers.get('X-Identity-Status')
@@ -78,6 +92,37 @@ class ContextMiddleware:
                                        'requires authentication.')
         req.environ['glance.context'] = ctx
         return req.get_response(self.app)
+
+
+class UnauthenticatedContextMiddleware:
+
+    def __init__(self, app):
+        self.app = app
+
+    @classmethod
+    def factory(cls, global_conf, **local_conf):
+        return cls
+
+    def __call__(self, environ, start_response):
+        get = environ.get
+        project = get('HTTP_X_PROJECT_ID') or get('HTTP_X_TENANT_ID')
+        roles = roles_of(get('HTTP_X_ROLES'))
+        if project:
+            user = get('HTTP_X_USER_ID')
+            roles = roles or list(CONF.noauth.header_roles)
+        else:
+            project = CONF.noauth.project_id
+            user = get('HTTP_X_USER_ID') or CONF.noauth.user_id
+            roles = roles or list(CONF.noauth.roles)
+        ctx = environ['glance.context'] = context.RequestContext(
+            user_id=user, project_id=project, roles=roles,
+            auth_token=get('HTTP_X_AUTH_TOKEN'),
+            request_id=get(request_id.ENV_KEY),
+            admin_check=policy_admin_check)
+        catalog = get('HTTP_X_SERVICE_CATALOG')
+        if catalog:
+            ctx.service_catalog = parse_catalog(catalog)
+        return self.app(environ, start_response)
 
 
 def filter_factory(global_conf, **local_conf):

@@ -16,6 +16,11 @@ class VersionNegotiationFilter:
     def __init__(self, app):
         self.app = app
 
+    @classmethod
+    def factory(cls, global_conf, **local_conf):
+        """The paste factory upstream's paste files name."""
+        return cls
+
     def __call__(self, environ, start_response):
         path = environ.get('PATH_INFO', '')
         first = path.lstrip('/').split('/', 1)[0]

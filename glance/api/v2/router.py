@@ -152,3 +152,12 @@ def app_factory(global_conf, **local_conf):
     registry.configure()
     property_protections.load()
     return build()
+
+
+class API:
+    """The v2 application under the paste path upstream's paste files
+    name: ``glance.api.v2.router:API.factory``."""
+
+    @classmethod
+    def factory(cls, global_conf, **local_conf):
+        return app_factory(global_conf, **local_conf)

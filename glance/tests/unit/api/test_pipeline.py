@@ -56,3 +56,36 @@ class TestComplete(testtools.TestCase):
              p.CONTEXT],
             p.complete([p.REQUEST_ID, p.VERSIONS, p.NOAUTH_CONTEXT],
                        'keystone'))
+
+
+class TestFactoryKind(testtools.TestCase):
+    """Upstream's factory paths name the same filters as this package's."""
+
+    def test_upstream_class_factories(self):
+        from glance.api.middleware import context
+        from glance.api.middleware import unauthenticated_context
+        from glance.api.middleware import version_negotiation
+        self.assertEqual(p.CONTEXT,
+                         p.factory_kind(context.ContextMiddleware.factory))
+        self.assertEqual(p.CONTEXT, p.factory_kind(context.filter_factory))
+        self.assertEqual(
+            p.NOAUTH_CONTEXT,
+            p.factory_kind(context.UnauthenticatedContextMiddleware.factory))
+        self.assertEqual(
+            p.NOAUTH_CONTEXT,
+            p.factory_kind(unauthenticated_context.filter_factory))
+        self.assertEqual(p.VERSIONS, p.factory_kind(
+            version_negotiation.VersionNegotiationFilter.factory))
+
+    def test_oslo_middleware_factories(self):
+        import oslo_middleware
+        from oslo_middleware import cors
+        self.assertEqual(p.CORS, p.factory_kind(cors.filter_factory))
+        self.assertEqual(p.CORS, p.factory_kind(oslo_middleware.CORS.factory))
+        self.assertEqual(p.PROXY_HEADERS, p.factory_kind(
+            oslo_middleware.HTTPProxyToWSGI.factory))
+        self.assertEqual(p.REQUEST_ID,
+                         p.factory_kind(oslo_middleware.RequestId.factory))
+        # Others keep their own name.
+        self.assertEqual('oslo_middleware.catch_errors.CatchErrors',
+                         p.factory_kind(oslo_middleware.CatchErrors.factory))
