@@ -30,11 +30,53 @@ VISIBLE_R = 'role:reader and ' + _VISIBLE
 VISIBLE_M = 'role:member and ' + _VISIBLE
 
 
+# The older defaults each rule replaced, as upstream records them: with
+# ``[oslo_policy] enforce_new_defaults = False`` a rule the policy file
+# does not set allows what either check string allows.
+_ROLES_REASON = ('Rules now tell readers, members and administrators '
+                 'apart.')
+_DEPRECATED = dict(
+    [(n, ('rule:default', 'W', _ROLES_REASON)) for n in (
+        'add_image', 'delete_image', 'get_image', 'get_images',
+        'modify_image', 'communitize_image', 'download_image',
+        'upload_image', 'delete_image_location', 'get_image_location',
+        'set_image_location', 'add_member', 'delete_member', 'get_member',
+        'get_members', 'modify_member', 'deactivate', 'reactivate')]
+    + [(n, ('rule:default', 'X', _ROLES_REASON))
+       for n in ('get_task', 'get_tasks', 'add_task')]
+    + [(n, ('rule:metadef_default', 'X', _ROLES_REASON)) for n in (
+        'get_metadef_namespace', 'get_metadef_namespaces',
+        'get_metadef_object', 'get_metadef_objects',
+        'list_metadef_resource_types', 'get_metadef_resource_type',
+        'get_metadef_property', 'get_metadef_properties',
+        'get_metadef_tag', 'get_metadef_tags')]
+    + [(n, ('rule:manage_image_cache', 'X',
+            'Each cache operation has a rule of its own.'))
+       for n in ('cache_image', 'cache_list', 'cache_delete')]
+    + [('stores_info_detail', ('rule:context_is_admin', '2025.1',
+                               'Other services may read it too.')),
+       ('default', ('rule:context_is_admin', 'Ussuri',
+                    'A rule missing from the policy file takes its '
+                    'default from the code, so the default rule allows '
+                    'everyone; set it to "role:admin" to keep the older '
+                    'behaviour.'))])
+
+
+def _deprecated(name):
+    old = _DEPRECATED.get(name)
+    if old is None:
+        return None
+    check, since, reason = old
+    return policy.DeprecatedRule(name=name, check_str=check,
+                                 deprecated_reason=reason,
+                                 deprecated_since=since)
+
+
 def _rule(name, check, description, operations):
     return policy.DocumentedRuleDefault(
         name=name, check_str=check, description=description,
         operations=[{'path': p, 'method': m} for m, p in operations],
-        scope_types=['project'])
+        scope_types=['project'], deprecated_rule=_deprecated(name))
 
 
 def _or_admin(check):
@@ -42,7 +84,8 @@ def _or_admin(check):
 
 
 base_rules = [
-    policy.RuleDefault('default', '', 'Rule used when no other applies.'),
+    policy.RuleDefault('default', '', 'Rule used when no other applies.',
+                       deprecated_rule=_deprecated('default')),
     policy.RuleDefault('context_is_admin', 'role:admin',
                        'Who counts as an administrator.'),
     policy.RuleDefault('service_api', 'role:service or role:admin',
@@ -242,6 +285,9 @@ def get_enforcer():
     global _ENFORCER, _LOADED_AT
     if _ENFORCER is None:
         _ENFORCER = policy.Enforcer(CONF, use_conf=True)
+        # Every default changed when roles came; saying so on each load of
+        # the rules with enforce_new_defaults off would only flood the log.
+        _ENFORCER.suppress_default_change_warnings = True
         _ENFORCER.register_defaults(list_rules() + _EXTRA_RULES)
     now = time.monotonic()
     if now - _LOADED_AT > RELOAD_INTERVAL:
@@ -272,17 +318,24 @@ def reset():
 # cost more than the rest of a GET /v2/images/{id} request. Instead, each
 # parsed rule tree of the enforcer is turned once into plain closures that
 # decide exactly as enforce does for the checks oslo.policy's parser builds
-# itself (@, !, not, and, or, rule:, role:, and the generic kind:match
-# checks). A check of any other class (an http: check, one registered by a
-# plugin) is called the way oslo.policy calls it.
+# itself: @, !, not, and, or, rule:, role: and the generic kind:match checks
+# ('literal':%(key)s, True:%(key)s, path.in.creds:value). Every other kind
+# (http:, https:, a plugin's) is called the way oslo.policy calls it. What
+# enforce does around the tree is done the same way too:
 #
-# One difference is deliberate: ``rule:name`` where no rule ``name`` exists
-# denies. Enforcer.enforce would evaluate the default rule instead, which
-# allows everything; a property protection naming a missing rule must not.
+# * a name with no rule (at the top or after ``rule:``) takes the rule
+#   named by ``[oslo_policy] policy_default_rule``, and denies when that
+#   one is missing as well;
+# * a rule registered with scope types refuses a token of another scope:
+#   system-scoped when the credentials name a system, else domain-scoped
+#   when they name a domain, else project-scoped;
+# * the rules are the enforcer's after it loaded policy_file, the
+#   policy_dirs files and the deprecated defaults (enforce_new_defaults).
 #
-# enforce also refuses a system- or domain-scoped token a rule's scope_types
-# exclude; the credentials creds() makes carry neither scope, so that check
-# has nothing to refuse here.
+# One difference is deliberate: in the rule of a property protection
+# (``policies`` format), ``rule:name`` where no rule ``name`` exists
+# denies, where enforce would decide the default rule, which allows
+# everyone.
 #
 # Only oslo.policy's public interface is used: the classes of its built-in
 # checks are learnt by parsing one sample of each form through
@@ -338,6 +391,33 @@ def _find(value, path, match):
     return _find(value, path[1:], match)
 
 
+def _lookup(rules: policy.Rules, name: str):
+    """The check of rule ``name``, or of the default rule (Rules does
+    that); None when neither exists."""
+    try:
+        return rules[name]
+    except KeyError:
+        return None
+
+
+def token_scope(creds: Mapping[str, Any]) -> str:
+    """The scope of the caller's token, as enforce tells it."""
+    if creds.get('system'):
+        return 'system'
+    if creds.get('domain_id'):
+        return 'domain'
+    return 'project'
+
+
+def _scope_enforced(enforcer: policy.Enforcer) -> bool:
+    """oslo.policy before 5 refused a token of the wrong scope only with
+    ``[oslo_policy] enforce_scope``; later ones always do."""
+    try:
+        return bool(enforcer.conf.oslo_policy.enforce_scope)
+    except cfg.NoSuchOptError:
+        return True
+
+
 class _RuleSet:
     """The rule trees of one oslo.policy ``Rules`` object, as closures.
 
@@ -346,33 +426,68 @@ class _RuleSet:
     its identity stays unique while they exist.
     """
 
-    def __init__(self, enforcer: policy.Enforcer) -> None:
+    def __init__(self, enforcer: policy.Enforcer,
+                 strict: frozenset = frozenset()) -> None:
         self.enforcer = enforcer
         self.rules = enforcer.rules
+        # Names whose rule: references to missing rules deny.
+        self.strict = strict
         self.decisions = {}
+        self.by_name = {}
 
-    def decision(self, check) -> Decision:
-        made = self.decisions.get(id(check))
+    def decision(self, check, strict: bool = False) -> Decision:
+        key = (id(check), strict)
+        made = self.decisions.get(key)
         if made is None or made[0] is not check:
-            made = self.decisions[id(check)] = (check, self._make(check))
+            made = self.decisions[key] = (check, self._make(check, strict))
         return made[1]
 
-    def _make(self, check) -> Decision:
+    def named(self, name: str) -> Decision:
+        """The decision of rule ``name`` as enforce makes it: the default
+        rule when there is no such rule, the scope of the token checked
+        against the scope types the rule was registered with."""
+        rules = self.rules
+        check = _lookup(rules, name) if rules else None
+        registered = self.enforcer.registered_rules.get(name)
+        made = self.by_name.get(name)
+        if made is None or made[0] is not check or made[1] is not registered:
+            made = self.by_name[name] = (
+                check, registered, self._named(name, check, registered))
+        return made[2]
+
+    def _named(self, name, check, registered) -> Decision:
+        if check is None:
+            return _deny
+        decision = self.decision(check, name in self.strict)
+        if (registered is None or not registered.scope_types
+                or not _scope_enforced(self.enforcer)):
+            return decision
+        scopes = tuple(registered.scope_types)
+
+        def scoped(target, creds, name):
+            if token_scope(creds) not in scopes:
+                return False
+            return decision(target, creds, name)
+        return scoped
+
+    def _make(self, check, strict) -> Decision:
         kind = type(check)
         if kind is _TRUE:
             return _allow
         if kind is _FALSE:
             return _deny
         if kind is policy.OrCheck:
-            return self._any([self.decision(sub) for sub in check.rules])
+            return self._any([self.decision(sub, strict)
+                              for sub in check.rules])
         if kind is policy.AndCheck:
-            return self._all([self.decision(sub) for sub in check.rules])
+            return self._all([self.decision(sub, strict)
+                              for sub in check.rules])
         if kind is policy.NotCheck:
-            inner = self.decision(check.rule)
+            inner = self.decision(check.rule, strict)
             return lambda target, creds, name: not inner(target, creds,
                                                          name)
         if kind is policy.RuleCheck:
-            return self._reference(check.match)
+            return self._reference(check.match, strict)
         if kind is _ROLE:
             return self._role(check.match)
         if kind is _GENERIC:
@@ -409,16 +524,21 @@ class _RuleSet:
             return True
         return all_of
 
-    def _reference(self, referenced):
-        # Looked up on each call, as enforce does; the closure of the last
+    def _reference(self, referenced, strict):
+        # Looked up on each call, as enforce does (the rules may change in
+        # place when a policy_dirs file does); the closure of the last
         # node found is kept.
-        lookup = self.rules.get
+        rules = self.rules
         last = [None, _deny]
 
         def reference(target, creds, name):
-            check = lookup(referenced)
+            check = rules.get(referenced)
             if check is None:
-                return False
+                if strict:
+                    return False
+                check = _lookup(rules, referenced)
+                if check is None:
+                    return False
             if check is not last[0]:
                 last[:] = [check, self.decision(check)]
             return last[1](target, creds, name)
@@ -514,7 +634,7 @@ class _RuleSet:
         if kind is policy.NotCheck:
             return self.target_keys(check.rule, seen)
         if kind is policy.RuleCheck:
-            sub = self.rules.get(check.match)
+            sub = _lookup(self.rules, check.match)
             if sub is None or check.match in seen:
                 return set()
             return self.target_keys(sub, seen + (check.match,))
@@ -537,16 +657,9 @@ def _rule_set(enforcer: policy.Enforcer) -> _RuleSet:
     made = _RULE_SET
     if (made is None or made.rules is not enforcer.rules
             or made.enforcer is not enforcer):
-        made = _RULE_SET = _RuleSet(enforcer)
+        made = _RULE_SET = _RuleSet(
+            enforcer, frozenset(r.name for r in _EXTRA_RULES))
     return made
-
-
-def _named(rules, name):
-    """The check of rule ``name``, or of the default rule."""
-    check = rules.get(name)
-    if check is None:
-        check = rules.get('default')
-    return check
 
 
 def decide(enforcer: policy.Enforcer, name: str,
@@ -557,16 +670,28 @@ def decide(enforcer: policy.Enforcer, name: str,
     The decision of ``enforcer.enforce(name, target, creds)`` for
     credentials as ``creds()`` makes them, at a fraction of its cost.
     """
-    made = _rule_set(enforcer)
-    check = _named(made.rules, name)
-    if check is None:
-        return False
-    return made.decision(check)(target, creds, name)
+    return _rule_set(enforcer).named(name)(target, creds, name)
 
 
-def creds(ctx):
-    return {'roles': ctx.roles, 'project_id': ctx.project_id,
-            'user_id': ctx.user_id, 'is_admin': ctx.is_admin}
+def creds(ctx) -> dict:
+    """The credentials rules are decided on: the context's policy values
+    (the keys of oslo.context's to_policy_values, built here without its
+    mapping class, which is slow to read), with ``system`` set from
+    ``system_scope`` as enforce sets it."""
+    values = {
+        'user_id': ctx.user_id, 'user_domain_id': ctx.user_domain_id,
+        'system_scope': ctx.system_scope, 'domain_id': ctx.domain_id,
+        'project_id': ctx.project_id,
+        'project_domain_id': ctx.project_domain_id, 'roles': ctx.roles,
+        'is_admin_project': ctx.is_admin_project,
+        'service_user_id': ctx.service_user_id,
+        'service_user_domain_id': ctx.service_user_domain_id,
+        'service_project_id': ctx.service_project_id,
+        'service_project_domain_id': ctx.service_project_domain_id,
+        'service_roles': ctx.service_roles}
+    if ctx.system_scope:
+        values['system'] = ctx.system_scope
+    return values
 
 
 def check(ctx, rule: str, target: Mapping[str, Any]) -> bool:
@@ -582,12 +707,10 @@ def filter_images(ctx, rule: str, found: list) -> list:
     distinct combination of the target values the rule looks at."""
     enforcer = get_enforcer()
     made = _rule_set(enforcer)
-    parsed = _named(made.rules, rule)
-    if parsed is None:
-        return []
-    keys = made.target_keys(parsed)
+    decision = made.named(rule)
+    parsed = _lookup(made.rules, rule) if made.rules else None
+    keys = None if parsed is None else made.target_keys(parsed)
     keys = None if keys is None else sorted(keys)
-    decision = made.decision(parsed)
     caller = creds(ctx)
     decided = {}
     shown = []

@@ -113,8 +113,9 @@ class EquivalenceTest(base.TestCase):
             expected_images = []
             raised = False
             for what, target in targets:
+                # The context itself, as upstream passes it.
                 expected = _outcome(enforcer.enforce, name, dict(target),
-                                    policy.creds(ctx), False)
+                                    ctx, False)
                 got = _outcome(policy.check, ctx, name, dict(target))
                 self.assertEqual(
                     expected, got, 'rule %s (%s), caller %s, %s'
@@ -151,15 +152,19 @@ class TestDefaults(EquivalenceTest):
     def test_default_rules(self):
         self.assertGreater(self.assert_equivalent(), 4000)
 
-    def test_credentials_carry_no_scope(self):
-        # Enforcer.enforce also refuses system- and domain-scoped tokens on
-        # project-scoped rules; the fast path has no such check because
-        # the credentials it is given never carry a scope.
-        ctx = context.RequestContext(user_id='u', roles=['admin'],
-                                     system_scope='all', domain_id='d1')
-        found = set(policy.creds(ctx))
-        self.assertFalse(found & {'system', 'system_scope', 'domain_id'},
-                         found)
+    def test_credentials_are_the_context_policy_values(self):
+        # What enforce makes of a context: its policy values, with
+        # ``system`` set from ``system_scope``.
+        ctx = context.RequestContext(
+            user_id='u', roles=['admin'], system_scope='all',
+            domain_id='d1', service_roles=['service'], is_admin=True)
+        expected = dict(ctx.to_policy_values())
+        expected['system'] = 'all'
+        self.assertEqual(expected, policy.creds(ctx))
+        self.assertNotIn('is_admin', policy.creds(ctx))
+        plain = base.ctx('p1', ('reader',))
+        self.assertEqual(dict(plain.to_policy_values()),
+                         policy.creds(plain))
 
 
 # Every form of check, over the built-in rule names, custom ones and the
@@ -229,17 +234,32 @@ class TestPolicyFile(EquivalenceTest):
         self.assertIn('^x_.*:create', enforcer.rules)
         self.assertGreater(self.assert_equivalent(), 4000)
 
-    def test_rule_of_a_missing_rule_denies(self):
-        # The one deliberate difference: enforce evaluates the default rule
-        # for rule:<undefined> (here allowing everyone); a property
-        # protection naming a policy no file defines must deny instead.
+    def test_rule_of_a_missing_rule_takes_the_default_rule(self):
         self.write_policy({'publicize_image': 'rule:no_such_rule',
+                           'default': 'role:member'})
+        enforcer = policy.get_enforcer()
+        for ctx, allowed in ((base.ctx('p1', ('member',)), True),
+                             (base.ctx('p1', ('reader',)), False)):
+            self.assertEqual(allowed, enforcer.enforce(
+                'publicize_image', {}, ctx))
+            self.assertEqual(allowed,
+                             policy.check(ctx, 'publicize_image', {}))
+
+    def test_property_protection_naming_a_missing_rule_denies(self):
+        # The one deliberate difference: enforce decides the default rule
+        # for rule:<undefined> (here allowing everyone); a property
+        # protection naming a policy no file defines denies instead.
+        self.write_policy({'^x_.*:create': 'rule:no_such_rule',
                            'default': '@'})
         enforcer = policy.get_enforcer()
         owner = base.ctx('p1', ('reader', 'member'))
-        self.assertTrue(enforcer.enforce('publicize_image', {},
-                                         policy.creds(owner)))
-        self.assertFalse(policy.check(owner, 'publicize_image', {}))
+        self.assertTrue(enforcer.enforce('^x_.*:create', {}, owner))
+        self.assertFalse(policy.check(owner, '^x_.*:create', {}))
+        # Not through a rule it names: that one is an ordinary rule.
+        self.write_policy({'^x_.*:create': 'rule:publicize_image',
+                           'publicize_image': 'rule:no_such_rule',
+                           'default': '@'})
+        self.assertTrue(policy.check(owner, '^x_.*:create', {}))
 
     def test_unknown_rule_name_takes_the_default_rule(self):
         self.write_policy({'default': 'role:member'})
