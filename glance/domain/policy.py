@@ -154,9 +154,10 @@ member_rules = [
           [('POST', '/v2/images/{image_id}/members')]),
     _rule('delete_member', _or_admin(OWNER_M), 'Stop sharing an image.',
           [('DELETE', '/v2/images/{image_id}/members/{member_id}')]),
-    _rule('get_member', _or_admin(MEMBER_OR_OWNER_R), 'Show a member.',
+    # Without parentheses, as upstream writes it ("and" binds first).
+    _rule('get_member', ADMIN + ' or ' + MEMBER_OR_OWNER_R, 'Show a member.',
           [('GET', '/v2/images/{image_id}/members/{member_id}')]),
-    _rule('get_members', _or_admin(MEMBER_OR_OWNER_R),
+    _rule('get_members', ADMIN + ' or ' + MEMBER_OR_OWNER_R,
           'List the members of an image.',
           [('GET', '/v2/images/{image_id}/members')]),
     _rule('modify_member',
