@@ -60,6 +60,16 @@ class UnknownScheme(StoreError, exception.Invalid):
     message = 'No configured store handles this location scheme.'
 
 
+class StoreNotDriven(UnknownScheme):
+    """A location of a store type this service has no driver for yet
+    (swift, rbd, s3, vsphere, cinder), written by another deployment of
+    the Image service: the location is kept as it is and its data is
+    unavailable (503) until the driver exists. Adding such a location
+    stays a 400 (an UnknownScheme)."""
+    code = 503
+    message = 'The image data is in a store this service cannot read yet.'
+
+
 class StoreNotConfigured(StoreError, exception.Invalid):
     """A store name that is not enabled, e.g. from X-Image-Meta-Store."""
     message = 'The requested store is not configured.'

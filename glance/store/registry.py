@@ -44,6 +44,13 @@ from glance.store import options
 LOG = logging.getLogger(__name__)
 
 NAMESPACE = discovery.NAMESPACE
+# Location schemes of upstream's store drivers this service has no driver
+# for yet, and the store type each belongs to. Their locations (from a
+# deployment taken over) answer 503 naming the store, never 500.
+UNDRIVEN_SCHEMES = {
+    'swift': 'swift', 'swift+http': 'swift', 'swift+https': 'swift',
+    'swift+config': 'swift', 'rbd': 'rbd', 's3': 's3', 's3+http': 's3',
+    's3+https': 's3', 'vsphere': 'vmware', 'cinder': 'cinder'}
 RESERVED_PREFIX = 'os_glance_'
 STAGING_STORE = options.STAGING_STORE
 TASKS_STORE = options.TASKS_STORE
@@ -205,6 +212,14 @@ class StoreRegistry:
             return named
         candidates = [s for s in self._stores.values()
                       if scheme in s.schemes]
+        if not candidates and scheme in UNDRIVEN_SCHEMES:
+            named = ' %r' % store_name if isinstance(store_name, str) \
+                else ''
+            raise exceptions.StoreNotDriven(
+                'The image data is in the %s store%s, which this service '
+                'does not drive yet: the location is kept as it is, its '
+                'data cannot be read or deleted until then.'
+                % (UNDRIVEN_SCHEMES[scheme], named))
         if not candidates:
             raise exceptions.UnknownScheme(
                 'No store handles %s:// locations' % scheme)

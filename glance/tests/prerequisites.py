@@ -49,6 +49,9 @@ THINGS = {
     'UWSGI': ("uWSGI with its Python 3 plugin (of the virtualenv's "
               'Python version)',
               'install uwsgi-core and uwsgi-plugin-python3'),
+    'UPSTREAM_GLANCE': ('the upstream Glance of tools/upstream-glance',
+                        'make "tools/upstream-glance install" succeed (it '
+                        'installs Glance from PyPI on first use)'),
 }
 
 

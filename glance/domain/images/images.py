@@ -24,6 +24,7 @@ from glance.domain.images import quota
 from glance.domain.images import records
 from glance.domain.images import rules
 from glance.domain.images import staging
+from glance.store import exceptions as store_exc
 from glance.store import registry
 
 CONF = cfg.CONF
@@ -312,6 +313,8 @@ def delete(ctx, image_id):
             rules.check_transition(image, status)
         except exception.InvalidImageStatusTransition as e:
             raise exception.Invalid(str(e))
+        if status == 'deleted':
+            _check_deletable(image['locations'])
         db.image_destroy(conn, image_id, status,
                          timeutils.now())
     notifier.image_deleted('image.delete', image, status)
@@ -322,6 +325,22 @@ def delete(ctx, image_id):
         # Staged data on this node goes now; on another node, its sweep
         # removes it.
         staging.delete_staged(image_id)
+
+
+def _check_deletable(image_locations):
+    """503, the image left as it is, when data to delete now is in a store
+    this service does not drive yet (a deployment taken over): deleting
+    the image would leave that data behind for good. (Under delayed
+    delete the scrubber retries until the store can be reached.)"""
+    for loc in image_locations:
+        if loc['status'] == 'active':
+            try:
+                registry.store_for_location(loc['url'],
+                                            loc['metadata'].get('store'))
+            except store_exc.StoreNotDriven:
+                raise
+            except store_exc.StoreError:
+                pass
 
 
 def _delete_data(loc):
