@@ -309,3 +309,53 @@ class TestSampleFile(PolicyFileTest):
         resp = self.request('GET', '/v2/images/%s' % image['id'],
                             headers=self.admin())
         self.assertEqual(200, resp.status_code, resp.text)
+
+
+UPSTREAM_POLICY = os.path.join(base.ROOT, 'glance', 'tests', 'unit',
+                               'domain', 'data', 'upstream-policy.yaml')
+
+
+class TestUpstreamPolicyFile(PolicyFileTest):
+    """Upstream's full policy file (every rule at upstream's default) and
+    a policy_dirs file overriding one rule in the older list form."""
+
+    @classmethod
+    def setUpClass(cls):
+        with open(UPSTREAM_POLICY) as f:
+            cls.policy = yaml.safe_load(f)
+        cls.policy_d = tempfile.mkdtemp(prefix='glance-policy-d-')
+        with open(os.path.join(cls.policy_d, 'lister.yaml'), 'w') as f:
+            yaml.safe_dump({'get_images': [['role:admin'],
+                                           ['role:reader', 'user_id:lister']]},
+                           f)
+        cls.options = dict(cls.options,
+                           **{'oslo_policy.policy_dirs': cls.policy_d})
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        shutil.rmtree(cls.policy_d, True)
+
+    def test_upstream_defaults_hold(self):
+        self.assertEqual(67, len(self.policy))
+        image = self.new_image()
+        resp = self.request('POST', '/v2/images', json={},
+                            headers=self.reader())
+        self.assertEqual(403, resp.status_code, resp.text)
+        other = self.headers(project=h.new_project())
+        resp = self.request('GET', '/v2/images/%s' % image['id'],
+                            headers=other)
+        self.assertEqual(404, resp.status_code, resp.text)
+        resp = self.request('GET', '/v2/images/%s' % image['id'],
+                            headers=self.admin())
+        self.assertEqual(200, resp.status_code, resp.text)
+
+    def test_policy_dirs_list_form_rule(self):
+        image = self.new_image()
+        resp = self.request('GET', '/v2/images', headers=self.reader())
+        self.assertEqual(403, resp.status_code, resp.text)
+        lister = self.headers(roles='reader', user='lister')
+        self.assertEqual([image['id']], self.list_ids(headers=lister))
+        resp = self.request('GET', '/v2/images', headers=self.admin())
+        self.assertEqual(200, resp.status_code, resp.text)
