@@ -528,6 +528,13 @@ def location_add(conn, image_id, url, metadata, now):
     return result.inserted_primary_key[0]
 
 
+def location_recorded(conn, image_id, url):
+    """Whether ``url`` is a live location of the image."""
+    return conn.execute(sa.select(locations.c.id).where(
+        locations.c.image_id == image_id, locations.c.value == url,
+        locations.c.deleted == sa.false()).limit(1)).first() is not None
+
+
 def location_delete(conn, location_id, now):
     conn.execute(locations.update().where(locations.c.id == location_id)
                  .values(status='deleted', deleted=True, deleted_at=now,

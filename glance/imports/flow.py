@@ -357,7 +357,9 @@ def _to_store(task_id, image_id, store_name, activate, check):
     except BaseException as e:
         notifier.upload_failed(image_id, e)
         _close(chunks)
-        if location is not None:
+        # Data the image records (a commit that failed after it happened)
+        # is never removed.
+        if location is not None and records.unrecorded(image_id, location):
             _delete_quietly(store, location)
         raise
     notifier.uploaded(dict(image, **values), store_name, 'status' in values)

@@ -135,7 +135,9 @@ def upload(ctx, image_id, data, size=None, store_name=None):
                             values['updated_at'])
     except BaseException as e:
         notifier.upload_failed(image_id, e)
-        if location is not None:
+        # A failure while committing may come after the commit: data the
+        # image records is never removed.
+        if location is not None and records.unrecorded(image_id, location):
             _delete_quietly(store, location, ctx)
         try:
             _revert(image_id, lease)

@@ -4,9 +4,14 @@ properties replaced in one write."""
 
 import uuid
 
+from oslo_log import log as logging
+
 from glance.common import exception
 from glance.db import api as db
+from glance.db import session
 from glance.domain import policy
+
+LOG = logging.getLogger(__name__)
 
 
 def load(conn, ctx, image_id, rule=None, for_update=False):
@@ -24,6 +29,21 @@ def load(conn, ctx, image_id, rule=None, for_update=False):
     if rule is not None:
         policy.enforce_image(ctx, rule, image)
     return image
+
+
+def unrecorded(image_id, url):
+    """Whether data just written at ``url`` is known not to be recorded
+    for the image, so that removing it loses nothing. After a failure at
+    commit the commit may still have happened: in doubt (the database
+    cannot be read) the data is kept, and the recovery of the write's
+    lease removes it if it was never recorded."""
+    try:
+        with session.reader() as conn:
+            return not db.location_recorded(conn, image_id, url)
+    except Exception as e:
+        LOG.warning('Kept %s: could not tell whether image %s records it: '
+                    '%s', url, image_id, e)
+        return False
 
 
 def visible(conn, ctx, image):
