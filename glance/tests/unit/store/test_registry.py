@@ -86,6 +86,24 @@ class TestSingleStore(RegistryTestBase):
         self.assertRaises(exceptions.BadStoreUri,
                           self.reg.store_for_location, '/no/scheme')
 
+    def test_undriven_store_is_503_naming_it(self):
+        for url, kind in (('swift+https://a:b@h/v1/c/i', 'swift'),
+                          ('rbd://fsid/images/i/snap', 'rbd'),
+                          ('s3://k:s@h/b/i', 's3'),
+                          ('vsphere://h/folder/i?dcPath=d', 'vmware'),
+                          ('cinder://volume-id', 'cinder')):
+            error = self.assertRaises(exceptions.StoreNotDriven,
+                                      self.reg.store_for_location, url,
+                                      'ceph-a')
+            self.assertEqual(503, error.code)
+            self.assertIn(kind, error.msg)
+            self.assertIn('ceph-a', error.msg)
+            # Adding such a location stays a 400 (UnknownScheme).
+            self.assertIsInstance(error, exceptions.UnknownScheme)
+        error = self.assertRaises(exceptions.UnknownScheme,
+                                  self.reg.store_for_location, 'gopher://x')
+        self.assertEqual(400, error.code)
+
     def test_unknown_store(self):
         error = self.assertRaises(exceptions.StoreNotConfigured,
                                   self.reg.get_store, 'fast')
