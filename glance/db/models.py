@@ -167,6 +167,14 @@ class ImageLease(Base):
     expires_at = sa.Column(sa.DateTime, nullable=False)
 
 
+class ImageQuotaLock(Base):
+    """One row per owner whose storage quota is charged: a transaction
+    charging bytes to the owner updates it first (``glance.db.usage``)."""
+    __tablename__ = 'image_quota_locks'
+    owner = sa.Column(sa.String(255), primary_key=True)
+    uses = sa.Column(sa.BigInteger, nullable=False, default=0)
+
+
 images = Image.__table__
 image_properties = ImageProperty.__table__
 image_tags = ImageTag.__table__
@@ -175,3 +183,4 @@ image_members = ImageMember.__table__
 tasks = Task.__table__
 task_info = TaskInfo.__table__
 image_leases = ImageLease.__table__
+image_quota_locks = ImageQuotaLock.__table__
