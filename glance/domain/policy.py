@@ -435,6 +435,7 @@ class _RuleSet:
         self.strict = strict
         self.decisions = {}
         self.by_name = {}
+        self.registered = enforcer.registered_rules
 
     def decision(self, check, strict: bool = False) -> Decision:
         key = (id(check), strict)
@@ -448,8 +449,10 @@ class _RuleSet:
         rule when there is no such rule, the scope of the token checked
         against the scope types the rule was registered with."""
         rules = self.rules
-        check = _lookup(rules, name) if rules else None
-        registered = self.enforcer.registered_rules.get(name)
+        check = rules.get(name)
+        if check is None and rules:
+            check = _lookup(rules, name)
+        registered = self.registered.get(name)
         made = self.by_name.get(name)
         if made is None or made[0] is not check or made[1] is not registered:
             made = self.by_name[name] = (
@@ -464,6 +467,12 @@ class _RuleSet:
                 or not _scope_enforced(self.enforcer)):
             return decision
         scopes = tuple(registered.scope_types)
+        if scopes == ('project',):
+            def project_scoped(target, creds, name):
+                if creds.get('system') or creds.get('domain_id'):
+                    return False
+                return decision(target, creds, name)
+            return project_scoped
 
         def scoped(target, creds, name):
             if token_scope(creds) not in scopes:
