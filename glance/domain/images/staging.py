@@ -72,6 +72,7 @@ def stage(ctx, image_id, stream, size=None):
             % (size, CONF.image_size_cap))
     lease = leases.Lease(image_id, leases.STAGE)
     _start(ctx, image_id, lease)
+    published = None
     # Staged bytes count in the owner's quota as they arrive.
     meter = quota.Meter(lease.watch(stream), image_id, 'uploading')
     reader = hashing.HashingReader(meter, CONF.image_size_cap,
@@ -84,6 +85,7 @@ def stage(ctx, image_id, stream, size=None):
             meter.charge(size)
         _location, written, _meta = staging_store().add(image_id, reader,
                                                         size)
+        published = _identity(staged_path(image_id))
         with session.writer() as conn:
             image = db.image_get(conn, image_id, for_update=True)
             if image is None or image['status'] != 'uploading':
@@ -104,7 +106,7 @@ def stage(ctx, image_id, stream, size=None):
         raise exception.Conflict('Image %s already has data on staging.'
                                  % image_id)
     except BaseException:
-        _revert(image_id, lease)
+        _revert(image_id, lease, published=published)
         raise
     finally:
         lease.stop()
@@ -132,11 +134,26 @@ def _start(ctx, image_id, lease):
         lease.take(conn, timeutils.now())
 
 
-def _revert(image_id, lease, remove=True):
+def _identity(path):
+    """(device, inode) of the file at ``path``, or None."""
+    try:
+        found = os.lstat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+def _revert(image_id, lease, remove=True, published=None):
+    """Put the image back to queued and remove its staged data, unless
+    the lease was taken over (its taker did that); then only the file
+    this request published, ``published`` ((device, inode) or None), is
+    removed if still there: it would block any new stage of the image."""
     try:
         with session.writer() as conn:
             if not lease.end(conn):
-                return  # taken over as dead: its taker reverted the image
+                if published is not None:
+                    _delete_own_staged(image_id, published)
+                return
             if remove:
                 delete_staged(image_id)
             db.image_update(conn, image_id, {'status': 'queued', 'size': None,
@@ -144,3 +161,12 @@ def _revert(image_id, lease, remove=True):
                             from_status='uploading')
     except Exception:
         LOG.exception('Could not put image %s back to queued', image_id)
+
+
+def _delete_own_staged(image_id, published):
+    """Remove the staged file of ``image_id`` if it is still the one
+    this request published (and not the data of a later stage)."""
+    if _identity(staged_path(image_id)) == published:
+        LOG.warning('The stage of image %s was given up as dead after its '
+                    'data was staged: removing that data', image_id)
+        delete_staged(image_id)

@@ -16,6 +16,7 @@ from glance.db import api as db
 from glance.db import leases as db_leases
 from glance.db import session
 from glance.domain.images import leases
+from glance.domain.images import staging
 from glance.store import registry
 from glance.tests.unit import base
 
@@ -68,7 +69,8 @@ class TestHolder(base.TestCase):
         self.assertLess(leases.sweep_interval(), 1)
 
 
-class TestRecover(base.DBTestCase):
+class StoresTestCase(base.DBTestCase):
+    """A store directory and a staging directory of the test's own."""
 
     def setUp(self):
         super().setUp()
@@ -107,6 +109,9 @@ class TestRecover(base.DBTestCase):
         with open(path, 'wb') as f:
             f.write(b'partial')
         return path
+
+
+class TestRecover(StoresTestCase):
 
     def test_dead_upload_back_to_queued_without_data(self):
         image_id = self.make('saving', leases.UPLOAD, self.dead_holder())
@@ -214,3 +219,33 @@ class TestLease(base.DBTestCase):
         self.assertEqual(b'a', reader.read(1))
         lease.lost = True
         self.assertRaises(exception.Conflict, reader.read, 1)
+
+
+class TestStageTakenOver(StoresTestCase):
+    """A stage whose lease is taken over after its data was staged."""
+
+    def test_staged_file_removed_and_image_stageable_again(self):
+        values = base.image_values(status='queued')
+        image_id = values['id']
+        with session.writer() as conn:
+            db.image_create(conn, values, {}, [])
+
+        class TakenOverAtTheEnd(io.BytesIO):
+            # Once all data is read, another node takes the lease over
+            # (as if it had lapsed) and puts the image back to queued.
+            def read(inner, size=-1):
+                data = io.BytesIO.read(inner, size)
+                if not data:
+                    with session.reader() as conn:
+                        lease = db_leases.get(conn, image_id)
+                    self.assertTrue(leases._recover(lease))
+                return data
+
+        self.assertRaises(exception.Conflict, staging.stage, base.ctx(),
+                          image_id, TakenOverAtTheEnd(b'staged'))
+        self.assertEqual('queued', self.image(image_id)['status'])
+        self.assertEqual([], os.listdir(self.staging))
+        staging.stage(base.ctx(), image_id, io.BytesIO(b'again'))
+        self.assertEqual('uploading', self.image(image_id)['status'])
+        with open(os.path.join(self.staging, image_id), 'rb') as f:
+            self.assertEqual(b'again', f.read())
