@@ -28,6 +28,7 @@ import threading
 import urllib.parse
 
 import fixtures
+from oslo_config import cfg
 from oslo_policy import policy as oslo_policy
 import yaml
 
@@ -113,7 +114,8 @@ ATOMS = [
     'is_admin:True', 'is_admin:%(is_admin)s', 'True:%(is_admin)s',
     'True:%(protected)s', 'False:%(protected)s', "'member':%(role.name)s",
     '1024:%(size)s', '0:%(min_ram)s', 'None:%(member_id)s',
-    '"":%(empty)s', "'public':%(visibility)s", "'shared':%(visibility)s",
+    '"":%(empty)s', '"True":%(protected)s', "'public':%(visibility)s",
+    "'shared':%(visibility)s",
     "'community':%(visibility)s", "'p1-private':%(owner)s-%(visibility)s",
     'system_scope:all', 'system:all', 'domain_id:d1',
     'domain_id:%(domain_id)s', 'project_domain_id:default',
@@ -446,6 +448,19 @@ class TestPolicyOptions(OsloTestCase):
         self.assertTrue(policy.check(CALLERS['owner-reader'],
                                      'get_images', {}))
         self.compare(['get_images', 'custom', 'context_is_admin'])
+
+    def test_enforce_scope_of_older_oslo_policy(self):
+        # oslo.policy before 5 had [oslo_policy] enforce_scope, off by
+        # default, and refused no token for its scope when it was off.
+        self.conf.register_opt(cfg.BoolOpt('enforce_scope', default=False),
+                               group='oslo_policy')
+        self.write_policy({'get_images': '@'})
+        self.assertTrue(policy.check(CALLERS['system-admin'],
+                                     'get_images', {}))
+        self.config(enforce_scope=True, group='oslo_policy')
+        policy.reset()
+        self.assertFalse(policy.check(CALLERS['system-admin'],
+                                      'get_images', {}))
 
 
 class _Answers(http.server.BaseHTTPRequestHandler):
