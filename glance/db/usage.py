@@ -1,12 +1,13 @@
 """What a project uses, for the unified limits (sizes in bytes)."""
 
 import contextlib
-import hashlib
 from typing import Iterator
 from typing import Optional
+from typing import Set
 from typing import Tuple
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from glance.common import exception
@@ -20,8 +21,6 @@ GONE = ('killed', 'pending_delete', 'deleted')
 IN_FLIGHT = ('saving', 'uploading', 'importing')
 # The stores an import or copy is still writing to (comma-separated).
 IMPORTING = 'os_glance_importing_to_stores'
-# Seconds a request waits for the quota lock of an owner (MySQL/MariaDB).
-LOCK_WAIT = 60
 
 
 def _copying():
@@ -126,46 +125,62 @@ def image_held(conn: Connection, image_id: str) -> Optional[Held]:
     return owner, status, size, copies + _targets(targets)
 
 
-def _lock_key(owner: str) -> int:
-    digest = hashlib.sha1(('glance-quota:%s' % owner).encode()).digest()
-    return int.from_bytes(digest[:8], 'big', signed=True)
+# Owners known to have their row in ``image_quota_locks`` (rows are never
+# removed): the row is made once, in a transaction of its own.
+_LOCK_ROWS: Set[str] = set()
+locks = models.image_quota_locks
+
+
+def _insert_ignoring_duplicate(dialect: str, owner: str):
+    if dialect == 'postgresql':
+        return postgresql.insert(locks).values(
+            owner=owner, uses=0).on_conflict_do_nothing()
+    return locks.insert().values(owner=owner, uses=0).prefix_with('IGNORE')
+
+
+def _ensure_lock_row(owner: str) -> None:
+    """Make the quota lock row of ``owner`` if there is none, committed
+    on its own: taking a row that may not exist in the charging
+    transaction itself would lock a gap of the index on InnoDB, and the
+    first charges of new owners would deadlock one another. A request
+    meeting a row being made waits for it, then has nothing to do."""
+    if owner in _LOCK_ROWS:
+        return
+    with session.writer() as conn:
+        found = conn.execute(sa.select(locks.c.owner).where(
+            locks.c.owner == owner)).first()
+        if found is None:
+            conn.execute(_insert_ignoring_duplicate(conn.dialect.name,
+                                                    owner))
+    _LOCK_ROWS.add(owner)
 
 
 @contextlib.contextmanager
 def owner_locked(owner: str) -> Iterator[Connection]:
     """A write transaction that holds the quota lock of ``owner``: one
     such transaction at a time per owner, on every node. Taken first, so
-    what the block reads was committed before it started. SQLite writers
-    are serialised anyway; PostgreSQL takes a transaction advisory lock;
-    MySQL/MariaDB a named lock, released once the transaction is over."""
-    engine = session.get_engine()
-    name = engine.dialect.name
-    if name != 'mysql':
+    what the block reads was committed before it started.
+
+    SQLite writers are serialised anyway. On MySQL/MariaDB and PostgreSQL
+    the transaction first updates the owner's row of ``image_quota_locks``:
+    a second one waits for the row, and on a Galera cluster written
+    through several nodes the two writes of the row conflict at commit.
+    Either way a transaction that loses is aborted as a deadlock, which
+    ``session.replayable`` callers run again."""
+    if session.get_engine().dialect.name == 'sqlite':
         with session.writer() as conn:
-            if name == 'postgresql':
-                conn.execute(sa.text('SELECT pg_advisory_xact_lock(:k)'),
-                             {'k': _lock_key(owner)})
             yield conn
         return
-    # Named locks are the server's: the database is part of the name.
-    lock = 'glance-quota-%x' % (_lock_key('%s/%s' % (
-        engine.url.database, owner)) & (2 ** 64 - 1))
-    with session.errors_translated(), engine.connect() as raw:
-        got = raw.execute(sa.text('SELECT GET_LOCK(:n, :t)'), {
-            'n': lock, 't': LOCK_WAIT}).scalar()
-        raw.commit()
-        if got != 1:
-            raise exception.ServiceUnavailable(
-                'The storage quota of the owner is busy, retry the request.',
-                headers={'Retry-After': '1'})
-        try:
-            with raw.begin():
-                yield raw
-        except sa.exc.OperationalError as e:
-            raise exception.ServiceUnavailable(
-                'The database is busy, retry the request (%s).'
-                % str(getattr(e, 'orig', e))[:200],
-                headers={'Retry-After': '1'})
-        finally:
-            raw.execute(sa.text('SELECT RELEASE_LOCK(:n)'), {'n': lock})
-            raw.commit()
+    for _attempt in range(2):
+        _ensure_lock_row(owner)
+        with session.writer() as conn:
+            if conn.execute(locks.update().where(
+                    locks.c.owner == owner).values(
+                    uses=locks.c.uses + 1)).rowcount == 1:
+                yield conn
+                return
+        # Its row went since it was made (the table was emptied).
+        _LOCK_ROWS.discard(owner)
+    raise exception.ServiceUnavailable(
+        'The storage quota lock of the owner could not be taken, retry the '
+        'request.', headers={'Retry-After': '1'})

@@ -13,13 +13,22 @@ import threading
 import time
 import uuid
 
+import fixtures
 import requests
+import sqlalchemy as sa
 import testtools
 
+from glance.db import api as db
+from glance.db import migration
+from glance.db import models
+from glance.db import session
+from glance.db import usage
+from glance.domain.images import quota
 from glance.tests.functional import base
 from glance.tests.functional import helpers_daemon as hd
 from glance.tests.functional import test_import
 from glance.tests.functional import test_unified_limits
+from glance.tests.unit import base as unit_base
 
 MB = 1024 * 1024
 QUOTA = MB
@@ -481,6 +490,87 @@ class ParallelUploadsOnServer:
             # Upload starts of different images never deadlock (a victim
             # would be run again, but it waits and is logged).
             self.assertNotIn('eadlock', hd.log_text(node))
+
+    def test_parallel_first_uploads_of_new_owners(self):
+        # Each project's first charge makes its quota lock row: made at
+        # once by many, it must neither deadlock nor fail.
+        threads = 8
+        headers = [{'X-Project-Id': 'first-%s' % uuid.uuid4().hex[:8],
+                    'X-User-Id': 'u', 'X-Roles': 'member,reader'}
+                   for _ in range(threads)]
+        ids = []
+        for n in range(threads):
+            resp = requests.post(self.nodes[n % 2].url + '/v2/images', json={
+                'disk_format': 'raw', 'container_format': 'bare'},
+                headers=headers[n], timeout=60)
+            self.assertEqual(201, resp.status_code, resp.text)
+            ids.append(resp.json()['id'])
+
+        def upload(n):
+            return requests.put(
+                self.nodes[n % 2].url + '/v2/images/%s/%s' % (
+                    ids[n], ('file', 'stage')[n // 2 % 2]),
+                data=chunks(os.urandom(PIECE * 3)),
+                headers=dict(headers[n], **OCTET), timeout=120).status_code
+        self.assertEqual([204] * threads, race(threads, upload))
+        for node in self.nodes:
+            self.assertNotIn('Traceback', hd.log_text(node))
+            self.assertNotIn('eadlock', hd.log_text(node))
+
+
+class QuotaTransactionReplayed(unit_base.TestCase):
+    """A charge of quota bytes aborted as a deadlock (on Galera, also a
+    conflict with a charge of the same owner through another node) is
+    run again, not answered 503, on MariaDB/MySQL and PostgreSQL."""
+
+    db_kind = None
+    abort = None
+
+    def setUp(self):
+        super().setUp()
+        base.require_database(self.db_kind)
+        workdir = self.useFixture(fixtures.TempDir()).path
+        self.db = base.Database(self.db_kind, workdir)
+        self.addCleanup(self.db.drop)
+        self.config(connection=self.db.url, group='database')
+        self.config(user_storage_quota='1MB')
+        self.config(db_retry_interval=0, group='database')
+        migration.sync()
+        self.addCleanup(session.dispose)
+
+    def test_deadlock_while_charging_is_run_again(self):
+        values = unit_base.image_values(status='saving', owner='replayed')
+        with session.writer() as conn:
+            db.image_create(conn, values, {}, [])
+        real = usage.image_held
+        calls = []
+
+        def aborted_once(conn, image_id):
+            calls.append(image_id)
+            if len(calls) == 2:     # the first read under the quota lock
+                conn.exec_driver_sql(self.abort)
+            return real(conn, image_id)
+        self.useFixture(fixtures.MockPatchObject(usage, 'image_held',
+                                                 aborted_once))
+        self.assertEqual(1000, quota.reserve(values['id'], 'saving', 1000,
+                                             1000))
+        self.assertEqual(4, len(calls))
+        with session.reader() as conn:
+            self.assertEqual(1000, db.image_get(conn, values['id'])['size'])
+            self.assertEqual(1, conn.execute(sa.select(
+                models.image_quota_locks.c.uses)).scalar())
+
+
+class TestQuotaTransactionReplayedMySQL(QuotaTransactionReplayed):
+    db_kind = 'mysql'
+    abort = ("SIGNAL SQLSTATE '40001' SET MYSQL_ERRNO = 1213, "
+             "MESSAGE_TEXT = 'Deadlock found when trying to get lock'")
+
+
+class TestQuotaTransactionReplayedPostgreSQL(QuotaTransactionReplayed):
+    db_kind = 'postgresql'
+    abort = ("DO $$ BEGIN RAISE EXCEPTION 'deadlock detected' "
+             "USING ERRCODE = '40P01'; END $$")
 
 
 class TestParallelUploadsMySQL(ParallelUploadsOnServer, testtools.TestCase):
