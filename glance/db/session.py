@@ -26,6 +26,7 @@ import threading
 import time
 from typing import Callable, ContextManager, Iterator, TypeVar
 
+import eventlet
 from eventlet import tpool
 
 import sqlalchemy as sa
@@ -135,7 +136,20 @@ def create_engine(url):
     engine = sa.create_engine(url, **kwargs)
     if engine.dialect.name == 'sqlite':
         _sqlite_setup(engine)
+    elif engine.dialect.driver == 'psycopg':
+        _psycopg_green()
     return engine
+
+
+def _psycopg_green():
+    """psycopg waits for the server's answers in C unless it sees gevent,
+    which stalls every green thread of an eventlet process while one
+    query runs: under eventlet, make it wait with select(), which eventlet
+    makes cooperative."""
+    if not eventlet.patcher.is_monkey_patched('select'):
+        return
+    from psycopg import waiting
+    waiting.wait = waiting.wait_select
 
 
 def get_engine():
