@@ -332,15 +332,22 @@ def _check_filter_terms(query, filters):
     value of an ``in:`` list is one (the query grows with each)."""
     terms = len(filters['properties']) + len(filters['tags'])
     terms += sum(1 for key in ('size_min', 'size_max') if key in filters)
+    # An in: list is one term (one expanding parameter); its values are
+    # bounded on their own, as many as a page may hold (clients such as
+    # Horizon ask for the images of a page by id=in:...).
+    most_values = max(1000, CONF.api_limit_max)
     for key, (op, value) in filters['columns'].items():
         if key == 'os_hidden' and key not in query:
             continue
-        terms += len(value) if op == 'in' else 1
+        terms += 1
+        if op == 'in' and len(value) > most_values:
+            raise exception.BadRequest('Too many values in the %s filter: '
+                                       '%d, at most %d.'
+                                       % (key, len(value), most_values))
     if terms > MAX_FILTER_TERMS:
         raise exception.BadRequest('Too many filters: %d terms (property '
-                                   'filters, tags, column filters and '
-                                   'values of in: lists), at most %d.'
-                                   % (terms, MAX_FILTER_TERMS))
+                                   'filters, tags and column filters), at '
+                                   'most %d.' % (terms, MAX_FILTER_TERMS))
 
 
 def _limit(value):

@@ -3,6 +3,7 @@ filters get a clear 400 (never a 500, never minutes of work), while the
 longest valid requests are still served."""
 
 import urllib.parse
+import uuid
 
 from glance.tests.functional import base
 from glance.tests.functional import helpers_images as h
@@ -60,7 +61,7 @@ class ListBoundsTest(h.ImageAPIMixin, base.SharedDaemonTest):
         self.refused('&'.join(['tag=t'] * 1100),
                      ['filter', str(MAX_FILTER_TERMS)])
         self.refused('name=in:' + ','.join(['x'] * 1100),
-                     ['filter', str(MAX_FILTER_TERMS)])
+                     ['values', 'name', '1000'])
         self.refused('&'.join('p%d=v' % n for n in range(MAX_FILTER_TERMS))
                      + '&tag=t', ['filter', str(MAX_FILTER_TERMS)])
         self.assert_serving()
@@ -78,6 +79,15 @@ class ListBoundsTest(h.ImageAPIMixin, base.SharedDaemonTest):
             + '&sort=name:asc')
         found = self.served(query)
         self.assertEqual(['img-1', 'img-2'], [i['name'] for i in found])
+
+    def test_images_of_a_page_by_id(self):
+        # As Horizon asks for the images of a page of instances: one
+        # in: list of up to a page of ids is one filter term.
+        ids = [i['id'] for i in self.images] + [
+            str(uuid.uuid4()) for _ in range(297)]
+        found = self.served('id=in:' + ','.join(ids))
+        self.assertEqual(sorted(i['id'] for i in self.images),
+                         sorted(i['id'] for i in found))
 
     def test_many_distinct_list_shapes(self):
         # Each request below is a query of another shape; the daemon keeps
