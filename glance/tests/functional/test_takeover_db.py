@@ -21,6 +21,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -262,6 +263,7 @@ class TakeoverTest(testtools.TestCase):
                                tags=['gone'], was='here')
         cls.up('DELETE', '/v2/images/%s' % deleted, 204)
         cls.up_image('todelete', os.urandom(35000), store='cheap')
+        cls.up_image('toscrub', os.urandom(12000), store='cheap')
         web = cls.up_image('web', None)
         cls.up('PATCH', '/v2/images/%s' % web, 200,
                headers=dict(identity(), **{'Content-Type': PATCH}),
@@ -424,7 +426,7 @@ class TakeoverTest(testtools.TestCase):
     def test_downloads_same_bytes_and_hashes(self):
         for key, data in self.payload.items():
             if data is None or key in ('deleted', 'deactivated',
-                                       'todelete'):
+                                       'todelete', 'toscrub'):
                 continue
             resp = self.download(key)
             self.assertEqual(200, resp.status_code, key)
@@ -504,6 +506,26 @@ class TakeoverTest(testtools.TestCase):
         self.assertTrue(os.path.exists(path))
         resp = self.ours('DELETE', '/v2/images/%s' % self.ids['todelete'])
         self.assertEqual(204, resp.status_code, resp.text)
+        self.assertFalse(os.path.exists(path))
+
+    def test_delayed_delete_scrubs_upstream_data(self):
+        image = self.upstream_images['toscrub']
+        path = image['locations'][0]['url'][len('file://'):]
+        workdir = tempfile.mkdtemp(prefix='glance-takeover-', dir=self.workdir)
+        delayed = base.Daemon(workdir, self.db.url, options=dict(
+            self.our_options(), delayed_delete='true', scrub_time=0))
+        delayed.start()
+        self.addCleanup(delayed.stop)
+        resp = requests.delete(delayed.url + '/v2/images/%s'
+                               % self.ids['toscrub'], headers=identity(),
+                               timeout=60)
+        self.assertEqual(204, resp.status_code, resp.text)
+        self.assertTrue(os.path.exists(path))
+        proc = subprocess.run(
+            [sys.executable, '-m', 'glance.cmd.scrubber', '--config-file',
+             delayed.conf], capture_output=True, text=True, cwd=base.ROOT,
+            timeout=120)
+        self.assertEqual(0, proc.returncode, proc.stderr)
         self.assertFalse(os.path.exists(path))
 
     def test_undriven_store_answers_503(self):
