@@ -464,7 +464,10 @@ def _list_query_of(shape, terms):
     shapes (or built and added to it, pushing out the least recent)."""
     query = _LIST_QUERIES.get(shape)
     if query is not None:
-        _LIST_QUERIES.move_to_end(shape)
+        try:
+            _LIST_QUERIES.move_to_end(shape)
+        except KeyError:
+            pass        # pushed out by another thread meanwhile
         return query
     query = _list_query(shape, terms)
     _LIST_QUERIES[shape] = query
