@@ -136,6 +136,17 @@ def _is_part(name, image_id=None):
     return image_id is None or name.startswith('.%s.' % image_id)
 
 
+def _list_parts(datadir, image_id=None):
+    """The names of the partial files in ``datadir`` (of ``image_id``
+    only, when given); none when it cannot be listed."""
+    try:
+        with os.scandir(datadir) as found:
+            return [entry.name for entry in found
+                    if _is_part(entry.name, image_id)]
+    except OSError:
+        return []
+
+
 def _remove_if_abandoned(path):
     """Remove the partial file at ``path`` if no process holds its lock
     (its writer died); True when removed."""
@@ -481,16 +492,14 @@ class FilesystemStore(driver.Store):
     def remove_abandoned(self, image_id=None):
         """Remove the partial files of writes whose process is gone (of
         ``image_id`` only, when given); a live write holds a lock on its
-        file and is left alone. Returns the paths removed."""
+        file and is left alone. Returns the paths removed. The directories
+        are listed in a real thread: a directory of many files would
+        stall the green threads of the worker."""
         removed = []
         for datadir in self.paths:
-            try:
-                names = os.listdir(datadir)
-            except OSError:
-                continue
-            for name in names:
+            for name in tpool.execute(_list_parts, datadir, image_id):
                 path = os.path.join(datadir, name)
-                if _is_part(name, image_id) and _remove_if_abandoned(path):
+                if _remove_if_abandoned(path):
                     LOG.info('Removed %s, left by a write that died', path)
                     removed.append(path)
         return removed

@@ -9,6 +9,7 @@ import sys
 import types
 import uuid
 
+import eventlet
 import fixtures
 import testtools
 
@@ -431,6 +432,22 @@ class TestAbandonedParts(FilesystemTestBase):
         self.assertEqual([other], self.store.remove_abandoned())
         self.assertTrue(os.path.exists(live))
         self.assertTrue(os.path.exists(final))
+
+    def test_directory_listed_in_a_real_thread(self):
+        # Listing a directory of many files blocks: never in the calling
+        # (green) thread, whose hub it would stall.
+        real_thread = eventlet.patcher.original('_thread')
+        listed_in = []
+        scandir = os.scandir
+
+        def recorded(path):
+            listed_in.append(real_thread.get_ident())
+            return scandir(path)
+        dead = self.part()
+        self.useFixture(fixtures.MonkeyPatch('os.scandir', recorded))
+        self.assertEqual([dead], self.store.remove_abandoned())
+        self.assertEqual(1, len(listed_in))
+        self.assertNotEqual(real_thread.get_ident(), listed_in[0])
 
     def test_part_of_a_killed_writer_removed(self):
         child = subprocess.Popen(
