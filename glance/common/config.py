@@ -314,6 +314,13 @@ database_opts = [
 wsgi_opts = [
     cfg.IntOpt('task_pool_threads', default=16, min=1,
                help='Threads per process for background tasks.'),
+    cfg.StrOpt('python_interpreter',
+               help='Python interpreter that runs the wrapper applying '
+                    'process limits to qemu-img. Unset: the one running '
+                    'the service, which is right for glance-api but not '
+                    'under uWSGI, whose processes run the uwsgi binary: '
+                    'set it there (e.g. /usr/bin/python3 or the '
+                    "virtualenv's python)."),
 ]
 
 

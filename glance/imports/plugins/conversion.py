@@ -14,6 +14,7 @@ format inspectors decide what it is: qemu-img is always told the format
 import json
 import os
 import shutil
+import sys
 
 from oslo_concurrency import processutils
 from oslo_config import cfg
@@ -46,8 +47,9 @@ def _qemu_img(args, cpu):
         raise exception.Invalid('qemu-img is not installed: the '
                                 'image_conversion plugin cannot run.')
     try:
-        out, _err = processutils.execute('qemu-img', *args,
-                                         prlimit=_limits(cpu))
+        out, _err = processutils.execute(
+            'qemu-img', *args, prlimit=_limits(cpu),
+            python_exec=CONF.wsgi.python_interpreter or sys.executable)
     except processutils.ProcessExecutionError as e:
         reason = (e.stderr or '').strip()
         if not reason and isinstance(e.exit_code, int) and e.exit_code < 0:

@@ -79,3 +79,17 @@ class TestConversion(base.TestCase):
         error = self.assertRaises(exception.Invalid, conversion.run,
                                   self.image('ami'), path, [])
         self.assertIn('cannot be converted', str(error))
+
+    def test_limits_wrapper_runs_under_the_configured_interpreter(self):
+        # Under uWSGI sys.executable is the uwsgi binary: the wrapper that
+        # applies the limits runs under [wsgi] python_interpreter.
+        path = self.qemu_image('qcow2')
+        self.config(python_interpreter=os.path.join(self.tmp, 'no-python'),
+                    group='wsgi')
+        error = self.assertRaises(exception.Invalid, conversion.run,
+                                  self.image('qcow2'), path, [])
+        self.assertIn('no-python', str(error))
+        self.config(python_interpreter=shutil.which('python3'),
+                    group='wsgi')
+        self.assertEqual('raw', conversion.run(
+            self.image('qcow2'), path, [])['disk_format'])
