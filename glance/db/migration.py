@@ -186,7 +186,11 @@ def upgrade(version='heads'):
 
 
 def stamp(version):
-    state()
+    chain, rows = state()
+    if chain == 'upstream':
+        raise RuntimeError('The database was last migrated by %s: run '
+                           '"glance-manage db sync" to take it over '
+                           'instead.' % takeover.describe(rows))
     with _engine().begin() as conn:
         command.stamp(_config(conn), version)
 

@@ -73,6 +73,15 @@ class TestUnknownRevision(test_migration.FreshDBTestCase):
         self.assertIn('2024_1_contract01', str(error))
         self.assertEqual(['alembic_version'], self.tables())
 
+    def test_upstream_not_stamped_over(self):
+        self.stamp_rows('2024_1_contract01')
+        error = self.assertRaises(RuntimeError, migration.stamp, 'base01')
+        self.assertIn('db sync', str(error))
+        self.assertEqual(set(), migration.current_heads())
+        self.assertEqual(migration.NEED_EXPAND, migration.check())
+        self.assertRaises(RuntimeError, migration.contract)
+        self.assertRaises(RuntimeError, migration.migrate)
+
     def test_old_upstream_refused(self):
         self.stamp_rows('ocata_contract01')
         error = self.assertRaises(RuntimeError, migration.sync)
