@@ -51,6 +51,7 @@ def reload_config():
     logging.setup(CONF, 'glance')
     policy.reset()
     schema.reset()
+    startup.report_unused_options()
 
 
 def _lighter_log_records():
@@ -69,8 +70,8 @@ def main(argv=None):
         signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR2})
     try:
         _lighter_log_records()
-        config.parse_args(sys.argv[1:] if argv is None else argv,
-                          epilog=EPILOG)
+        config.parse_api_args(sys.argv[1:] if argv is None else argv,
+                              epilog=EPILOG)
         config.set_config_defaults()
         logging.setup(CONF, 'glance')
         from glance.domain.images import leases
@@ -97,6 +98,7 @@ def main(argv=None):
         # at its first notification.
         notifier.drivers()
         srv.start()
+        startup.report_unused_options()
     except Exception as e:
         sys.stderr.write('ERROR: %s\n' % e)
         return startup.exit_code(e)

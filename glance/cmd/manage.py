@@ -262,11 +262,16 @@ def main(argv=None):
     if not argv:
         sys.stderr.write(__doc__)
         return 2
+    # As upstream: glance-api.conf then glance-manage.conf (which wins),
+    # and the files of their .conf.d directories.
     defaults = (cfg.find_config_files('glance', 'glance-api')
                 + cfg.find_config_files('glance', 'glance-manage'))
+    dirs = (cfg.find_config_dirs('glance', 'glance-api')
+            + cfg.find_config_dirs('glance', 'glance-manage'))
     try:
         config.parse_args(argv, prog='glance-manage',
-                          default_config_files=defaults, epilog=EPILOG)
+                          default_config_files=defaults,
+                          default_config_dirs=dirs, epilog=EPILOG)
     except SystemExit as e:
         return e.code
     logging.setup(CONF, 'glance')

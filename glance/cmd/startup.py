@@ -21,6 +21,7 @@ monitoring written for it read them the same way:
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from glance.common import unused_options
 from glance.db import session
 from glance.domain.images import leases
 from glance.store import exceptions as store_exceptions
@@ -57,6 +58,15 @@ def check_options(conf=CONF):
                 getattr(conf[group] if group else conf, opt.dest)
             except (cfg.NoSuchOptError, cfg.NoSuchGroupError):
                 pass   # registered later, where it is used (stores)
+
+
+def report_unused_options(conf=CONF):
+    """Log once each option of the configuration files this service does
+    not use (an upstream glance-api.conf sets many): ignored, not an
+    error. Run once the pipeline is loaded, so that the options of the
+    libraries it loaded count as used."""
+    unused_options.report(conf,
+                          unused_options.listed(store_options.list_api_opts()))
 
 
 def check_database(wait=True):

@@ -18,6 +18,30 @@ from glance import version
 
 CONF = cfg.CONF
 
+
+class _BracketsOptional(cfg.types.List):
+    """A list written as usual or inside brackets, as upstream requires
+    for some options (``enabled_import_methods = [glance-direct,
+    web-download]``); items may be quoted."""
+
+    def __call__(self, value):
+        if isinstance(value, str):
+            stripped = value.strip().rstrip(',')
+            if stripped.startswith('[') and stripped.endswith(']'):
+                value = stripped[1:-1]
+        return super().__call__(value)
+
+
+def _brackets_optional(opts, names):
+    """Let the ListOpts ``names`` of ``opts`` be written in brackets."""
+    for opt in opts:
+        if opt.name in names:
+            item_type = opt.type.item_type
+            if isinstance(item_type, cfg.types.String):
+                item_type.quotes = True
+            opt.type = _BracketsOptional(item_type=item_type)
+
+
 server_opts = [
     cfg.HostAddressOpt('bind_host', default='0.0.0.0',
                        help='Address the API server listens on.'),
@@ -79,19 +103,26 @@ api_opts = [
                help='Seconds an upload (PUT /file) or a stage (PUT /stage) '
                     'holds its lease on the image without renewing it. A '
                     'live one renews it every quarter of this, however '
-                    'slowly its data comes. When it lapses (the node died, '
-                    'or lost the database) any node puts the image back '
-                    'to queued and removes the partial data; on the node '
-                    'of a dead holder this happens at once, at the start '
-                    'of the service or of the replacing worker. Every '
+                    'slowly its data comes, and every second while the '
+                    'database cannot be reached. When it lapses (the node '
+                    'died, or lost the database) any node puts the image '
+                    'back to queued and removes the partial data; on the '
+                    'node of a dead holder this happens at once, at the '
+                    'start of the service or of the replacing worker. Every '
                     'worker looks for dead holders at start and then every '
-                    'third of this. Nodes must keep their clocks in step.'),
+                    'third of this (a lapsed lease is taken over once seen '
+                    'lapsed by two sweeps a quarter of this apart), and '
+                    'for partial files nobody writes every five times '
+                    'this. Expiries follow the clock of the database '
+                    'server, not of the nodes.'),
     cfg.StrOpt('node_name',
-               help='Name of this node in the leases it takes, which must '
-                    'differ between hosts sharing a database (default: the '
-                    'host name). A holder of the same node name and boot '
-                    'is known dead as soon as its process is gone; others '
-                    'once their lease lapses.'),
+               help='Name of this node in the leases it takes, which '
+                    'should differ between hosts sharing a database '
+                    '(default: the host name). A holder of the same node '
+                    'name and machine id (/etc/machine-id) is known dead as '
+                    'soon as its process is gone or the host rebooted; '
+                    'others, and all of a host without a machine id, once '
+                    'their lease lapses.'),
     cfg.IntOpt('limit_param_default', default=25, min=1,
                help='Page size of list calls when the request sets none.'),
     cfg.IntOpt('api_limit_max', default=1000, min=1,
@@ -189,6 +220,7 @@ notification_opts = [
 
 task_opts = [
     cfg.IntOpt('task_time_to_live', default=48, min=1,
+               deprecated_group='DEFAULT',
                help='Hours a finished task (and its record under '
                     'GET /v2/tasks) is kept before it expires.'),
     cfg.IntOpt('stale_import_timeout', default=30, min=1,
@@ -423,6 +455,15 @@ inject_metadata_opts = [
 ]
 
 
+# The options upstream reads only in brackets ([a,b]).
+_brackets_optional(api_opts, {'enabled_import_methods'})
+_brackets_optional(import_filtering_opts, {
+    'allowed_schemes', 'disallowed_schemes', 'allowed_hosts',
+    'disallowed_hosts', 'allowed_ports', 'disallowed_ports'})
+_brackets_optional(glance_download_opts, {'extra_properties'})
+_brackets_optional(image_import_opts, {'image_import_plugins'})
+
+
 def list_opts():
     """Options per group, as oslo-config-generator takes them."""
     return [
@@ -475,13 +516,53 @@ DESCRIPTIONS = {
 
 
 def parse_args(args=None, default_config_files=None, prog='glance-api',
-               epilog=None):
+               epilog=None, default_config_dirs=None):
     """Parse the command line of console script ``prog``; ``epilog`` ends
     its --help (the exit statuses)."""
     CONF(args=args, project='glance', prog=prog,
          version=version.VERSION,
          default_config_files=default_config_files,
+         default_config_dirs=default_config_dirs,
          description=DESCRIPTIONS.get(prog), epilog=epilog)
+
+
+IMAGE_IMPORT_CONFIG = 'glance-image-import.conf'
+
+
+def _names_config_file(args):
+    return any(arg == '--config-file' or arg.startswith('--config-file=')
+               for arg in args or ())
+
+
+def image_import_config(conf=CONF):
+    """``glance-image-import.conf`` (the import plugins' options) when it
+    exists where upstream keeps it: next to the first configuration file,
+    or, with none, in the default configuration directories."""
+    if conf.config_file:
+        path = os.path.join(
+            os.path.dirname(os.path.abspath(conf.config_file[0])),
+            IMAGE_IMPORT_CONFIG)
+        return path if os.path.isfile(path) else None
+    found = cfg.find_config_files('glance', 'glance-image-import')
+    return found[0] if found else None
+
+
+def parse_api_args(args, epilog=None):
+    """Parse glance-api's command line: ``glance-api.conf`` (the one named
+    by --config-file, or the first of ~/.glance, ~/, /etc/glance, /etc),
+    read after ``glance-image-import.conf`` when that exists (see
+    ``image_import_config``), so that glance-api.conf wins."""
+    parse_args(args, epilog=epilog)
+    extra = image_import_config()
+    if not extra or extra in [os.path.abspath(f) for f in
+                              CONF.config_file or ()]:
+        return
+    if _names_config_file(args):
+        parse_args(['--config-file', extra] + list(args or ()),
+                   epilog=epilog)
+    else:
+        parse_args(args, epilog=epilog, default_config_files=(
+            [extra] + list(CONF.config_file or ())))
 
 
 def find_paste_config():

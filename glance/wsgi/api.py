@@ -1,7 +1,8 @@
 """The WSGI application, for uWSGI, gunicorn or mod_wsgi.
 
 Configuration is read from ``$OS_GLANCE_CONFIG_DIR`` (default
-``/etc/glance``): ``glance-api.conf`` and its paste file.
+``/etc/glance``): ``glance-image-import.conf`` when it exists, then
+``glance-api.conf`` (which wins), and its paste file.
 
 A request body sent with ``Transfer-Encoding: chunked`` (an upload whose
 size the client does not know) needs the server to decode it. gunicorn,
@@ -151,7 +152,8 @@ def chunked_input(app, read_chunk=None):
 
 def init_app():
     config_dir = os.environ.get('OS_GLANCE_CONFIG_DIR', '/etc/glance')
-    files = [os.path.join(config_dir, 'glance-api.conf')]
+    files = [os.path.join(config_dir, name) for name in
+             (config.IMAGE_IMPORT_CONFIG, 'glance-api.conf')]
     config.parse_args([], default_config_files=[
         f for f in files if os.path.exists(f)])
     config.set_config_defaults()

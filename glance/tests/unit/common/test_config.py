@@ -194,3 +194,68 @@ class TestCorsDefaults(base.TestCase):
         self.assertIn('X-Subject-Token', opts['expose_headers'].default)
         self.assertEqual(['GET', 'PUT', 'POST', 'DELETE', 'PATCH'],
                          opts['allow_methods'].default)
+
+
+class TestUpstreamConfigFiles(base.TestCase):
+    """Upstream's ways of writing glance-api.conf are read the same."""
+
+    def parse(self, text, name='glance-api.conf', extra=None):
+        tmp = self.useFixture(fixtures.TempDir()).path
+        path = os.path.join(tmp, name)
+        with open(path, 'w') as f:
+            f.write(text)
+        if extra:
+            with open(os.path.join(tmp, config.IMAGE_IMPORT_CONFIG),
+                      'w') as f:
+                f.write(extra)
+        config.parse_api_args(['--config-file', path])
+        return path
+
+    def test_lists_in_brackets(self):
+        self.parse('[DEFAULT]\n'
+                   "enabled_import_methods = [glance-direct,'web-download']\n"
+                   '[import_filtering_opts]\n'
+                   'allowed_ports = [80,8080]\n'
+                   'disallowed_schemes = []\n'
+                   '[image_import_opts]\n'
+                   'image_import_plugins = [no_op]\n'
+                   '[glance_download_properties]\n'
+                   'extra_properties = [hw_,os_type]\n')
+        self.assertEqual(['glance-direct', 'web-download'],
+                         CONF.enabled_import_methods)
+        self.assertEqual([80, 8080], CONF.import_filtering_opts.allowed_ports)
+        self.assertEqual([], CONF.import_filtering_opts.disallowed_schemes)
+        self.assertEqual(['no_op'],
+                         CONF.image_import_opts.image_import_plugins)
+        self.assertEqual(['hw_', 'os_type'],
+                         CONF.glance_download_properties.extra_properties)
+
+    def test_lists_without_brackets(self):
+        self.parse('[DEFAULT]\nenabled_import_methods = glance-direct\n'
+                   '[import_filtering_opts]\nallowed_ports = 443\n')
+        self.assertEqual(['glance-direct'], CONF.enabled_import_methods)
+        self.assertEqual([443], CONF.import_filtering_opts.allowed_ports)
+
+    def test_deprecated_groups(self):
+        self.parse('[DEFAULT]\ntask_time_to_live = 7\n'
+                   'disk_formats = raw,qcow2\n')
+        self.assertEqual(7, CONF.task.task_time_to_live)
+        self.assertEqual(['raw', 'qcow2'], CONF.image_format.disk_formats)
+
+    def test_image_import_config_is_read_first(self):
+        path = self.parse(
+            '[inject_metadata_properties]\nignore_user_roles = reader\n',
+            extra='[inject_metadata_properties]\ninject = site:a\n'
+                  'ignore_user_roles = admin\n')
+        extra = os.path.join(os.path.dirname(path),
+                             config.IMAGE_IMPORT_CONFIG)
+        self.assertEqual([extra, path], CONF.config_file)
+        self.assertEqual({'site': 'a'},
+                         CONF.inject_metadata_properties.inject)
+        # glance-api.conf wins.
+        self.assertEqual(['reader'],
+                         CONF.inject_metadata_properties.ignore_user_roles)
+
+    def test_no_image_import_config(self):
+        path = self.parse('[DEFAULT]\n')
+        self.assertEqual([path], CONF.config_file)
