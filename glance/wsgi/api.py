@@ -27,6 +27,8 @@ from oslo_log import log as logging
 
 from glance.common import config
 from glance.common import exception
+from glance.common import unused_options
+from glance.store import options as store_options
 
 try:
     # Importable only in a process of uWSGI.
@@ -159,6 +161,8 @@ def init_app():
     config.set_config_defaults()
     logging.setup(CONF, 'glance')
     app = config.load_paste_app()
+    unused_options.report(
+        CONF, unused_options.listed(store_options.list_api_opts()))
     if uwsgi is None:
         return chunked_input(app)
     return client_input(chunked_input(app, uwsgi.chunked_read))
