@@ -12,6 +12,7 @@ ignored, ``glance-image-import.conf`` next to glance-api.conf is read
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -116,6 +117,20 @@ class TestUpstreamConfig(base.FunctionalTest):
         self.assertEqual(1, log.count("options of [DEFAULT] in %s"
                                       % UPSTREAM_CONF))
         self.assertNotIn('Traceback', log)
+
+    def test_not_logged_again_on_reload(self):
+        found, log = self.ignored()
+        self.assertIn('DEFAULT', found)
+        self.daemon.signal(signal.SIGHUP)
+        # The pipeline is built again after the configuration is re-read.
+        deadline = time.monotonic() + 30
+        while log.count('has no request_id filter') < 2:
+            self.assertLess(time.monotonic(), deadline, log[-3000:])
+            time.sleep(0.1)
+            with open(self.daemon.log) as f:
+                log = f.read()
+        self.assertEqual(found, self.ignored()[0])
+        self.assertEqual(200, self.request('GET', '/versions').status_code)
 
     def test_image_import_conf_next_to_glance_api_conf_is_read(self):
         # glance-image-import.conf: image_import_plugins =
