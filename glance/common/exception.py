@@ -24,6 +24,11 @@ class BadRequest(Invalid):
     pass
 
 
+class SignatureVerificationError(BadRequest):
+    """The signature of image data cannot be checked or does not match."""
+    message = 'Signature verification failed.'
+
+
 class NotAuthenticated(GlanceError):
     code = 401
     message = 'You are not authenticated.'

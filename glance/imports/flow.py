@@ -22,6 +22,7 @@ from eventlet import tpool
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from glance import context
 from glance import notifier
 from glance.common import exception
 from glance.common import http_client
@@ -38,6 +39,7 @@ from glance.domain.images import locations
 from glance.domain.images import quota
 from glance.domain.images import records
 from glance.domain.images import rules
+from glance.domain.images import signature
 from glance.domain.images import staging
 from glance.imports import glance_download
 from glance.imports import plugins
@@ -152,16 +154,20 @@ def run(task_id, image_id, method, targets, all_must, roles=(),
         # _begin) count in the owner's byte limits.
         quota.check_held(image_id, 'active' if copying else 'importing')
         _stage(task_id, image_id, method, credentials or {})
+        signed = None
         if not copying:
             _run_plugins(task_id, image_id, roles)
             quota.check_held(image_id, 'importing')
+            signed = _signature_check(image_id, credentials or {})
         for index, store_name in enumerate(targets):
             last = index == len(targets) - 1
             activate = not copying and (last or not all_must)
             try:
                 added.append(_to_store(task_id, image_id, store_name,
-                                       activate, check=not copying))
-            except Aborted:
+                                       activate, check=not copying,
+                                       signed=signed))
+            except (Aborted, exception.SignatureVerificationError):
+                # The data is not the one signed: no store may have it.
                 raise
             except Exception as e:
                 if all_must:
@@ -311,8 +317,22 @@ def _existing_data(image_id):
     raise exception.Invalid('No readable data for image %s.' % image_id)
 
 
-def _to_store(task_id, image_id, store_name, activate, check):
-    """Copy the staged data to one store; returns (store, location)."""
+def _signature_check(image_id, credentials):
+    """The signature check the image's properties ask for, with the
+    certificate read from the key manager as the caller; or None."""
+    with session.reader() as conn:
+        image = db.image_get(conn, image_id)
+    if image is None:
+        raise Aborted('Image %s was deleted during the import.' % image_id)
+    ctx = context.RequestContext(auth_token=credentials.get('token'),
+                                 project_id=credentials.get('project_id'))
+    return signature.check_for(ctx, image['properties'])
+
+
+def _to_store(task_id, image_id, store_name, activate, check, signed=None):
+    """Copy the staged data to one store; returns (store, location).
+    With ``signed`` (a signature check), the data must match the
+    signature."""
     store = (registry.get_store(store_name) if store_name
              else registry.default_store())
     with session.reader() as conn:
@@ -320,14 +340,19 @@ def _to_store(task_id, image_id, store_name, activate, check):
     chunks, size = staging.staging_store().get(
         staging.staged_url(image_id))
     checker = format_check.FormatChecker() if check else None
-    reader = hashing.HashingReader(
-        _Progress(chunks, task_id, image_id, 'Copied'), CONF.image_size_cap,
-        expected=size, checker=checker)
+    source = _Progress(chunks, task_id, image_id, 'Copied')
+    verifier = signed.verifier() if signed is not None else None
+    if verifier is not None:
+        source = signature.VerifyingReader(source, verifier)
+    reader = hashing.HashingReader(source, CONF.image_size_cap,
+                                   expected=size, checker=checker)
     notifier.data_event('image.prepare', image, store_name)
     location = None
     try:
         location, written, metadata = store.add(image_id, reader, size)
         checksum, multihash = reader.digests()
+        if verifier is not None:
+            verifier.verify()
         with session.writer() as conn:
             image = _load_locked(conn, image_id, task_id)
             # Judged by the formats the image has where it becomes active.

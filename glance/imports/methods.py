@@ -129,14 +129,15 @@ def start_import(ctx, image_id, body, header_store=None, proxied=False):
         if host:
             return proxy.replay(ctx, host, image_id, body)
     limits.enforce(ctx.project_id, image_size_total=0)
-    credentials = None
+    # The task reads the certificate of a signed image from the key
+    # manager with the caller's token.
+    credentials = {'token': ctx.auth_token, 'project_id': ctx.project_id}
     if name == 'web-download':
         url_filter.check_url(method['uri'])
     elif name == 'glance-download':
         # The remote endpoint is looked up (and filtered) by the task: a
         # bad region or interface fails the task, as upstream.
-        credentials = {'token': ctx.auth_token,
-                       'catalog': ctx.service_catalog}
+        credentials['catalog'] = ctx.service_catalog
     rule = 'copy_image' if name == 'copy-image' else 'modify_image'
     with session.writer() as conn:
         image = records.load(conn, ctx, image_id, rule, for_update=True)

@@ -40,6 +40,10 @@ THINGS = {
     'KEYSTONE': ('the Keystone of tools/keystone',
                  'make "tools/keystone start" succeed (it installs '
                  'Keystone from PyPI on first use)'),
+    'BARBICAN': ('the Barbican of tools/barbican (behind the Keystone of '
+                 'tools/keystone)',
+                 'make "tools/barbican start" succeed (it installs '
+                 'Barbican from PyPI on first use)'),
     'QEMU_IMG': ('qemu-img', 'install qemu-utils'),
     'SYSTEMD': ('a tool of systemd (systemd-analyze, systemd-tmpfiles or '
                 'systemd-sysusers)', 'install systemd'),

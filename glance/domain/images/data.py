@@ -23,6 +23,7 @@ from glance.domain.images import limits
 from glance.domain.images import quota
 from glance.domain.images import records
 from glance.domain.images import rules
+from glance.domain.images import signature
 from glance.domain.images import stream
 from glance.store import exceptions as store_exc
 from glance.store import registry
@@ -97,13 +98,18 @@ def upload(ctx, image_id, data, size=None, store_name=None):
         limit = min(limit, image['room'])
     # The bytes are charged to the owner's quota as they arrive.
     meter = quota.Meter(lease.watch(data), image_id, 'saving')
-    reader = hashing.HashingReader(meter, limit, expected=size,
-                                   checker=checker)
     location = None
     try:
         # Renewed from here on: whatever fails before leaves the lease
         # to lapse, and the image is put back by recovery.
         lease.start()
+        # The signature's certificate is fetched before any data is read.
+        check = signature.check_for(ctx, image['properties'])
+        verifier = check.verifier() if check is not None else None
+        source = (meter if verifier is None
+                  else signature.VerifyingReader(meter, verifier))
+        reader = hashing.HashingReader(source, limit, expected=size,
+                                       checker=checker)
         if size is not None:
             meter.charge(size)
         location, written, metadata = store.add(image_id, reader, size,
@@ -112,6 +118,8 @@ def upload(ctx, image_id, data, size=None, store_name=None):
             raise exception.BadRequest('Image data ended after %d of %d '
                                        'bytes.' % (written, size))
         checksum, multihash = reader.digests()
+        if verifier is not None:
+            verifier.verify()
         values = {'status': 'active', 'size': written,
                   'checksum': checksum,
                   'os_hash_algo': CONF.hashing_algorithm,
