@@ -217,8 +217,13 @@ class TakeoverTest(testtools.TestCase):
                                 headers=headers or identity(), timeout=60,
                                 **kwargs)
         if resp.status_code != expect:
-            raise AssertionError('upstream %s %s: %s %s' % (
-                method, path, resp.status_code, resp.text[:500]))
+            log = os.path.join(cls.data, 'log', 'glance-api.log')
+            tail = ''
+            if os.path.exists(log):
+                with open(log, errors='replace') as f:
+                    tail = f.read()[-3000:]
+            raise AssertionError('upstream %s %s: %s %s\n%s' % (
+                method, path, resp.status_code, resp.text[:500], tail))
         return resp
 
     @classmethod
@@ -279,9 +284,15 @@ class TakeoverTest(testtools.TestCase):
                data=cls.payload['imported'])
         cls.up('POST', '/v2/images/%s/import' % imported, 202,
                json={'method': {'name': 'glance-direct'}})
+        # Until the task has finished writing too (SQLite takes one
+        # writer at a time; upstream answers 500 to a request it locks
+        # out).
         deadline = time.monotonic() + 120
-        while cls.up('GET', '/v2/images/%s' % imported,
-                     200).json()['status'] != 'active':
+        while not (cls.up('GET', '/v2/images/%s' % imported,
+                          200).json()['status'] == 'active'
+                   and [t['status'] for t in cls.up(
+                       'GET', '/v2/images/%s/tasks' % imported,
+                       200).json()['tasks']] == ['success']):
             if time.monotonic() > deadline:
                 raise AssertionError('upstream import did not finish')
             time.sleep(0.2)
