@@ -124,8 +124,9 @@ def check_takeable(versions: set[str]) -> None:
             or contract_level < UPSTREAM_CONTRACT.index(OLDEST_CONTRACT)):
         raise TakeoverError(
             'The database is at %s, older than this project can take '
-            'over: upgrade it with upstream Glance to 2023.1 or later '
-            '(its "glance-manage db sync") first.' % describe(versions))
+            'over: bring it with upstream Glance to 2023.1 or later, '
+            'contract step included (its "glance-manage db sync"), '
+            'first.' % describe(versions))
 
 
 def _operations(conn):

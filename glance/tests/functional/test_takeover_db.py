@@ -566,6 +566,65 @@ class TakeoverPostgreSQLTest(TakeoverTest):
     db_kind = 'postgresql'
 
 
+class UpstreamRevisionsTest(testtools.TestCase):
+    """Databases upstream left at other points of its chain (SQLite,
+    schema made by upstream's own glance-manage; no server)."""
+
+    def setUp(self):
+        super().setUp()
+        problem = prerequisites.skip_requested('UPSTREAM_GLANCE')
+        if problem is not None:
+            raise problem
+        self.workdir = tempfile.mkdtemp(prefix='glance-takeover-')
+        self.addCleanup(shutil.rmtree, self.workdir, True)
+        self.url = 'sqlite:///%s' % os.path.join(self.workdir,
+                                                 'glance.sqlite')
+        self.upstream = Upstream(os.path.join(self.workdir, 'upstream'),
+                                 self.url)
+        try:
+            self.upstream.run('install')
+        except (RuntimeError, subprocess.TimeoutExpired) as e:
+            raise prerequisites.check('UPSTREAM_GLANCE', False, str(e))
+        self.upstream.run('config', self.upstream.data)
+        self.daemon = base.Daemon(self.workdir, self.url)
+
+    def upstream_manage(self, *args):
+        self.upstream.run('manage', self.upstream.data, *args)
+
+    def take_over(self, release, rows):
+        version = self.daemon.manage('db', 'version').stdout
+        self.assertIn('upstream Glance %s (%s)' % (release, rows), version)
+        check = self.daemon.manage('db', 'check', check=False)
+        self.assertEqual(3, check.returncode, check.stdout)
+        self.assertIn('db sync', check.stdout)
+        self.daemon.manage('db', 'sync')
+        version = self.daemon.manage('db', 'version').stdout
+        self.assertIn('Taken over from upstream Glance %s (%s)'
+                      % (release, rows), version)
+        self.assertEqual(0, self.daemon.manage('db', 'check').returncode)
+
+    def test_2023_1(self):
+        self.upstream_manage('db', 'upgrade', '2023_1_contract01')
+        self.take_over('2023.1', '2023_1_contract01')
+
+    def test_rolling_upgrade_expanded_to_2024_1(self):
+        self.upstream_manage('db', 'upgrade', '2023_1_contract01')
+        self.upstream_manage('db', 'expand')
+        self.take_over('2024.1', '2023_1_contract01, 2024_1_expand01')
+
+    def test_expand_without_contract_refused_unchanged(self):
+        # A fresh upstream database only expanded still has the columns
+        # its contract steps drop.
+        self.upstream_manage('db', 'expand')
+        before = dump(self.url)
+        proc = self.daemon.manage('db', 'sync', check=False)
+        self.assertEqual(1, proc.returncode)
+        self.assertIn('2024_1_expand01', proc.stderr)
+        self.assertIn('contract', proc.stderr)
+        self.assertNotIn('Traceback', proc.stderr)
+        self.assertEqual(before, dump(self.url))
+
+
 class UnknownRevisionTest(testtools.TestCase):
     """A database at a revision neither chain knows is refused."""
 
