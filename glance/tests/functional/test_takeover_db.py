@@ -94,12 +94,12 @@ def dump(url):
 class Upstream:
     """The upstream Glance server of tools/upstream-glance."""
 
-    def __init__(self, data, db_url):
+    def __init__(self, data, db_url, stores='multi'):
         self.data = data
         self.port = base.free_port()
         self.url = 'http://127.0.0.1:%d' % self.port
         self.env = dict(os.environ, GLANCE_DB_URL=db_url,
-                        GLANCE_STORES='multi')
+                        GLANCE_STORES=stores)
 
     def run(self, *args, timeout=1800):
         proc = subprocess.run([TOOL] + list(args), capture_output=True,
@@ -120,6 +120,9 @@ class TakeoverTest(testtools.TestCase):
     """One upstream deployment, taken over once, for the whole class."""
 
     db_kind = 'sqlite'
+    # 'multi': enabled_backends fast, cheap (file) and web (http);
+    # 'single': [glance_store] stores = file, http.
+    stores = 'multi'
     _unmet = None
 
     @classmethod
@@ -139,7 +142,7 @@ class TakeoverTest(testtools.TestCase):
         cls.web_url = 'http://127.0.0.1:%d/data' % cls.web.server_port
         cls.http = requests.Session()
         cls.data = os.path.join(cls.workdir, 'upstream')
-        cls.upstream = Upstream(cls.data, cls.db.url)
+        cls.upstream = Upstream(cls.data, cls.db.url, cls.stores)
         try:
             cls.upstream.start()
         except (RuntimeError, subprocess.TimeoutExpired) as e:
@@ -173,6 +176,15 @@ class TakeoverTest(testtools.TestCase):
     @classmethod
     def our_options(cls):
         images = os.path.join(cls.data, 'images')
+        if cls.stores == 'single':
+            return {
+                'glance_store.stores': 'file, http',
+                'glance_store.filesystem_store_datadir': images,
+                'node_staging_uri': 'file://%s/staging' % cls.data,
+                'show_multiple_locations': 'true',
+                'import_filtering_opts.allowed_internal_networks':
+                    '127.0.0.1/32',
+                'import_filtering_opts.allowed_ports': ''}
         return {
             'enabled_backends': 'fast:file, cheap:file, web:http',
             'glance_store.default_backend': 'fast',
@@ -235,7 +247,7 @@ class TakeoverTest(testtools.TestCase):
         if data is not None:
             upload = dict(headers or identity(),
                           **{'Content-Type': 'application/octet-stream'})
-            if store:
+            if store and cls.stores == 'multi':
                 upload['X-Image-Meta-Store'] = store
             cls.up('PUT', '/v2/images/%s/file' % image['id'], 204,
                    headers=upload, data=data)
@@ -274,7 +286,8 @@ class TakeoverTest(testtools.TestCase):
                headers=dict(identity(), **{'Content-Type': PATCH}),
                json=[{'op': 'add', 'path': '/locations/-',
                       'value': {'url': cls.web_url,
-                                'metadata': {'store': 'web'}}}])
+                                'metadata': {'store': 'web'}
+                                if cls.stores == 'multi' else {}}}])
         cls.payload['web'] = WEB_DATA
         imported = cls.up_image('imported', None)
         cls.payload['imported'] = os.urandom(45000)
@@ -556,6 +569,10 @@ class TakeoverTest(testtools.TestCase):
             resp = self.ours('POST', '/v2/images/%s/actions/%s'
                              % (SWIFT_ID, action))
             self.assertEqual(204, resp.status_code, resp.text)
+
+
+class TakeoverSingleStoreTest(TakeoverTest):
+    stores = 'single'
 
 
 class TakeoverMySQLTest(TakeoverTest):
