@@ -18,6 +18,7 @@ monitoring written for it read them the same way:
 ====  ===========================================================
 """
 
+from eventlet import tpool
 from oslo_config import cfg
 from oslo_log import log as logging
 
@@ -91,6 +92,10 @@ def recover_writes():
     except Exception as e:
         LOG.warning('Could not recover interrupted uploads at start: %s', e)
         return
+    finally:
+        # The sweep used eventlet's thread pool: its threads would not be
+        # there in the workers forked next, which must start their own.
+        tpool.killall()
     if recovered:
         LOG.info('Put back to queued after their upload died: %s',
                  ', '.join(recovered))

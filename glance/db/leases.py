@@ -2,14 +2,18 @@
 
 One row per image whose data is being written by an upload or a stage:
 the holder (which process), a token (which piece of work of it) and the
-time the lease expires unless renewed. The work removes its row in the
-transaction that ends it; a row left behind names a writer that died.
+time the lease expires unless renewed, by the database's clock
+(``db_now``): nodes whose clocks differ judge an expiry alike. The work
+removes its row in the transaction that ends it; a row left behind names
+a writer that died.
 """
 
 import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
+from glance.common import timeutils
 from glance.db import models
 
 leases = models.image_leases
@@ -58,3 +62,22 @@ def get(conn, image_id):
 
 def expiry(now, seconds):
     return now + datetime.timedelta(seconds=seconds)
+
+
+def db_now(conn: Connection) -> datetime.datetime:
+    """The current UTC time by the database server's clock, as a naive
+    datetime (what the columns hold). SQLite is a file of this host: its
+    clock is this host's."""
+    name = conn.dialect.name
+    if name == 'mysql':
+        query = 'SELECT UTC_TIMESTAMP(6)'
+    elif name == 'postgresql':
+        query = "SELECT timezone('UTC', clock_timestamp())"
+    else:
+        return timeutils.utcnow()
+    value = conn.exec_driver_sql(query).scalar()
+    if isinstance(value, str):
+        value = datetime.datetime.fromisoformat(value)
+    if value.tzinfo is not None:
+        value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return value

@@ -4,20 +4,33 @@ writes whose process died.
 An upload (queued -> saving) or a stage (queued -> uploading) takes a
 lease on the image in the transaction that changes its status, and ends
 it in the transaction that records the result (or puts the image back to
-queued). While it runs, a green thread renews the lease every quarter of
-``upload_lease_timeout``, whether or not bytes come: a slow upload of a
-live process is never taken for dead. The lease names its holder: node
-name, boot id, pid namespace, pid and the start time of that process.
+queued). While it runs, a thread renews the lease every quarter of
+``upload_lease_timeout``, whether or not bytes come (and every second
+while the database cannot be reached, so that it renews as soon as the
+database is back): a slow upload of a live process is never taken for
+dead. Expiries are written and judged by the database's clock, never a
+node's own. The lease names its holder: node
+name, machine id, boot id, pid namespace, pid and the start time of that
+process.
 
 ``recover`` (every worker, at start and then every third of the timeout;
 glance-api also once before it declares itself ready) takes over the
 leases whose holder is dead:
 
-* on this node (same node name and boot): at once, when the holder
-  process is gone (or its pid is another process now) and its pid
-  namespace is this process's, or when this host booted since (then
-  every process of the old boot is gone);
-* anywhere: once the lease lapsed without renewal.
+* on this node (same node name and machine id): at once, when the
+  holder process is gone (or its pid is another process now) and its
+  boot and pid namespace are this process's, or when this host booted
+  since (then every process of the old boot is gone). Hosts sharing a
+  node name (cloned machines, containers of fixed host names) have
+  different machine ids; without a machine id (no ``/etc/machine-id``)
+  only the expiry counts, since a boot id of another host would read as
+  a reboot of this one;
+* anywhere: once the lease lapsed without renewal, as seen by two
+  successive sweeps of this process (none failing in between), the
+  second at least a renewal interval after the first, with the lease
+  unchanged meanwhile. A database outage longer than the timeout makes
+  every lease look lapsed when it ends; the holders still alive renew
+  theirs within a second of its return, before the second sighting.
 
 Taking over removes the lease row (one taker wins), the partial files of
 the write and data it named but did not record, and puts the image back
@@ -25,15 +38,19 @@ to queued. A holder that is alive but lost its lease (cut off from the
 database longer than the timeout) finds out at its next renewal and
 stops; its final transaction fails, since the lease is gone.
 
-Partial files are also swept on their own: a live writer holds a lock on
-its file (see ``glance.store.filesystem``), so a file nobody locks is
-left over by a process that died and goes (also those of imports).
+Partial files are also swept on their own, at start and then every
+``FILE_SWEEP_TIMEOUTS`` times the timeout, the directories listed in a
+real thread (a listing of many files would stall the green threads): a
+live writer holds a lock on its file (see ``glance.store.filesystem``),
+so a file nobody locks is left over by a process that died and goes
+(also those of imports).
 """
 
 import datetime
 import os
 import socket
 import threading
+import time
 import uuid
 
 import eventlet
@@ -71,9 +88,25 @@ def sweep_interval() -> float:
     return timeout() / 3
 
 
+# The partial-file sweep runs every this many timeouts.
+FILE_SWEEP_TIMEOUTS = 5
+
+
+def file_sweep_interval() -> float:
+    return timeout() * FILE_SWEEP_TIMEOUTS
+
+
+def retry_interval() -> float:
+    """Seconds between attempts to renew while the database fails."""
+    return min(1.0, renew_interval())
+
+
 # -- who holds a lease ----------------------------------------------------
 
 _BOOT_ID = None
+_MACHINE_ID = None
+# Where the id of this host's installation is kept (systemd, then D-Bus).
+MACHINE_ID_FILES = ('/etc/machine-id', '/var/lib/dbus/machine-id')
 
 
 def boot_id() -> str:
@@ -86,6 +119,22 @@ def boot_id() -> str:
         except OSError:
             _BOOT_ID = ''
     return _BOOT_ID
+
+
+def machine_id() -> str:
+    """The id of this host's installation ('' where there is none)."""
+    global _MACHINE_ID
+    if _MACHINE_ID is None:
+        _MACHINE_ID = ''
+        for path in MACHINE_ID_FILES:
+            try:
+                with open(path) as f:
+                    _MACHINE_ID = ''.join(f.read().split())
+            except OSError:
+                continue
+            if _MACHINE_ID:
+                break
+    return _MACHINE_ID
 
 
 def process_state(pid: int) -> tuple[str, str] | None:
@@ -117,24 +166,27 @@ def node_name() -> str:
 
 
 def holder() -> str:
-    """This process, as a lease names it: "node boot pidns pid start"."""
+    """This process, as a lease names it:
+    "node machine boot pidns pid start"."""
     pid = os.getpid()
     state = process_state(pid)
-    return '%s %s %s %d %s' % (node_name(), boot_id() or '-',
-                               pid_namespace(), pid,
-                               state[1] if state else '-')
+    return '%s %s %s %s %d %s' % (node_name(), machine_id() or '-',
+                                  boot_id() or '-', pid_namespace(), pid,
+                                  state[1] if state else '-')
 
 
 def holder_gone(name: str) -> bool:
     """True when the holder ``name`` is known dead without waiting for
-    its lease to lapse: it ran on this node, in an earlier boot, or in
-    a process (of the pids this process sees) that is no more."""
+    its lease to lapse: it ran on this node (same node name and machine
+    id), in an earlier boot, or in a process (of the pids this process
+    sees) that is no more."""
     try:
-        node, boot, pidns, pid, start = name.rsplit(' ', 4)
+        node, machine, boot, pidns, pid, start = name.rsplit(' ', 5)
         pid = int(pid)
     except ValueError:
         return False
-    if node != node_name() or not boot_id():
+    if (node != node_name() or not machine_id() or machine != machine_id()
+            or not boot_id()):
         return False
     if boot != boot_id():
         return True
@@ -160,7 +212,8 @@ class Lease:
         """Record it, in the transaction that moves the image to
         ``STATUS[kind]``; then ``start`` renewing it."""
         db_leases.take(conn, self.image_id, self.kind, holder(), self.token,
-                       now, db_leases.expiry(now, timeout()))
+                       now, db_leases.expiry(db_leases.db_now(conn),
+                                             timeout()))
 
     def start(self) -> None:
         """Renew it in the background until ``stop``: a green thread under
@@ -171,16 +224,20 @@ class Lease:
                          daemon=True).start()
 
     def _renew(self, stop):
-        while not stop.wait(renew_interval()):
+        wait = renew_interval()
+        while not stop.wait(wait):
             try:
                 with session.writer() as conn:
                     held = db_leases.renew(conn, self.image_id, self.token,
-                                           db_leases.expiry(timeutils.now(),
-                                                            timeout()))
+                                           db_leases.expiry(
+                                               db_leases.db_now(conn),
+                                               timeout()))
             except Exception as e:
                 LOG.warning('Could not renew the lease on the data of image '
                             '%s: %s', self.image_id, e)
+                wait = retry_interval()
                 continue
+            wait = renew_interval()
             if not held and not stop.is_set():
                 LOG.warning('The %s of image %s lost its lease (taken over '
                             'as dead); stopping it', self.kind, self.image_id)
@@ -235,34 +292,75 @@ def _file_stores():
     return found
 
 
-def is_dead(lease, now) -> bool:
-    return (lease['expires_at'] + CLOCK_SLACK <= now
-            or holder_gone(lease['holder']))
+def lapsed(lease, now) -> bool:
+    """Whether ``lease`` has lapsed at ``now`` (the database's time)."""
+    return lease['expires_at'] + CLOCK_SLACK <= now
 
 
-def recover() -> list[str]:
-    """Take over the leases of dead holders and undo their writes, then
-    remove partial files nobody writes. Returns the image ids recovered."""
-    now = timeutils.now()
-    with session.reader() as conn:
-        found = db_leases.all_leases(conn)
-    recovered = []
+# The leases this process last saw lapsed, with the database time of the
+# first of the successive sweeps that saw them so:
+# (image id, token) -> (expires_at, first seen).
+_LAPSED: dict = {}
+
+
+def _confirmed(found, now) -> list[dict]:
+    """The leases of ``found`` to take over at ``now``: those whose
+    holder is known gone, and those seen lapsed, unchanged, by the sweep
+    before too, at least a renewal interval ago. Remembers the lapsed
+    ones for the next sweep."""
+    seen = {}
+    dead = []
     for lease in found:
-        if not is_dead(lease, now):
-            continue
+        if holder_gone(lease['holder']):
+            dead.append(lease)
+        elif lapsed(lease, now):
+            key = (lease['image_id'], lease['token'])
+            before = _LAPSED.get(key)
+            if before is not None and before[0] == lease['expires_at']:
+                first = before[1]
+            else:
+                first = now
+            seen[key] = (lease['expires_at'], first)
+            if (now - first).total_seconds() >= renew_interval():
+                dead.append(lease)
+    _LAPSED.clear()
+    _LAPSED.update(seen)
+    return dead
+
+
+def recover(sweep_files: bool = True) -> list[str]:
+    """Take over the leases of dead holders and undo their writes, then
+    (with ``sweep_files``) remove partial files nobody writes. Returns the
+    image ids recovered."""
+    try:
+        with session.reader() as conn:
+            now = db_leases.db_now(conn)
+            found = db_leases.all_leases(conn)
+    except Exception:
+        # Lapsed leases must be seen so again after the database is back.
+        _LAPSED.clear()
+        raise
+    recovered = []
+    for lease in _confirmed(found, now):
         try:
             if _recover(lease):
                 recovered.append(lease['image_id'])
         except Exception:
             LOG.exception('Could not recover the %s of image %s',
                           lease['kind'], lease['image_id'])
+    if sweep_files:
+        sweep_partial_files()
+    return recovered
+
+
+def sweep_partial_files() -> None:
+    """Remove the partial files of every store nobody writes."""
     for store in _file_stores():
         try:
             store.remove_abandoned()
         except Exception:
             LOG.exception('Could not sweep the partial files of store %s',
                           store.name)
-    return recovered
 
 
 def _recover(lease):
@@ -294,12 +392,18 @@ def _recover(lease):
 
 
 def recovery_loop(stop):
-    """``recover`` at once and then every sweep_interval() seconds, until
-    ``stop`` (an eventlet Event) fires."""
+    """``recover`` at once and then every sweep_interval() seconds, the
+    partial files swept at once and then every file_sweep_interval()
+    seconds, until ``stop`` (an eventlet Event) fires."""
+    next_files = 0.0
     while not stop.ready():
+        files = time.monotonic() >= next_files
         try:
-            recover()
+            recover(sweep_files=False)
         except Exception:
             LOG.exception('Recovery of interrupted uploads failed')
+        if files:
+            sweep_partial_files()
+            next_files = time.monotonic() + file_sweep_interval()
         with eventlet.Timeout(sweep_interval(), False):
             stop.wait()

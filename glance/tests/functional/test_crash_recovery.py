@@ -5,6 +5,7 @@ restarted service or worker at once, by a surviving node once the lease
 of the dead one has lapsed; a slow upload of a live node is never reset.
 """
 
+import datetime
 import os
 import shutil
 import signal
@@ -12,13 +13,21 @@ import tempfile
 import threading
 import time
 
+import fixtures
 import psutil
 import requests
 import testtools
 from testtools import content
 
+from glance.common import timeutils
+from glance.db import api as db
+from glance.db import leases as db_leases
+from glance.db import migration
+from glance.db import session
+from glance.domain.images import leases
 from glance.tests.functional import base
 from glance.tests.functional import helpers_daemon as hd
+from glance.tests.unit import base as unit_base
 
 PIECE = 64 * 1024
 OCTET = 'application/octet-stream'
@@ -343,4 +352,62 @@ class TestTwoNodesMySQL(TwoNodes, testtools.TestCase):
 
 
 class TestTwoNodesPostgreSQL(TwoNodes, testtools.TestCase):
+    db_kind = 'postgresql'
+
+
+class LeaseClocks:
+    """Leases on MariaDB/MySQL and PostgreSQL are written and judged by
+    the database's clock: nodes whose own clocks are an hour apart (in
+    either direction) never take a live lease for lapsed."""
+
+    db_kind = None
+
+    def setUp(self):
+        super().setUp()
+        base.require_database(self.db_kind)
+        workdir = self.useFixture(fixtures.TempDir()).path
+        self.db = base.Database(self.db_kind, workdir)
+        self.addCleanup(self.db.drop)
+        self.config(connection=self.db.url, group='database')
+        self.config(upload_lease_timeout=30)
+        migration.sync()
+        self.addCleanup(session.dispose)
+        leases._LAPSED.clear()
+        self.addCleanup(leases._LAPSED.clear)
+
+    def skew(self, hours):
+        """This host's clock, as the service reads it, ``hours`` off."""
+        real = timeutils.utcnow
+        return fixtures.MonkeyPatch(
+            'glance.common.timeutils.utcnow',
+            lambda: real() + datetime.timedelta(hours=hours))
+
+    def test_skewed_clocks_never_take_a_live_lease(self):
+        values = unit_base.image_values(status='saving', owner='clocks')
+        with session.writer() as conn:
+            db.image_create(conn, values, {}, [])
+            server_now = db_leases.db_now(conn)
+        lease = leases.Lease(values['id'], leases.UPLOAD)
+        # Taken on a node whose clock is an hour late.
+        with self.skew(-1), session.writer() as conn:
+            lease.take(conn, timeutils.now())
+        with session.reader() as conn:
+            expires = db_leases.get(conn, values['id'])['expires_at']
+        self.assertLess(abs((expires - server_now).total_seconds() - 30),
+                        600)
+        # Judged on a node whose clock is an hour early, twice (a lapse
+        # is confirmed by a second sighting).
+        self.useFixture(self.skew(1))
+        for _ in range(2):
+            self.assertEqual([], leases.recover(sweep_files=False))
+        with session.reader() as conn:
+            self.assertEqual(lease.token,
+                             db_leases.get(conn, values['id'])['token'])
+
+
+class TestLeaseClocksMySQL(LeaseClocks, unit_base.TestCase):
+    db_kind = 'mysql'
+
+
+class TestLeaseClocksPostgreSQL(LeaseClocks, unit_base.TestCase):
     db_kind = 'postgresql'

@@ -28,45 +28,72 @@ def dead_pid():
     return child.pid
 
 
+def holder(**changed):
+    """This process's holder name with some of its parts changed."""
+    parts = dict(zip(('node', 'machine', 'boot', 'ns', 'pid', 'start'),
+                     leases.holder().rsplit(' ', 5)))
+    parts.update({k: str(v) for k, v in changed.items()})
+    return '%(node)s %(machine)s %(boot)s %(ns)s %(pid)s %(start)s' % parts
+
+
 class TestHolder(base.TestCase):
 
     def test_this_process_is_alive(self):
-        self.assertEqual(str(os.getpid()), leases.holder().split(' ')[3])
+        self.assertEqual(str(os.getpid()), leases.holder().split(' ')[4])
+        self.assertEqual(leases.machine_id(), leases.holder().split(' ')[1])
         self.assertFalse(leases.holder_gone(leases.holder()))
 
     def test_dead_process_of_this_node(self):
-        node, boot, ns, _pid, start = leases.holder().rsplit(' ', 4)
-        self.assertTrue(leases.holder_gone(
-            '%s %s %s %d %s' % (node, boot, ns, dead_pid(), start)))
+        self.assertTrue(leases.holder_gone(holder(pid=dead_pid())))
         # Of another pid namespace (another container of this host):
         # its pids cannot be looked up here, the lease must lapse.
-        self.assertFalse(leases.holder_gone(
-            '%s %s %s %d %s' % (node, boot, 'other-ns', dead_pid(), start)))
+        self.assertFalse(leases.holder_gone(holder(pid=dead_pid(),
+                                                   ns='other-ns')))
 
     def test_pid_of_another_process_now(self):
         # The holder's pid was given to another process since.
-        node, boot, ns, pid, start = leases.holder().rsplit(' ', 4)
-        self.assertTrue(leases.holder_gone(
-            '%s %s %s %s %d' % (node, boot, ns, pid, int(start) + 1)))
+        start = int(leases.holder().split(' ')[5])
+        self.assertTrue(leases.holder_gone(holder(start=start + 1)))
 
     def test_earlier_boot_of_this_node(self):
-        node, _boot, ns, pid, start = leases.holder().rsplit(' ', 4)
-        self.assertTrue(leases.holder_gone(
-            '%s %s %s %s %s' % (node, 'another-boot', ns, pid, start)))
+        self.assertTrue(leases.holder_gone(holder(boot='another-boot')))
 
     def test_other_node_waits_for_the_expiry(self):
-        _node, boot, ns, _pid, start = leases.holder().rsplit(' ', 4)
-        self.assertFalse(leases.holder_gone(
-            'elsewhere %s %s %d %s' % (boot, ns, dead_pid(), start)))
+        self.assertFalse(leases.holder_gone(holder(node='elsewhere',
+                                                   pid=dead_pid())))
         self.config(node_name='my-node')
         self.assertEqual('my-node', leases.holder().split(' ')[0])
         self.assertFalse(leases.holder_gone('not a holder'))
+        # Written before the machine id was part of the name.
+        node, _machine, rest = leases.holder().split(' ', 2)
+        self.assertFalse(leases.holder_gone('%s %s' % (node, rest)))
+
+    def test_same_node_name_on_another_machine_waits_for_the_expiry(self):
+        # A cloned host or a container of the same host name: its boot
+        # and its pids are not this host's.
+        for changed in ({'boot': 'another-boot'}, {'pid': dead_pid()}):
+            self.assertFalse(leases.holder_gone(holder(
+                machine='0123456789abcdef0123456789abcdef', **changed)))
+
+    def test_without_machine_id_only_the_expiry_counts(self):
+        self.useFixture(fixtures.MonkeyPatch(
+            'glance.domain.images.leases._MACHINE_ID', None))
+        self.useFixture(fixtures.MonkeyPatch(
+            'glance.domain.images.leases.MACHINE_ID_FILES',
+            ('/nonexistent/machine-id',)))
+        self.assertEqual('-', leases.holder().split(' ')[1])
+        for changed in ({'boot': 'another-boot'}, {'pid': dead_pid()}):
+            self.assertFalse(leases.holder_gone(holder(**changed)))
 
     def test_timings(self):
         self.assertEqual(30, leases.timeout())
         self.config(upload_lease_timeout=2)
         self.assertEqual(0.5, leases.renew_interval())
+        self.assertEqual(0.5, leases.retry_interval())
         self.assertLess(leases.sweep_interval(), 1)
+        self.assertEqual(10, leases.file_sweep_interval())
+        self.config(upload_lease_timeout=30)
+        self.assertEqual(1, leases.retry_interval())
 
 
 class StoresTestCase(base.DBTestCase):
@@ -81,6 +108,8 @@ class StoresTestCase(base.DBTestCase):
         self.config(node_staging_uri='file://' + self.staging)
         registry.reset()
         self.addCleanup(registry.reset)
+        leases._LAPSED.clear()
+        self.addCleanup(leases._LAPSED.clear)
 
     def make(self, status, kind, holder, expires_in=600):
         values = base.image_values(status=status)
@@ -101,8 +130,7 @@ class StoresTestCase(base.DBTestCase):
             return db_leases.get(conn, image_id)
 
     def dead_holder(self):
-        node, boot, ns, _pid, start = leases.holder().rsplit(' ', 4)
-        return '%s %s %s %d %s' % (node, boot, ns, dead_pid(), start)
+        return holder(pid=dead_pid())
 
     def touch(self, *parts):
         path = os.path.join(*parts)
@@ -133,24 +161,72 @@ class TestRecover(StoresTestCase):
 
     def test_live_and_unexpired_holders_kept(self):
         mine = self.make('saving', leases.UPLOAD, leases.holder())
-        _node, boot, ns, _pid, start = leases.holder().rsplit(' ', 4)
-        remote = self.make('saving', leases.UPLOAD, 'other-node %s %s %d %s'
-                           % (boot, ns, dead_pid(), start))
+        remote = self.make('saving', leases.UPLOAD,
+                           holder(node='other-node', pid=dead_pid()))
         self.assertEqual([], leases.recover())
         for image_id in (mine, remote):
             self.assertEqual('saving', self.image(image_id)['status'])
             self.assertIsNotNone(self.lease(image_id))
 
-    def test_lapsed_lease_recovered_even_if_holder_lives(self):
-        image_id = self.make('saving', leases.UPLOAD, 'other-node b n 1 1',
+    def clock(self):
+        """Make the clock of the database (SQLite: this host's) one the
+        test moves on; returns a function advancing it by seconds."""
+        now = [timeutils.utcnow()]
+        self.useFixture(fixtures.MonkeyPatch(
+            'glance.common.timeutils.utcnow', lambda: now[0]))
+
+        def advance(seconds):
+            now[0] += datetime.timedelta(seconds=seconds)
+        return advance
+
+    def test_lapsed_lease_recovered_on_its_second_sighting(self):
+        advance = self.clock()
+        image_id = self.make('saving', leases.UPLOAD, 'other-node m b n 1 1',
                              expires_in=-5)
         # Just past its expiry, within what a column without fractions of
-        # a second can cut off: not yet.
-        recent = self.make('saving', leases.UPLOAD, 'other-node b n 1 1',
+        # a second can cut off: not yet lapsed.
+        recent = self.make('saving', leases.UPLOAD, 'other-node m b n 1 1',
                            expires_in=-0.1)
+        # Seen lapsed once: it may have lapsed while the database was
+        # out of reach, its holder not yet back; a renewal interval later
+        # and unchanged, it is taken over.
+        self.assertEqual([], leases.recover())
+        advance(leases.renew_interval() / 2)
+        self.assertEqual([], leases.recover())
+        advance(leases.renew_interval() / 2)
         self.assertEqual([image_id], leases.recover())
         self.assertEqual('queued', self.image(image_id)['status'])
         self.assertEqual('saving', self.image(recent)['status'])
+
+    def test_lease_renewed_after_an_outage_kept(self):
+        advance = self.clock()
+        image_id = self.make('saving', leases.UPLOAD, 'other-node m b n 1 1',
+                             expires_in=-60)
+        self.assertEqual([], leases.recover())
+        # Its holder renews it once it reaches the database again.
+        with session.writer() as conn:
+            token = db_leases.get(conn, image_id)['token']
+            self.assertTrue(db_leases.renew(conn, image_id, token, (
+                timeutils.utcnow() + datetime.timedelta(seconds=30))))
+        advance(leases.renew_interval())
+        self.assertEqual([], leases.recover())
+        self.assertEqual('saving', self.image(image_id)['status'])
+        self.assertIsNotNone(self.lease(image_id))
+
+    def test_sweep_failing_between_sightings_starts_over(self):
+        advance = self.clock()
+        image_id = self.make('saving', leases.UPLOAD, 'other-node m b n 1 1',
+                             expires_in=-60)
+        self.assertEqual([], leases.recover())
+        advance(leases.renew_interval())
+        with fixtures.MockPatchObject(
+                db_leases, 'all_leases',
+                side_effect=exception.ServiceUnavailable('down')):
+            self.assertRaises(exception.ServiceUnavailable, leases.recover)
+        advance(leases.renew_interval())
+        self.assertEqual([], leases.recover())
+        advance(leases.renew_interval())
+        self.assertEqual([image_id], leases.recover())
 
     def test_deleted_image_data_removed(self):
         image_id = self.make('saving', leases.UPLOAD, self.dead_holder())
