@@ -518,7 +518,7 @@ class ParallelUploadsOnServer:
             self.assertNotIn('eadlock', hd.log_text(node))
 
 
-class QuotaTransactionReplayed(unit_base.TestCase):
+class QuotaTransactionReplayed:
     """A charge of quota bytes aborted as a deadlock (on Galera, also a
     conflict with a charge of the same owner through another node) is
     run again, not answered 503, on MariaDB/MySQL and PostgreSQL."""
@@ -561,13 +561,15 @@ class QuotaTransactionReplayed(unit_base.TestCase):
                 models.image_quota_locks.c.uses)).scalar())
 
 
-class TestQuotaTransactionReplayedMySQL(QuotaTransactionReplayed):
+class TestQuotaTransactionReplayedMySQL(QuotaTransactionReplayed,
+                                        unit_base.TestCase):
     db_kind = 'mysql'
     abort = ("SIGNAL SQLSTATE '40001' SET MYSQL_ERRNO = 1213, "
              "MESSAGE_TEXT = 'Deadlock found when trying to get lock'")
 
 
-class TestQuotaTransactionReplayedPostgreSQL(QuotaTransactionReplayed):
+class TestQuotaTransactionReplayedPostgreSQL(QuotaTransactionReplayed,
+                                             unit_base.TestCase):
     db_kind = 'postgresql'
     abort = ("DO $$ BEGIN RAISE EXCEPTION 'deadlock detected' "
              "USING ERRCODE = '40P01'; END $$")
