@@ -5,13 +5,13 @@ An upload (queued -> saving) or a stage (queued -> uploading) takes a
 lease on the image in the transaction that changes its status, and ends
 it in the transaction that records the result (or puts the image back to
 queued). While it runs, a thread renews the lease every quarter of
-``upload_lease_timeout``, whether or not bytes come (and every second
-while the database cannot be reached, so that it renews as soon as the
-database is back): a slow upload of a live process is never taken for
-dead. Expiries are written and judged by the database's clock, never a
-node's own. The lease names its holder: node
-name, machine id, boot id, pid namespace, pid and the start time of that
-process.
+``upload_lease_timeout``, whether or not bytes come, and every second
+(or sixteenth of the timeout, if less) while the database cannot be
+reached, so that it renews as soon as the database is back: a slow
+upload of a live process is never taken for dead. Expiries are written
+and judged by the database's clock, never a node's own. The lease names
+its holder: node name, machine id, boot id, pid namespace, pid and the
+start time of that process.
 
 ``recover`` (every worker, at start and then every third of the timeout;
 glance-api also once before it declares itself ready) takes over the
@@ -30,7 +30,8 @@ leases whose holder is dead:
   second at least a renewal interval after the first, with the lease
   unchanged meanwhile. A database outage longer than the timeout makes
   every lease look lapsed when it ends; the holders still alive renew
-  theirs within a second of its return, before the second sighting.
+  theirs within ``retry_interval`` of its return, before the second
+  sighting.
 
 Taking over removes the lease row (one taker wins), the partial files of
 the write and data it named but did not record, and puts the image back
@@ -97,8 +98,10 @@ def file_sweep_interval() -> float:
 
 
 def retry_interval() -> float:
-    """Seconds between attempts to renew while the database fails."""
-    return min(1.0, renew_interval())
+    """Seconds between attempts to renew while the database fails: well
+    within the renewal interval that recovery waits between two sightings
+    of a lapsed lease."""
+    return min(1.0, renew_interval() / 4)
 
 
 # -- who holds a lease ----------------------------------------------------

@@ -89,7 +89,7 @@ class TestHolder(base.TestCase):
         self.assertEqual(30, leases.timeout())
         self.config(upload_lease_timeout=2)
         self.assertEqual(0.5, leases.renew_interval())
-        self.assertEqual(0.5, leases.retry_interval())
+        self.assertEqual(0.125, leases.retry_interval())
         self.assertLess(leases.sweep_interval(), 1)
         self.assertEqual(10, leases.file_sweep_interval())
         self.config(upload_lease_timeout=30)
