@@ -12,10 +12,15 @@ ignored, ``glance-image-import.conf`` next to glance-api.conf is read
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+
+import requests
+import testtools
 
 from glance.tests.functional import base
 
@@ -136,25 +141,31 @@ class TestUpstreamConfig(base.FunctionalTest):
         # glance-image-import.conf: image_import_plugins =
         # [inject_image_metadata], inject = site:upstream-import, for
         # callers without the admin role.
-        headers = self.headers('proj-imp', roles='member,reader')
-        image = self.create_image(headers=headers, name='imp',
-                                  disk_format='raw', container_format='bare')
-        resp = self.request('PUT', '/v2/images/%s/stage' % image['id'],
-                            data=b'y' * 4096, headers=dict(headers, **OCTET))
-        self.assertEqual(204, resp.status_code, resp.text)
-        resp = self.request('POST', '/v2/images/%s/import' % image['id'],
-                            json={'method': {'name': 'glance-direct'}},
-                            headers=headers)
-        self.assertEqual(202, resp.status_code, resp.text)
-        deadline = time.monotonic() + 30
-        while True:
-            shown = self.request('GET', '/v2/images/%s' % image['id'],
-                                 headers=headers).json()
-            if shown['status'] == 'active' or time.monotonic() > deadline:
-                break
-            time.sleep(0.1)
-        self.assertEqual('active', shown['status'], shown)
-        self.assertEqual('upstream-import', shown.get('site'), shown)
+        self.assertEqual('upstream-import', imported_site(self))
+
+
+def imported_site(test):
+    """The ``site`` property a glance-direct import by a member of a new
+    project gives its image (what inject_image_metadata injected)."""
+    headers = test.headers('proj-imp', roles='member,reader')
+    image = test.create_image(headers=headers, name='imp',
+                              disk_format='raw', container_format='bare')
+    resp = test.request('PUT', '/v2/images/%s/stage' % image['id'],
+                        data=b'y' * 4096, headers=dict(headers, **OCTET))
+    test.assertEqual(204, resp.status_code, resp.text)
+    resp = test.request('POST', '/v2/images/%s/import' % image['id'],
+                        json={'method': {'name': 'glance-direct'}},
+                        headers=headers)
+    test.assertEqual(202, resp.status_code, resp.text)
+    deadline = time.monotonic() + 30
+    while True:
+        shown = test.request('GET', '/v2/images/%s' % image['id'],
+                             headers=headers).json()
+        if shown['status'] == 'active' or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    test.assertEqual('active', shown['status'], shown)
+    return shown.get('site')
 
 
 class TestOldOptionNames(base.FunctionalTest):
@@ -175,3 +186,104 @@ class TestOldOptionNames(base.FunctionalTest):
         with open(self.daemon.log) as f:
             log = f.read()
         self.assertNotIn('Ignored, not used', log)
+
+
+class TestDefaultLocations(testtools.TestCase):
+    """Without --config-file the console scripts find their files where
+    upstream's do (oslo.config's ~/.glance/, ~/, /etc/glance/, /etc/):
+    glance-api reads glance-image-import.conf, glance-api.conf and the
+    paste file it names; glance-manage reads glance-api.conf then
+    glance-manage.conf, which wins."""
+
+    def setUp(self):
+        super().setUp()
+        self.workdir = tempfile.mkdtemp(prefix='glance-test-')
+        self.addCleanup(shutil.rmtree, self.workdir, True)
+        self.home = os.path.join(self.workdir, 'home')
+        self.etc = os.path.join(self.home, '.glance')
+        os.makedirs(self.etc)
+        self.env = dict(os.environ, HOME=self.home)
+        for name in ('OS_GLANCE_CONFIG_DIR',):
+            self.env.pop(name, None)
+        self.http = requests.Session()
+        self.addCleanup(self.http.close)
+
+    def write(self, name, text):
+        with open(os.path.join(self.etc, name), 'w') as f:
+            f.write(text)
+
+    def run_script(self, module, *args):
+        return subprocess.run([sys.executable, '-m', module] + list(args),
+                              cwd=base.ROOT, env=self.env,
+                              capture_output=True, text=True, timeout=120)
+
+    # What FunctionalTest's helpers need.
+    def headers(self, project=None, roles=None, **extra):
+        return dict(extra, **{'X-Project-Id': project,
+                              'X-User-Id': 'u-' + project,
+                              'X-Roles': roles or 'member,reader'})
+
+    def request(self, method, path, json=None, data=None, headers=None):
+        return self.http.request(method, self.url + path, json=json,
+                                 data=data, headers=headers or {})
+
+    def create_image(self, headers=None, **body):
+        resp = self.request('POST', '/v2/images', json=body,
+                            headers=headers)
+        self.assertEqual(201, resp.status_code, resp.text)
+        return resp.json()
+
+    def test_files_found_in_the_default_places(self):
+        api_db = os.path.join(self.workdir, 'api.sqlite')
+        manage_db = os.path.join(self.workdir, 'manage.sqlite')
+        port = base.free_port()
+        self.url = 'http://127.0.0.1:%d' % port
+        log = os.path.join(self.workdir, 'glance-api.log')
+        self.write('glance-api.conf', (
+            '[DEFAULT]\nbind_host = 127.0.0.1\nbind_port = %d\n'
+            'workers = 0\nlog_file = %s\n'
+            'node_staging_uri = file://%s/staging\n'
+            '[database]\nconnection = sqlite:///%s\n'
+            '[glance_store]\nfilesystem_store_datadir = %s/images\n'
+            % (port, log, self.workdir, api_db, self.workdir)))
+        with open(os.path.join(FIXTURES, 'glance-image-import.conf')) as f:
+            self.write('glance-image-import.conf', f.read())
+        with open(UPSTREAM_PASTE) as f:
+            self.write('glance-api-paste.ini', f.read())
+
+        # glance-manage.conf wins over glance-api.conf.
+        self.write('glance-manage.conf',
+                   '[database]\nconnection = sqlite:///%s\n' % manage_db)
+        proc = self.run_script('glance.cmd.manage', 'db', 'sync')
+        self.assertEqual(0, proc.returncode, proc.stderr)
+        self.assertTrue(os.path.exists(manage_db))
+        self.assertFalse(os.path.exists(api_db))
+        os.unlink(os.path.join(self.etc, 'glance-manage.conf'))
+        proc = self.run_script('glance.cmd.manage', 'db', 'sync')
+        self.assertEqual(0, proc.returncode, proc.stderr)
+        self.assertTrue(os.path.exists(api_db))
+
+        daemon = subprocess.Popen(
+            [sys.executable, '-m', 'glance.cmd.api'], cwd=base.ROOT,
+            env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.addCleanup(self.stop, daemon)
+        deadline = time.monotonic() + 30
+        while not base.server_answers(self.url):
+            if daemon.poll() is not None or time.monotonic() > deadline:
+                self.fail('glance-api did not start: %s'
+                          % daemon.stdout.read().decode(errors='replace'))
+            time.sleep(0.1)
+        # Upstream's paste file from ~/.glance: its osprofiler filter.
+        with open(log) as f:
+            self.assertIn('osprofiler is not installed', f.read())
+        self.assertEqual('upstream-import', imported_site(self))
+
+    @staticmethod
+    def stop(proc):
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
