@@ -29,6 +29,7 @@ from glance.common import config
 from glance.common import exception
 from glance.common import unused_options
 from glance.store import options as store_options
+from glance.wsgi import exposure
 
 try:
     # Importable only in a process of uWSGI.
@@ -160,6 +161,7 @@ def init_app():
         f for f in files if os.path.exists(f)])
     config.set_config_defaults()
     logging.setup(CONF, 'glance')
+    exposure.check(CONF, uwsgi.opt if uwsgi is not None else None)
     app = config.load_paste_app()
     unused_options.report(
         CONF, unused_options.listed(store_options.list_api_opts()))

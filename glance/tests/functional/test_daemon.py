@@ -529,9 +529,8 @@ server.serve_forever()
 class TestWsgiApplication(hd.DaemonTestCase):
     """glance.wsgi.api:application under another WSGI server."""
 
-    def test_importable_and_serving_under_wsgiref(self):
-        daemon = self.make_daemon(
-            options={'limit_param_default': 1})
+    def start_wsgiref(self, options):
+        daemon = self.make_daemon(options=options)
         confdir = os.path.join(self.workdir, 'etc')
         os.makedirs(confdir)
         os.rename(daemon.conf, os.path.join(confdir, 'glance-api.conf'))
@@ -540,6 +539,28 @@ class TestWsgiApplication(hd.DaemonTestCase):
         proc = subprocess.Popen(
             [sys.executable, '-c', WSGIREF_SERVER, str(port)], cwd=base.ROOT,
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.wsgiref_daemon = daemon
+        return proc, port
+
+    def test_unauthenticated_refused_where_the_address_is_unknown(self):
+        # wsgiref does not tell the application where it listens: the
+        # noauth flavor is refused unless the operator opts in.
+        proc, _port = self.start_wsgiref({})
+        try:
+            output, _ = proc.communicate(timeout=hd.PATIENCE)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        self.assertNotEqual(0, proc.returncode)
+        self.assertNotIn(b'serving', output)
+        self.assertIn('allow_unauthenticated_remote',
+                      hd.log_text(self.wsgiref_daemon))
+
+    def test_importable_and_serving_under_wsgiref(self):
+        proc, port = self.start_wsgiref(
+            {'limit_param_default': 1,
+             'paste_deploy.allow_unauthenticated_remote': 'true'})
 
         def finish():
             proc.kill()

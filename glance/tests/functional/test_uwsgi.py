@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 
+import fixtures
 import requests
 import testtools
 from testtools import content
@@ -48,6 +49,55 @@ def _pieces(data, size=64 * 1024):
         yield data[start:start + size]
 
 
+def start_uwsgi(address, confdir, log_path):
+    command = ['uwsgi', '--plugin', 'python3',
+               # Not --http-socket: it closes each connection after the
+               # response without saying so, and a client that keeps
+               # connections open then fails now and then.
+               '--http11-socket', address,
+               '--master', '--processes', '2', '--need-app',
+               '--die-on-term', '--chdir', base.ROOT,
+               '--pythonpath', base.ROOT]
+    for path in site.getsitepackages():
+        command += ['--pythonpath', path]
+    command += ['--env', 'OS_GLANCE_CONFIG_DIR=%s' % confdir,
+                '--module', 'glance.wsgi.api:application']
+    env = {k: v for k, v in os.environ.items()
+           if k.lower() not in base.PROXY_VARIABLES
+           and k not in ('PYTHONHOME', 'PYTHONPATH')}
+    with open(log_path, 'wb') as log:
+        return subprocess.Popen(command, cwd=base.ROOT, env=env,
+                                stdout=log, stderr=subprocess.STDOUT)
+
+
+class TestUwsgiExposure(testtools.TestCase):
+    """The unauthenticated (default) flavor is not served on every
+    address under uWSGI either."""
+
+    def test_refused_beyond_loopback(self):
+        why = _missing()
+        if why:
+            prerequisites.require('UWSGI', False, why)
+        workdir = self.useFixture(fixtures.TempDir()).path
+        daemon = base.Daemon(workdir, base.Database('sqlite', workdir).url)
+        daemon.manage('db', 'sync')
+        confdir = os.path.join(workdir, 'etc')
+        os.makedirs(confdir)
+        os.rename(daemon.conf, os.path.join(confdir, 'glance-api.conf'))
+        log_path = os.path.join(workdir, 'uwsgi.log')
+        proc = start_uwsgi('0.0.0.0:%d' % base.free_port(), confdir,
+                           log_path)
+        try:
+            proc.wait(hd.PATIENCE)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        self.assertNotEqual(0, proc.returncode)
+        with open(daemon.log, errors='replace') as f:
+            self.assertIn('allow_unauthenticated_remote', f.read())
+
+
 class TestUwsgi(testtools.TestCase):
     """One uWSGI server (a master and two workers) for the class."""
 
@@ -73,24 +123,8 @@ class TestUwsgi(testtools.TestCase):
         cls.port = base.free_port()
         cls.url = 'http://127.0.0.1:%d' % cls.port
         cls.uwsgi_log = os.path.join(cls.workdir, 'uwsgi.log')
-        command = ['uwsgi', '--plugin', 'python3',
-                   # Not --http-socket: it closes each connection after
-                   # the response without saying so, and a client that
-                   # keeps connections open then fails now and then.
-                   '--http11-socket', '127.0.0.1:%d' % cls.port,
-                   '--master', '--processes', '2', '--need-app',
-                   '--die-on-term', '--chdir', base.ROOT,
-                   '--pythonpath', base.ROOT]
-        for path in site.getsitepackages():
-            command += ['--pythonpath', path]
-        command += ['--env', 'OS_GLANCE_CONFIG_DIR=%s' % confdir,
-                    '--module', 'glance.wsgi.api:application']
-        env = {k: v for k, v in os.environ.items()
-               if k.lower() not in base.PROXY_VARIABLES
-               and k not in ('PYTHONHOME', 'PYTHONPATH')}
-        with open(cls.uwsgi_log, 'wb') as log:
-            cls.proc = subprocess.Popen(command, cwd=base.ROOT, env=env,
-                                        stdout=log, stderr=subprocess.STDOUT)
+        cls.proc = start_uwsgi('127.0.0.1:%d' % cls.port, confdir,
+                               cls.uwsgi_log)
         try:
             hd.wait_for(lambda: (cls.proc.poll() is not None
                                  or base.server_answers(cls.url)),
