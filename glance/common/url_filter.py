@@ -42,10 +42,10 @@ import socket
 import typing
 import urllib.parse
 
-from eventlet import tpool
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from glance.common import blocking
 from glance.common import exception
 
 CONF = cfg.CONF
@@ -274,7 +274,7 @@ def resolve(host, port):
     if getattr(lookup, '__module__', '').startswith('eventlet'):
         infos = lookup(*args)    # eventlet's green resolver: no thread needed
     else:
-        infos = tpool.execute(lookup, *args)
+        infos = blocking.call(lookup, *args)
     addresses = []
     for family, _type, _proto, _name, sockaddr in infos:
         if family in (socket.AF_INET, socket.AF_INET6):

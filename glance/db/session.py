@@ -27,7 +27,6 @@ import time
 from typing import Callable, ContextManager, Iterator, TypeVar
 
 import eventlet
-from eventlet import tpool
 
 import sqlalchemy as sa
 from oslo_config import cfg
@@ -35,6 +34,7 @@ from oslo_log import log as logging
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 
+from glance.common import blocking
 from glance.common import exception
 from glance.common import systemd
 
@@ -498,7 +498,7 @@ class _ProcessFileLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            tpool.execute(fcntl.flock, fd, fcntl.LOCK_EX)
+            blocking.call(fcntl.flock, fd, fcntl.LOCK_EX)
 
     def __exit__(self, *exc):
         fcntl.flock(self.fd, fcntl.LOCK_UN)

@@ -18,12 +18,12 @@ import os
 import time
 
 import eventlet
-from eventlet import tpool
 from oslo_config import cfg
 from oslo_log import log as logging
 
 from glance import context
 from glance import notifier
+from glance.common import blocking
 from glance.common import exception
 from glance.common import http_client
 from glance.common import timeutils
@@ -271,7 +271,7 @@ def _run_plugins(task_id, image_id, roles):
             image = db.image_get(conn, image_id)
         path = staging.staged_path(image_id)
         # File work and qemu-img: off the hub, in a real thread.
-        changes = tpool.execute(plugin, image, path, list(roles))
+        changes = blocking.call(plugin, image, path, list(roles))
         if changes:
             _apply_changes(task_id, image_id, changes,
                            changes.get('properties', {}))

@@ -10,10 +10,10 @@ import hashlib
 import time
 import urllib.parse
 
-from eventlet import tpool
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from glance.common import blocking
 from glance.common import exception
 from glance.common import timeutils
 from glance.db import api as db
@@ -273,7 +273,7 @@ def _hash_once(image_id, url, algo):
         for chunk in chunks:
             if green and len(chunk) >= hashing.TPOOL_MIN:
                 # hashlib releases the GIL: the hub keeps serving.
-                tpool.execute(_update, hashes, chunk)
+                blocking.call(_update, hashes, chunk)
             else:
                 _update(hashes, chunk)
             if time.monotonic() - checked > CANCEL_CHECK_INTERVAL:

@@ -24,7 +24,8 @@ import mmap
 import os
 
 import eventlet
-from eventlet import tpool
+
+from glance.common import blocking
 
 MiB = 1024 * 1024
 DIRECT_BLOCK = 4 * MiB
@@ -74,7 +75,7 @@ class BufferedWriter:
         batch, self.batch, self.size = self.batch, [], 0
         self._wait_pending()
         if batch:
-            self.pending = eventlet.spawn(tpool.execute, _write_batch,
+            self.pending = eventlet.spawn(blocking.call, _write_batch,
                                           self.fd, batch)
 
     def _wait_pending(self):
@@ -145,7 +146,7 @@ class DirectWriter:
         other one once its own write is done."""
         index = self.current
         self.pending[index] = eventlet.spawn(
-            tpool.execute, _write_block, self.fd, self.buffers[index], length,
+            blocking.call, _write_block, self.fd, self.buffers[index], length,
             self.offset)
         self.offset += length
         self.current, self.fill = 1 - index, 0

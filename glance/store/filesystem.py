@@ -25,9 +25,9 @@ import logging
 import os
 import uuid
 
-from eventlet import tpool
 from oslo_config import cfg
 
+from glance.common import blocking
 from glance.store import driver
 from glance.store import exceptions
 from glance.store import file_writer
@@ -95,7 +95,7 @@ def free_bytes(path):
 def _fsync_dir(path):
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        tpool.execute(os.fsync, fd)
+        blocking.call(os.fsync, fd)
     finally:
         os.close(fd)
 
@@ -427,7 +427,7 @@ class FilesystemStore(driver.Store):
         if size is not None and written != size:
             raise exceptions.SizeMismatch(
                 'Got %d bytes, %d announced.' % (written, size))
-        tpool.execute(os.fsync, fd)
+        blocking.call(os.fsync, fd)
         return written
 
     @staticmethod
@@ -497,7 +497,7 @@ class FilesystemStore(driver.Store):
         stall the green threads of the worker."""
         removed = []
         for datadir in self.paths:
-            for name in tpool.execute(_list_parts, datadir, image_id):
+            for name in blocking.call(_list_parts, datadir, image_id):
                 path = os.path.join(datadir, name)
                 if _remove_if_abandoned(path):
                     LOG.info('Removed %s, left by a write that died', path)

@@ -29,6 +29,7 @@ from glance.common import config
 from glance.common import exception
 from glance.common import unused_options
 from glance.store import options as store_options
+from glance.wsgi import background
 from glance.wsgi import exposure
 
 try:
@@ -161,8 +162,13 @@ def init_app():
         f for f in files if os.path.exists(f)])
     config.set_config_defaults()
     logging.setup(CONF, 'glance')
-    exposure.check(CONF, uwsgi.opt if uwsgi is not None else None)
+    options = uwsgi.opt if uwsgi is not None else None
+    exposure.check(CONF, options)
+    problem = background.threads_problem(options)
+    if problem:
+        raise RuntimeError(problem)
     app = config.load_paste_app()
+    background.start_in_workers(uwsgi)
     unused_options.report(
         CONF, unused_options.listed(store_options.list_api_opts()))
     if uwsgi is None:

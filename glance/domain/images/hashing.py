@@ -6,9 +6,9 @@ checker on the way. Uploads, staging, imports and copies read through it.
 import hashlib
 
 import eventlet
-from eventlet import tpool
 from oslo_config import cfg
 
+from glance.common import blocking
 from glance.common import exception
 
 CONF = cfg.CONF
@@ -52,7 +52,7 @@ class HashingReader:
         self._batch, self._batch_size = [], 0
         self._wait_hashing()
         if size >= TPOOL_MIN:
-            self._hashing = [eventlet.spawn(tpool.execute, _update, digest,
+            self._hashing = [eventlet.spawn(blocking.call, _update, digest,
                                             batch)
                              for digest in (self.md5, self.multihash)]
         else:

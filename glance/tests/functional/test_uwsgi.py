@@ -49,7 +49,7 @@ def _pieces(data, size=64 * 1024):
         yield data[start:start + size]
 
 
-def start_uwsgi(address, confdir, log_path):
+def start_uwsgi(address, confdir, log_path, threads=True):
     command = ['uwsgi', '--plugin', 'python3',
                # Not --http-socket: it closes each connection after the
                # response without saying so, and a client that keeps
@@ -58,6 +58,10 @@ def start_uwsgi(address, confdir, log_path):
                '--master', '--processes', '2', '--need-app',
                '--die-on-term', '--chdir', base.ROOT,
                '--pythonpath', base.ROOT]
+    if threads:
+        # Lease renewals and the recovery of interrupted uploads run in
+        # threads.
+        command.append('--enable-threads')
     for path in site.getsitepackages():
         command += ['--pythonpath', path]
     command += ['--env', 'OS_GLANCE_CONFIG_DIR=%s' % confdir,
@@ -74,7 +78,7 @@ class TestUwsgiExposure(testtools.TestCase):
     """The unauthenticated (default) flavor is not served on every
     address under uWSGI either."""
 
-    def test_refused_beyond_loopback(self):
+    def refused(self, address, threads, reason):
         why = _missing()
         if why:
             prerequisites.require('UWSGI', False, why)
@@ -85,8 +89,8 @@ class TestUwsgiExposure(testtools.TestCase):
         os.makedirs(confdir)
         os.rename(daemon.conf, os.path.join(confdir, 'glance-api.conf'))
         log_path = os.path.join(workdir, 'uwsgi.log')
-        proc = start_uwsgi('0.0.0.0:%d' % base.free_port(), confdir,
-                           log_path)
+        proc = start_uwsgi(address % base.free_port(), confdir, log_path,
+                           threads=threads)
         try:
             proc.wait(hd.PATIENCE)
         finally:
@@ -95,7 +99,13 @@ class TestUwsgiExposure(testtools.TestCase):
                 proc.wait()
         self.assertNotEqual(0, proc.returncode)
         with open(daemon.log, errors='replace') as f:
-            self.assertIn('allow_unauthenticated_remote', f.read())
+            self.assertIn(reason, f.read())
+
+    def test_refused_beyond_loopback(self):
+        self.refused('0.0.0.0:%d', True, 'allow_unauthenticated_remote')
+
+    def test_refused_without_threads(self):
+        self.refused('127.0.0.1:%d', False, '--enable-threads')
 
 
 class TestUwsgi(testtools.TestCase):
@@ -282,6 +292,31 @@ class TestUwsgi(testtools.TestCase):
         self.assertIsNone(image['size'])
         self.assertEqual([], os.listdir(self.images)
                          if os.path.exists(self.images) else [])
+
+    def test_upload_of_a_killed_worker_recovered(self):
+        # The workers die (kill -9) mid-upload; those uWSGI starts again
+        # find the upload's holder dead, put the image back to queued and
+        # remove its partial file.
+        image_id = self.create()
+        sock = hd.connect(self.port)
+        self.addCleanup(sock.close)
+        sock.sendall(b'PUT /v2/images/%s/file HTTP/1.1\r\nHost: x\r\n'
+                     b'Content-Type: application/octet-stream\r\n'
+                     b'Content-Length: %d\r\n\r\n'
+                     % (image_id.encode(), MIB) + os.urandom(4096))
+        hd.wait_for(lambda: self.show(image_id)['status'] == 'saving',
+                    what='the upload to start')
+        workers = hd.worker_pids(self.proc.pid)
+        for pid in workers:
+            os.kill(pid, signal.SIGKILL)
+        hd.wait_for(lambda: set(hd.worker_pids(self.proc.pid)) - set(workers),
+                    what='uWSGI to start workers again')
+        hd.wait_for(lambda: self.show(image_id)['status'] == 'queued',
+                    what='the upload to be recovered')
+        # The class's other images stay.
+        hd.wait_for(lambda: not [
+            name for name in os.listdir(self.images) if image_id in name],
+            what='the partial file to be removed')
 
     def test_body_cut_short(self):
         # The client stops sending halfway through its Content-Length: the

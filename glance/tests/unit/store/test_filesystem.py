@@ -445,6 +445,10 @@ class TestAbandonedParts(FilesystemTestBase):
             return scandir(path)
         dead = self.part()
         self.useFixture(fixtures.MonkeyPatch('os.scandir', recorded))
+        # As under glance-api, whose threads are green (this test process
+        # is not monkey-patched).
+        self.useFixture(fixtures.MonkeyPatch(
+            'glance.common.blocking.green', lambda: True))
         self.assertEqual([dead], self.store.remove_abandoned())
         self.assertEqual(1, len(listed_in))
         self.assertNotEqual(real_thread.get_ident(), listed_in[0])
