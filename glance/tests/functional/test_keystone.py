@@ -34,40 +34,48 @@ READER_A, MEMBER_A = 'glance-a-reader', 'glance-a-member'
 MEMBER_B, ADMIN_C = 'glance-b-member', 'glance-c-admin'
 
 
-class Keystone:
-    """The tools/keystone server, shared by every test process.
+class SharedServer:
+    """A server of a tools/ launcher (``tool start`` prints KEY=value
+    lines, ``<started_key>=yes`` when it started the server), shared by
+    every test process.
 
-    Each user holds a shared lock on a file while it needs Keystone; the
-    last one to leave stops the server if a test process started it (one
+    Each user holds a shared lock on a file while it needs the server;
+    the last one to leave stops it if a test process started it (one
     started by hand is left running).
     """
 
+    tool, home, port, tool_env, started_key = TOOL, HOME, PORT, TOOL_ENV, \
+        'KEYSTONE_STARTED'
+
     def __init__(self):
-        os.makedirs(HOME, exist_ok=True)
-        self.users_file = os.path.join(HOME, '.test-users-%s' % PORT)
-        self.marker = os.path.join(HOME, '.started-by-tests-%s' % PORT)
+        os.makedirs(self.home, exist_ok=True)
+        self.users_file = os.path.join(self.home,
+                                       '.test-users-%s' % self.port)
+        self.marker = os.path.join(self.home,
+                                   '.started-by-tests-%s' % self.port)
         self.users = None
         self.env = {}
 
     def acquire(self):
+        name = os.path.relpath(self.tool, base.ROOT)
         self.users = open(self.users_file, 'a')
         fcntl.flock(self.users, fcntl.LOCK_SH)
         try:
-            proc = subprocess.run([TOOL, 'start'], capture_output=True,
-                                  text=True, timeout=1800, env=TOOL_ENV)
+            proc = subprocess.run([self.tool, 'start'], capture_output=True,
+                                  text=True, timeout=1800,
+                                  env=self.tool_env)
         except subprocess.TimeoutExpired as exc:
             self.release()
-            raise RuntimeError('tools/keystone start timed out: %s'
-                               % exc.stderr)
+            raise RuntimeError('%s start timed out: %s' % (name, exc.stderr))
         if proc.returncode != 0:
             self.release()
-            raise RuntimeError('tools/keystone start failed (%s):\n%s'
-                               % (proc.returncode, proc.stderr[-3000:]))
+            raise RuntimeError('%s start failed (%s):\n%s'
+                               % (name, proc.returncode, proc.stderr[-3000:]))
         for line in proc.stdout.splitlines():
             key, sep, value = line.partition('=')
             if sep:
                 self.env[key] = value
-        if self.env.get('KEYSTONE_STARTED') == 'yes':
+        if self.env.get(self.started_key) == 'yes':
             open(self.marker, 'w').close()
         return self.env
 
@@ -82,9 +90,13 @@ class Keystone:
             except BlockingIOError:
                 return
             if os.path.exists(self.marker):
-                subprocess.run([TOOL, 'stop'], capture_output=True,
-                               timeout=60, env=TOOL_ENV)
+                subprocess.run([self.tool, 'stop'], capture_output=True,
+                               timeout=60, env=self.tool_env)
                 os.unlink(self.marker)
+
+
+class Keystone(SharedServer):
+    """The tools/keystone server."""
 
 
 class KeystoneFlavorTest(base.SharedDaemonTest):

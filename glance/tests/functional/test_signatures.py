@@ -13,9 +13,7 @@ except under CI (CI=true); see glance.tests.prerequisites.
 
 import base64
 import datetime
-import fcntl
 import os
-import subprocess
 import time
 import uuid
 
@@ -44,53 +42,11 @@ HASHES = {'SHA-224': hashes.SHA224, 'SHA-256': hashes.SHA256,
           'SHA-384': hashes.SHA384, 'SHA-512': hashes.SHA512}
 
 
-class Barbican:
-    """The tools/barbican server, shared by every test process; the last
-    user to leave stops it when a test process started it."""
+class Barbican(test_keystone.SharedServer):
+    """The tools/barbican server."""
 
-    def __init__(self):
-        os.makedirs(HOME, exist_ok=True)
-        self.users_file = os.path.join(HOME, '.test-users-%s' % PORT)
-        self.marker = os.path.join(HOME, '.started-by-tests-%s' % PORT)
-        self.users = None
-        self.env = {}
-
-    def acquire(self):
-        self.users = open(self.users_file, 'a')
-        fcntl.flock(self.users, fcntl.LOCK_SH)
-        try:
-            proc = subprocess.run([TOOL, 'start'], capture_output=True,
-                                  text=True, timeout=1800, env=TOOL_ENV)
-        except subprocess.TimeoutExpired as exc:
-            self.release()
-            raise RuntimeError('tools/barbican start timed out: %s'
-                               % exc.stderr)
-        if proc.returncode != 0:
-            self.release()
-            raise RuntimeError('tools/barbican start failed (%s):\n%s'
-                               % (proc.returncode, proc.stderr[-3000:]))
-        for line in proc.stdout.splitlines():
-            key, sep, value = line.partition('=')
-            if sep:
-                self.env[key] = value
-        if self.env.get('BARBICAN_STARTED') == 'yes':
-            open(self.marker, 'w').close()
-        return self.env
-
-    def release(self):
-        if self.users is None:
-            return
-        self.users.close()
-        self.users = None
-        with open(self.users_file, 'a') as last:
-            try:
-                fcntl.flock(last, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return
-            if os.path.exists(self.marker):
-                subprocess.run([TOOL, 'stop'], capture_output=True,
-                               timeout=60, env=TOOL_ENV)
-                os.unlink(self.marker)
+    tool, home, port, tool_env, started_key = TOOL, HOME, PORT, TOOL_ENV, \
+        'BARBICAN_STARTED'
 
 
 def make_certificate(key, days=(-1, 30)):
