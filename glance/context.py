@@ -64,10 +64,22 @@ class RequestContext(context.RequestContext):
         return ctx
 
     def to_dict_for_copy(self):
-        return dict(user_id=self.user_id, project_id=self.project_id,
-                    roles=list(self.roles),
-                    service_roles=list(self.service_roles or ()),
-                    is_admin=self.is_admin,
-                    read_only=self.read_only, request_id=self.request_id,
-                    auth_token=self.auth_token,
-                    show_deleted=self.show_deleted)
+        copied = {key: getattr(self, key) for key in _COPIED}
+        copied.update(roles=list(self.roles),
+                      service_roles=list(self.service_roles or ()),
+                      is_admin=self.is_admin)
+        return copied
+
+
+# What a copy of a context (``elevated``) keeps as it is: the identity,
+# its scope and domains, and the service token's user and project.
+_COPIED = (
+    'user_id', 'project_id', 'read_only', 'request_id', 'auth_token',
+    'show_deleted', 'system_scope', 'domain_id', 'domain_name',
+    'user_domain_id', 'user_domain_name', 'project_domain_id',
+    'project_domain_name', 'user_name', 'project_name', 'is_admin_project',
+    'service_token', 'service_user_id', 'service_user_name',
+    'service_user_domain_id', 'service_user_domain_name',
+    'service_project_id', 'service_project_name',
+    'service_project_domain_id', 'service_project_domain_name',
+    'global_request_id')

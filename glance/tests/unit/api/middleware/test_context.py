@@ -243,3 +243,110 @@ class TestAdminFromPolicy(base.TestCase):
         app = unauthenticated_context.filter_factory({})(self.inner)
         self.assertTrue(self.admin(app, **{'X-Roles': 'cloud_admin'}))
         self.assertFalse(self.admin(app, **{'X-Roles': 'admin'}))
+
+
+# The scope, domain and service token headers keystonemiddleware sets.
+SCOPED = {
+    'OpenStack-System-Scope': 'all', 'X-Domain-Id': 'd1',
+    'X-Domain-Name': 'Default', 'X-User-Domain-Id': 'ud1',
+    'X-Project-Domain-Id': 'pd1', 'X-User-Name': 'alice',
+    'X-Tenant-Name': 'legacy-name', 'X-Is-Admin-Project': 'False',
+    'X-Service-Roles': 'Service, admin', 'X-Service-User-Id': 'su1',
+    'X-Service-Project-Id': 'sp1', 'X-Service-User-Domain-Id': 'sud1',
+    'X-Service-Project-Domain-Id': 'spd1'}
+
+
+class TestScopeHeaders(base.TestCase):
+    """Both identity filters read the headers oslo.context's from_environ
+    reads, keeping the case of every value but the roles."""
+
+    def setUp(self):
+        super().setUp()
+        self.inner = ContextRecorder()
+
+    def context(self, app, **headers):
+        webob.Request.blank('/', headers=headers).get_response(app)
+        return self.inner.ctx
+
+    def assert_scoped(self, ctx):
+        self.assertEqual(
+            ('all', 'd1', 'Default', 'ud1', 'pd1', 'alice', 'legacy-name',
+             False, ['Service', 'admin'], 'su1', 'sp1', 'sud1', 'spd1'),
+            (ctx.system_scope, ctx.domain_id, ctx.domain_name,
+             ctx.user_domain_id, ctx.project_domain_id, ctx.user_name,
+             ctx.project_name, ctx.is_admin_project, ctx.service_roles,
+             ctx.service_user_id, ctx.service_project_id,
+             ctx.service_user_domain_id, ctx.service_project_domain_id))
+        values = policy.creds(ctx)
+        self.assertEqual('all', values['system'])
+        self.assertEqual(['Service', 'admin'], values['service_roles'])
+        self.assertFalse(values['is_admin_project'])
+        # A service role is no role of the caller's.
+        self.assertFalse(ctx.is_admin)
+        # An elevated copy keeps them.
+        elevated = ctx.elevated()
+        self.assertEqual(('all', 'd1', False, ['Service', 'admin']),
+                         (elevated.system_scope, elevated.domain_id,
+                          elevated.is_admin_project,
+                          elevated.service_roles))
+
+    def assert_unscoped(self, ctx):
+        self.assertEqual((None, None, None, None, True, [], None),
+                         (ctx.system_scope, ctx.domain_id,
+                          ctx.user_domain_id, ctx.project_domain_id,
+                          ctx.is_admin_project, ctx.service_roles,
+                          ctx.service_user_id))
+
+    def test_context_filter(self):
+        app = context_mw.filter_factory({})(self.inner)
+        confirmed = {'X-Identity-Status': 'Confirmed', 'X-Roles': 'Member'}
+        self.assert_scoped(self.context(app, **confirmed, **SCOPED))
+        self.assert_unscoped(self.context(app, **confirmed))
+
+    def test_unauthenticated_context_filter(self):
+        app = unauthenticated_context.filter_factory({})(self.inner)
+        self.assert_scoped(self.context(app, **{'X-Project-Id': 'p1'},
+                                        **SCOPED))
+        self.assert_unscoped(self.context(app))
+
+    def test_project_name_first_header_wins(self):
+        app = unauthenticated_context.filter_factory({})(self.inner)
+        ctx = self.context(app, **{'X-Project-Name': 'new',
+                                   'X-Tenant-Name': 'old'})
+        self.assertEqual('new', ctx.project_name)
+
+    def test_admin_project_flag_any_case(self):
+        app = unauthenticated_context.filter_factory({})(self.inner)
+        for sent, meant in (('TRUE', True), ('true', True), ('no', False),
+                            ('false', False), ('', False)):
+            ctx = self.context(app, **{'X-Is-Admin-Project': sent})
+            self.assertIs(meant, ctx.is_admin_project, sent)
+
+
+class TestAdminRuleTarget(base.TestCase):
+    """context_is_admin is checked against the context's own dict, so
+    its ``%(...)s`` matches read the caller's values."""
+
+    def setUp(self):
+        super().setUp()
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'policy.yaml')
+        with open(path, 'w') as f:
+            f.write('"context_is_admin": "\'ops\':%(project_domain)s"\n')
+        policy.get_enforcer()   # registers [oslo_policy]
+        self.config(policy_file=path, group='oslo_policy')
+        policy.reset()
+        self.addCleanup(policy.reset)
+        self.inner = ContextRecorder()
+
+    def test_rule_reads_the_context(self):
+        app = context_mw.filter_factory({})(self.inner)
+        confirmed = {'X-Identity-Status': 'Confirmed', 'X-Roles': 'reader'}
+        webob.Request.blank('/', headers=dict(
+            confirmed, **{'X-Project-Domain-Id': 'ops'})).get_response(app)
+        self.assertTrue(self.inner.ctx.is_admin)
+        webob.Request.blank('/', headers=dict(
+            confirmed, **{'X-Project-Domain-Id': 'dev'})).get_response(app)
+        self.assertFalse(self.inner.ctx.is_admin)
+        webob.Request.blank('/', headers=confirmed).get_response(app)
+        self.assertFalse(self.inner.ctx.is_admin)
