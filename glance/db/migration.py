@@ -15,8 +15,9 @@ from glance.db import models
 from glance.db import session
 from glance.db import takeover
 from glance.db.migrations.data import location_store_key
+from glance.db.migrations.data import lower_case_ids
 
-DATA_MIGRATIONS = [location_store_key]
+DATA_MIGRATIONS = [location_store_key, lower_case_ids]
 # glance-manage db check exit codes.
 CURRENT, NEED_EXPAND, NEED_MIGRATE, NEED_CONTRACT = 0, 3, 4, 5
 
