@@ -19,10 +19,12 @@ import argparse
 import datetime
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 
 import sqlalchemy as sa
@@ -101,6 +103,44 @@ def counts(engine):
                                         % t).scalar() for t in TABLES}
 
 
+def first_answer(conf, work, url):
+    """Seconds from starting glance-api on the taken-over database to
+    its first answer to an image list."""
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    with open(conf, 'w') as f:
+        f.write('[DEFAULT]\nbind_host = 127.0.0.1\nbind_port = %d\n'
+                'workers = 2\nlog_file = %s\nnode_staging_uri = file://%s\n'
+                '[database]\nconnection = %s\n'
+                '[glance_store]\nfilesystem_store_datadir = %s\n'
+                '[paste_deploy]\nconfig_file = %s\n'
+                % (port, os.path.join(work, 'api.log'),
+                   os.path.join(work, 'staging'), url,
+                   os.path.join(work, 'images'),
+                   os.path.join(ROOT, 'etc', 'glance-api-paste.ini')))
+    t0 = time.monotonic()
+    proc = subprocess.Popen([sys.executable, '-m', 'glance.cmd.api',
+                             '--config-file', conf], cwd=ROOT,
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        while proc.poll() is None:
+            try:
+                with urllib.request.urlopen(
+                        'http://127.0.0.1:%d/v2/images?limit=1' % port,
+                        timeout=5) as resp:
+                    if resp.status == 200:
+                        return time.monotonic() - t0
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError('glance-api exited; see %s'
+                           % os.path.join(work, 'api.log'))
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
 def main():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
@@ -152,7 +192,9 @@ def main():
             print('ROWS CHANGED: before %s, after %s' % (before, after))
             return 1
         print('takeover (glance-manage db sync) of %d images: %.1f s; '
-              'every row kept' % (args.images, took))
+              'every row kept' % (args.images, took), flush=True)
+        print('glance-api answering a list %.2f s after the migration '
+              'ended' % first_answer(conf, work, url))
         return 0
     finally:
         if not args.keep:
