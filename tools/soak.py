@@ -76,7 +76,7 @@ class Stats:
     def count(self, what, sample=None):
         with self.lock:
             self.counts[what] += 1
-            if sample and len(self.samples) < 20:
+            if sample and what != 'cut' and len(self.samples) < 20:
                 self.samples.append('%s: %s' % (what, sample))
 
 
