@@ -531,6 +531,33 @@ def location_add(conn, image_id, url, metadata, now):
     return result.inserted_primary_key[0]
 
 
+def images_gone(conn, image_ids):
+    """Those of ``image_ids`` with no row, or deleted for good (not
+    pending_delete, whose data the scrubber still needs)."""
+    image_ids = list(image_ids)
+    kept = set()
+    for start in range(0, len(image_ids), 500):
+        batch = image_ids[start:start + 500]
+        kept.update(row[0] for row in conn.execute(
+            sa.select(images.c.id).where(
+                images.c.id.in_(batch),
+                sa.or_(images.c.deleted == sa.false(),
+                       images.c.status != 'deleted'))))
+    return [i for i in image_ids if i not in kept]
+
+
+def location_urls_live(conn, urls):
+    """Those of ``urls`` that a live location records."""
+    urls = list(urls)
+    found = set()
+    for start in range(0, len(urls), 500):
+        found.update(row[0] for row in conn.execute(
+            sa.select(locations.c.value).where(
+                locations.c.value.in_(urls[start:start + 500]),
+                locations.c.deleted == sa.false())))
+    return found
+
+
 def location_recorded(conn, image_id, url):
     """Whether ``url`` is a live location of the image."""
     return conn.execute(sa.select(locations.c.id).where(

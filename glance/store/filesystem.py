@@ -147,6 +147,23 @@ def _list_parts(datadir, image_id=None):
         return []
 
 
+def _list_data(datadir):
+    """The names of the files in ``datadir`` named by an image id."""
+    names = []
+    try:
+        with os.scandir(datadir) as found:
+            for entry in found:
+                try:
+                    uuid.UUID(entry.name)
+                except ValueError:
+                    continue
+                if entry.is_file(follow_symlinks=False):
+                    names.append(entry.name)
+    except OSError:
+        pass
+    return names
+
+
 def _remove_if_abandoned(path):
     """Remove the partial file at ``path`` if no process holds its lock
     (its writer died); True when removed."""
@@ -503,6 +520,15 @@ class FilesystemStore(driver.Store):
                     LOG.info('Removed %s, left by a write that died', path)
                     removed.append(path)
         return removed
+
+    def data_files(self):
+        """{image id: [paths]} of the files named by an image id, listed
+        in a real thread."""
+        found = {}
+        for datadir in self.paths:
+            for name in blocking.call(_list_data, datadir):
+                found.setdefault(name, []).append(os.path.join(datadir, name))
+        return found
 
     def remove_unfinished(self, image_id, keep=()):
         """After the death of a write of ``image_id``: its partial files,

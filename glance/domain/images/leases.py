@@ -357,13 +357,51 @@ def recover(sweep_files: bool = True) -> list[str]:
 
 
 def sweep_partial_files() -> None:
-    """Remove the partial files of every store nobody writes."""
+    """Remove the partial files of every store nobody writes, and the
+    data of images deleted for good."""
     for store in _file_stores():
         try:
             store.remove_abandoned()
         except Exception:
             LOG.exception('Could not sweep the partial files of store %s',
                           store.name)
+    try:
+        sweep_orphan_data()
+    except Exception:
+        LOG.exception('Could not sweep the data of deleted images')
+
+
+def sweep_orphan_data() -> list[str]:
+    """Remove the files of the stores' directories whose image has no row
+    or is deleted for good, and that no live location records: a delete
+    whose process died between its commit and the store leaves them.
+    Returns the paths removed."""
+    reg = registry.get_registry()
+    removed = []
+    for store in reg.stores():
+        if not hasattr(store, 'data_files'):
+            continue
+        files = store.data_files()
+        if not files:
+            continue
+        with session.reader() as conn:
+            gone = db.images_gone(conn, files)
+            paths = [p for image_id in gone for p in files[image_id]]
+            live = db.location_urls_live(conn, ['file://' + p
+                                                for p in paths])
+        for path in paths:
+            if 'file://' + path in live:
+                continue
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                continue
+            except OSError as e:
+                LOG.warning('Could not remove %s: %s', path, e)
+                continue
+            LOG.info('Removed %s: its image is deleted', path)
+            removed.append(path)
+    return removed
 
 
 def _recover(lease):
