@@ -1,19 +1,26 @@
 """Functional tests: real daemons over real sockets.
 
-A test process that has reported all its results but does not end (a
-thread or green thread of some library left waiting at interpreter exit)
-would hold the whole run until its time limit. When the process starts
-to exit, a small watcher process is started: it ends as soon as this
-process has ended (its pipe closes) and otherwise kills it after
-EXIT_GRACE seconds, saying so on standard error.
+A test process stuck for good (a thread or green thread of some library
+left waiting) would hold the whole run until its time limit. Two guards
+end it, saying so on standard error: when the process starts to exit, a
+small watcher process kills it if it has not ended EXIT_GRACE seconds
+later; and a thread kills it when no test has started or ended for
+STALL_LIMIT seconds (far more than any test or class fixture takes,
+installs of Keystone, Barbican or upstream Glance included).
 """
 
 import os
+import signal
 import subprocess
 import sys
 import threading
+import time
+import unittest
+
+import testtools
 
 EXIT_GRACE = 120
+STALL_LIMIT = 900
 WATCHER = '''
 import os, select, signal, sys
 pid, grace = int(sys.argv[1]), float(sys.argv[2])
@@ -35,3 +42,34 @@ def _watch_exit():
 
 # Run where the interpreter starts to exit, before it waits for threads.
 threading._register_atexit(_watch_exit)
+
+
+_progress = [time.monotonic()]
+
+
+def _noting_progress(run):
+    def run_noting_progress(self, result=None):
+        _progress[0] = time.monotonic()
+        try:
+            return run(self, result)
+        finally:
+            _progress[0] = time.monotonic()
+    return run_noting_progress
+
+
+def _watch_stall():
+    while True:
+        time.sleep(30)
+        stalled = time.monotonic() - _progress[0]
+        if stalled > STALL_LIMIT:
+            sys.stderr.write('glance functional tests: no test started or '
+                             'ended for %d s; process %d killed\n'
+                             % (stalled, os.getpid()))
+            sys.stderr.flush()
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+for _case in (unittest.TestCase, testtools.TestCase):
+    _case.run = _noting_progress(_case.run)
+threading.Thread(target=_watch_stall, daemon=True,
+                 name='stall-watch').start()
