@@ -128,8 +128,8 @@ LAYERS = (
     ('glance.notifier',),
     ('glance.domain',),
     ('glance.imports',),
-    ('glance.scrubber',),
-    ('glance.api', 'glance.wsgi'),
+    ('glance.scrubber', 'glance.replicator'),
+    ('glance.api', 'glance.wsgi', 'glance.registry'),
     ('glance.cmd',),
 )
 

@@ -1,0 +1,426 @@
+"""glance-replicator between two real glance-api daemons (and from the
+real upstream Glance): images of several MiB with properties, tags,
+members, a deactivated, a hidden and a queued image; a copy killed with
+SIGKILL in the middle and run again; data rotten at the source; bad
+arguments, an endpoint that does not answer, refused credentials.
+
+The source serves the default flavor (identity headers), the target the
+fakeauth flavor, whose tokens are "user:project:roles": the replicator
+speaks to each with a different identity.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+
+import requests
+import testtools
+
+from glance.tests import prerequisites
+from glance.tests.functional import base
+
+ADMIN = {'X-Project-Id': 'admin', 'X-User-Id': 'admin',
+         'X-Roles': 'admin,member,reader'}
+TARGET_TOKEN = 'admin:admin:admin,member,reader'
+MIB = 1 << 20
+# What must be equal on both sides after a copy.
+COMPARED = ('id', 'name', 'status', 'visibility', 'protected', 'os_hidden',
+            'owner', 'disk_format', 'container_format', 'min_disk',
+            'min_ram', 'size', 'checksum', 'os_hash_algo', 'os_hash_value')
+
+
+def replicator(*args, timeout=300, **kwargs):
+    return subprocess.run(
+        [sys.executable, '-m', 'glance.cmd.replicator'] + list(args),
+        capture_output=True, text=True, timeout=timeout, cwd=base.ROOT,
+        **kwargs)
+
+
+class Throttle:
+    """A TCP relay in front of a server that passes what the server
+    sends at about ``rate`` bytes per second: a copy through it is slow
+    enough to be killed half-way."""
+
+    def __init__(self, port, rate):
+        self.port, self.rate = port, rate
+        self.listener = socket.socket()
+        self.listener.bind(('127.0.0.1', 0))
+        self.listener.listen(16)
+        self.url = 'http://127.0.0.1:%d' % self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(('127.0.0.1', self.port))
+            threading.Thread(target=self._pipe, args=(client, server, 0),
+                             daemon=True).start()
+            threading.Thread(target=self._pipe,
+                             args=(server, client, self.rate),
+                             daemon=True).start()
+
+    @staticmethod
+    def _pipe(src, dst, rate):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+                if rate:
+                    time.sleep(len(data) / rate)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self):
+        self.listener.close()
+
+
+class Side:
+    """One glance-api daemon and how the tests speak to it."""
+
+    def __init__(self, workdir, flavor=None):
+        os.makedirs(workdir)
+        self.workdir = workdir
+        self.db = base.Database('sqlite', workdir)
+        self.daemon = base.Daemon(workdir, self.db.url, flavor=flavor)
+        self.daemon.manage('db', 'sync')
+        self.daemon.start()
+        self.url = self.daemon.url
+        self.headers = dict(ADMIN) if flavor is None else {
+            'X-Auth-Token': TARGET_TOKEN}
+        self.http = requests.Session()
+
+    def call(self, method, path, expect=(200,), headers=None, **kwargs):
+        resp = self.http.request(method, self.url + path,
+                                 headers=dict(self.headers,
+                                              **(headers or {})),
+                                 timeout=60, **kwargs)
+        if resp.status_code not in expect:
+            raise AssertionError('%s %s: %s %s' % (
+                method, path, resp.status_code, resp.text[:500]))
+        return resp
+
+    def image(self, image_id):
+        resp = self.call('GET', '/v2/images/%s' % image_id,
+                         expect=(200, 404))
+        return resp.json() if resp.status_code == 200 else None
+
+    def members(self, image_id):
+        return {m['member_id']: m['status'] for m in self.call(
+            'GET', '/v2/images/%s/members' % image_id).json()['members']}
+
+    def data(self, image_id):
+        return self.call('GET', '/v2/images/%s/file' % image_id).content
+
+    def stop(self):
+        self.http.close()
+        self.daemon.stop()
+
+
+class ReplicatorTest(testtools.TestCase):
+    """Two daemons for the class; each test uses images of its own owner
+    (``--owner``), so tests do not see each other's images."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.workdir = tempfile.mkdtemp(prefix='glance-replicator-')
+        cls.source = Side(os.path.join(cls.workdir, 'source'))
+        cls.target = Side(os.path.join(cls.workdir, 'target'),
+                          flavor='fakeauth')
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.source.stop()
+        cls.target.stop()
+        shutil.rmtree(cls.workdir, True)
+        super().tearDownClass()
+
+    def setUp(self):
+        super().setUp()
+        self.owner = 'owner-%s' % uuid.uuid4().hex[:8]
+        self.payload = {}
+
+    def run_replicator(self, command, *args, target=True, **kwargs):
+        argv = [command, self.source.url]
+        if target:
+            argv.append(self.target.url)
+        argv += ['--target-token', TARGET_TOKEN, '--owner', self.owner]
+        return replicator(*(argv + list(args)), **kwargs)
+
+    def make_image(self, data=None, deactivate=False, members=(),
+                   **body):
+        body.setdefault('disk_format', 'raw')
+        body.setdefault('container_format', 'bare')
+        body.setdefault('owner', self.owner)
+        image = self.source.call('POST', '/v2/images', expect=(201,),
+                                 json=body).json()
+        if data is not None:
+            self.source.call('PUT', '/v2/images/%s/file' % image['id'],
+                             expect=(204,), data=data, headers={
+                                 'Content-Type': 'application/octet-stream'})
+            self.payload[image['id']] = data
+        for member, status in members:
+            self.source.call('POST', '/v2/images/%s/members' % image['id'],
+                             json={'member': member})
+            if status != 'pending':
+                self.source.call(
+                    'PUT', '/v2/images/%s/members/%s' % (image['id'],
+                                                         member),
+                    json={'status': status},
+                    headers={'X-Project-Id': member,
+                             'X-Roles': 'member,reader'})
+        if deactivate:
+            self.source.call('POST', '/v2/images/%s/actions/deactivate'
+                             % image['id'], expect=(204,))
+        return image['id']
+
+    def assert_same(self, image_id):
+        ours, theirs = self.source.image(image_id), self.target.image(
+            image_id)
+        self.assertIsNotNone(theirs, image_id)
+        for key in COMPARED:
+            self.assertEqual(ours.get(key), theirs.get(key),
+                             '%s of %s' % (key, image_id))
+        self.assertEqual(sorted(ours['tags']), sorted(theirs['tags']))
+        extra = {k: v for k, v in ours.items() if k not in (
+            'created_at', 'updated_at', 'file', 'self', 'schema', 'tags',
+            'virtual_size', 'locations', 'direct_url', 'stores')}
+        self.assertEqual(extra, {k: theirs.get(k) for k in extra})
+        if ours['visibility'] == 'shared':
+            self.assertEqual(self.source.members(image_id),
+                             self.target.members(image_id))
+
+    def test_livecopy_copies_everything_once(self):
+        member_a = 'member-a-%s' % uuid.uuid4().hex[:6]
+        member_b = 'member-b-%s' % uuid.uuid4().hex[:6]
+        big = self.make_image(os.urandom(6 * MIB), name='big',
+                              tags=['alpha', 'beta'], os_distro='debian',
+                              hw_disk_bus='scsi', min_disk=2, min_ram=256)
+        shared = self.make_image(
+            os.urandom(3 * MIB + 17), name='shared', visibility='shared',
+            members=[(member_a, 'accepted'), (member_b, 'pending')])
+        off = self.make_image(os.urandom(2 * MIB), name='off',
+                              deactivate=True, note='deactivated')
+        hidden = self.make_image(os.urandom(1000), name='hidden',
+                                 os_hidden=True, protected=True,
+                                 visibility='public')
+        queued = self.make_image(None, name='queued', purpose='later')
+        empty = self.make_image(b'', name='empty')
+        ids = [big, shared, off, hidden, queued, empty]
+
+        proc = self.run_replicator('compare')
+        self.assertEqual(1, proc.returncode, proc.stderr)
+        for image_id in ids:
+            self.assertIn(image_id, proc.stdout)
+
+        proc = self.run_replicator('livecopy', '--dry-run', '--json')
+        self.assertEqual(0, proc.returncode, proc.stderr)
+        planned = json.loads(proc.stdout)
+        self.assertEqual({'planned': 6}, planned['summary']['outcomes'])
+        self.assertIsNone(self.target.image(big))
+
+        proc = self.run_replicator('livecopy', '--json')
+        self.assertEqual(0, proc.returncode, proc.stdout + proc.stderr)
+        done = json.loads(proc.stdout)
+        self.assertEqual({'copied': 6}, done['summary']['outcomes'])
+        self.assertEqual(11 * MIB + 1017, done['summary']['bytes'])
+        for image_id in ids:
+            self.assert_same(image_id)
+        self.assertEqual('deactivated', self.target.image(off)['status'])
+        self.assertEqual('queued', self.target.image(queued)['status'])
+        self.assertEqual(self.payload[big], self.target.data(big))
+
+        # Nothing left to copy; a second run sends nothing.
+        proc = self.run_replicator('compare')
+        self.assertEqual(0, proc.returncode, proc.stdout + proc.stderr)
+        proc = self.run_replicator('livecopy', '--json')
+        self.assertEqual(0, proc.returncode, proc.stderr)
+        again = json.loads(proc.stdout)
+        self.assertEqual({'unchanged': 6}, again['summary']['outcomes'])
+        self.assertEqual(0, again['summary']['bytes'])
+
+        # Changes on the source are carried over; only they.
+        self.source.call('PATCH', '/v2/images/%s' % big, headers={
+            'Content-Type': 'application/openstack-images-v2.1-json-patch'},
+            data=json.dumps([
+                {'op': 'replace', 'path': '/os_distro', 'value': 'ubuntu'},
+                {'op': 'remove', 'path': '/hw_disk_bus'},
+                {'op': 'replace', 'path': '/tags',
+                 'value': ['alpha', 'beta', 'gamma']}]))
+        self.source.call('DELETE', '/v2/images/%s/members/%s'
+                         % (shared, member_b), expect=(204,))
+        self.source.call('POST', '/v2/images/%s/actions/reactivate' % off,
+                         expect=(204,))
+        proc = self.run_replicator('compare', '--json')
+        self.assertEqual(1, proc.returncode)
+        differs = {r['image_id']: r['message']
+                   for r in json.loads(proc.stdout)['results']
+                   if r['outcome'] == 'differs'}
+        self.assertEqual({big, shared, off}, set(differs))
+        self.assertIn('os_distro', differs[big])
+        proc = self.run_replicator('livecopy', '--json')
+        self.assertEqual(0, proc.returncode, proc.stdout + proc.stderr)
+        self.assertEqual({'updated': 3, 'unchanged': 3}, json.loads(
+            proc.stdout)['summary']['outcomes'])
+        for image_id in (big, shared, off):
+            self.assert_same(image_id)
+
+        # size: the active images of the owner.
+        proc = self.run_replicator('size', '--json', target=False)
+        self.assertEqual(0, proc.returncode, proc.stderr)
+        self.assertEqual(11 * MIB + 1017,
+                         json.loads(proc.stdout)['summary']['active_bytes'])
+
+    def test_dump_then_load(self):
+        member = 'member-%s' % uuid.uuid4().hex[:6]
+        first = self.make_image(os.urandom(3 * MIB), name='one',
+                                tags=['x'], color='blue',
+                                visibility='shared',
+                                members=[(member, 'rejected')])
+        second = self.make_image(os.urandom(MIB), name='two',
+                                 deactivate=True)
+        directory = os.path.join(self.workdir, 'dump-' + self.owner)
+        proc = replicator('dump', self.source.url, directory, '--owner',
+                          self.owner)
+        self.assertEqual(0, proc.returncode, proc.stdout + proc.stderr)
+        with open(os.path.join(directory, first + '.img'), 'rb') as f:
+            self.assertEqual(self.payload[first], f.read())
+        self.assertEqual(['%s.%s' % (i, ext) for i in sorted([first, second])
+                          for ext in ('img', 'json')],
+                         sorted(os.listdir(directory)))
+        proc = replicator('dump', self.source.url, directory, '--owner',
+                          self.owner, '--json')
+        self.assertEqual({'unchanged': 2}, json.loads(
+            proc.stdout)['summary']['outcomes'])
+
+        proc = replicator('load', self.target.url, directory,
+                          '--target-token', TARGET_TOKEN, '--json')
+        self.assertEqual(0, proc.returncode, proc.stdout + proc.stderr)
+        self.assertEqual({'copied': 2}, json.loads(
+            proc.stdout)['summary']['outcomes'])
+        for image_id in (first, second):
+            self.assert_same(image_id)
+        proc = self.run_replicator('compare')
+        self.assertEqual(0, proc.returncode, proc.stdout + proc.stderr)
+
+    def test_rotten_source_data_fails_and_leaves_no_copy(self):
+        good = self.make_image(os.urandom(2 * MIB), name='good')
+        bad = self.make_image(os.urandom(2 * MIB), name='bad')
+        path = os.path.join(self.source.workdir, 'images', bad)
+        with open(path, 'r+b') as f:
+            f.seek(MIB)
+            byte = f.read(1)
+            f.seek(MIB)
+            f.write(bytes([byte[0] ^ 0xff]))
+        proc = self.run_replicator('livecopy', '--json')
+        self.assertEqual(1, proc.returncode, proc.stdout + proc.stderr)
+        results = {r['image_id']: r for r in json.loads(
+            proc.stdout)['results']}
+        self.assertEqual('copied', results[good]['outcome'])
+        self.assertEqual('failed', results[bad]['outcome'])
+        self.assert_same(good)
+        there = self.target.image(bad)
+        self.assertTrue(there is None or there['status'] != 'active',
+                        there)
+
+    def test_killed_mid_copy_then_rerun(self):
+        ids = [self.make_image(os.urandom(4 * MIB), name='slow-%d' % n)
+               for n in range(2)]
+        throttle = Throttle(self.source.daemon.port, rate=2 * MIB)
+        self.addCleanup(throttle.close)
+        killed = subprocess.Popen(
+            [sys.executable, '-m', 'glance.cmd.replicator', 'livecopy',
+             throttle.url, self.target.url, '--target-token', TARGET_TOKEN,
+             '--owner', self.owner, '--workers', '1'],
+            cwd=base.ROOT, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        self.addCleanup(lambda: killed.poll() is None and killed.kill())
+        deadline = time.monotonic() + 60
+        # Killed once the first image is being written on the target.
+        while time.monotonic() < deadline:
+            there = [self.target.image(i) for i in ids]
+            if any(t and t['status'] == 'saving' for t in there):
+                break
+            self.assertIsNone(killed.poll(), 'the copy ended before it was '
+                              'killed')
+            time.sleep(0.05)
+        time.sleep(0.5)
+        killed.send_signal(signal.SIGKILL)
+        killed.wait()
+        self.assertNotEqual(
+            ['active', 'active'],
+            [(self.target.image(i) or {}).get('status') for i in ids])
+
+        proc = self.run_replicator('livecopy')
+        self.assertEqual(0, proc.returncode, proc.stdout + proc.stderr)
+        for image_id in ids:
+            self.assert_same(image_id)
+            self.assertEqual(hashlib.md5(self.payload[image_id]).hexdigest(),
+                             self.target.image(image_id)['checksum'])
+        proc = self.run_replicator('compare')
+        self.assertEqual(0, proc.returncode, proc.stdout + proc.stderr)
+
+    def test_bad_arguments_unreachable_refused(self):
+        proc = replicator('copy', self.source.url)
+        self.assertEqual(2, proc.returncode)
+        self.assertIn('invalid choice', proc.stderr)
+        proc = replicator('livecopy', self.source.url, self.target.url,
+                          '--workers', '0')
+        self.assertEqual(2, proc.returncode)
+        self.assertIn('--workers', proc.stderr)
+        proc = replicator('compare', self.source.url, 'ftp://x:1')
+        self.assertEqual(2, proc.returncode)
+        self.assertIn('ftp://x:1', proc.stderr)
+        proc = replicator('size')
+        self.assertEqual(2, proc.returncode)
+        self.assertIn('no source given', proc.stderr)
+
+        closed = base.free_port()
+        proc = replicator('compare', self.source.url,
+                          '127.0.0.1:%d' % closed)
+        self.assertEqual(3, proc.returncode)
+        self.assertIn('127.0.0.1:%d cannot be reached' % closed, proc.stderr)
+
+        proc = replicator('compare', self.source.url, self.target.url,
+                          '--target-token', 'not-a-token')
+        self.assertEqual(4, proc.returncode)
+        self.assertIn('refused the credentials (token)', proc.stderr)
+        self.assertNotIn('Traceback', proc.stderr)
+
+    def test_config_file_identities(self):
+        image = self.make_image(os.urandom(1000), name='conf')
+        conf = os.path.join(self.workdir, 'replicator-%s.conf' % self.owner)
+        with open(conf, 'w') as f:
+            f.write('[source]\nurl = %s\nproject = admin\n\n'
+                    '[target]\nurl = %s\ntoken = %s\n'
+                    % (self.source.url, self.target.url, TARGET_TOKEN))
+        proc = replicator('livecopy', '--config', conf, '--owner',
+                          self.owner)
+        self.assertEqual(0, proc.returncode, proc.stdout + proc.stderr)
+        self.assertIn('1 copied', proc.stdout)
+        self.assert_same(image)
+        with open(conf, 'a') as f:
+            f.write('[elsewhere]\n')
+        proc = replicator('compare', '--config', conf)
+        self.assertEqual(2, proc.returncode)
+        self.assertIn('unknown section [elsewhere]', proc.stderr)
