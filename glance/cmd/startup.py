@@ -74,7 +74,11 @@ def check_database(wait=True):
     """Connect to ``[database] connection``; RuntimeError (exit status 1)
     naming the database if that fails, so the service is not reported
     ready without it. With ``wait``, a server that cannot be reached yet
-    is given ``[database] max_retries`` x ``retry_interval`` seconds."""
+    is given ``[database] max_retries`` x ``retry_interval`` seconds.
+    Through glance-registry (``data_api``) there is no database here: a
+    registry not answering yet makes requests 503 until it does."""
+    if session.remote_factory() is not None:
+        return
     if wait:
         session.wait_for_database()
     else:

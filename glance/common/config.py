@@ -259,6 +259,63 @@ image_format_opts = [
                 deprecated_group='DEFAULT',
                 help='Disk formats images may declare.'),
     cfg.BoolOpt('require_image_format_match', default=True,
+registry_opts = [
+    cfg.StrOpt('data_api', default='glance.db.api',
+               help='Where the image metadata is read and written: '
+                    'glance.db.api, the database of [database] connection '
+                    '(upstream\'s glance.db.sqlalchemy.api means the same), '
+                    'or glance.registry.client, the deprecated '
+                    'glance-registry service at registry_host:registry_port '
+                    '(upstream\'s glance.db.registry.api means the same).'),
+    cfg.HostAddressOpt('registry_host', default='127.0.0.1',
+                       help='Address of glance-registry, for data_api = '
+                            'glance.registry.client.'),
+    cfg.PortOpt('registry_port', default=9191,
+                help='Port of glance-registry.'),
+    cfg.StrOpt('registry_client_protocol', default='http',
+               choices=['http', 'https'],
+               help='Protocol glance-registry is reached with.'),
+    cfg.StrOpt('registry_client_key_file',
+               help='Client key (PEM) presented to glance-registry over '
+                    'https.'),
+    cfg.StrOpt('registry_client_cert_file',
+               help='Client certificate (PEM) presented to '
+                    'glance-registry over https.'),
+    cfg.StrOpt('registry_client_ca_file',
+               help='CA certificates (PEM) the certificate of '
+                    'glance-registry is checked against; unset: the '
+                    'system\'s.'),
+    cfg.BoolOpt('registry_client_insecure', default=False,
+                help='Do not check the certificate of glance-registry.'),
+    cfg.IntOpt('registry_client_timeout', default=600, min=1,
+               help='Seconds a call to glance-registry may take.'),
+    cfg.ListOpt('allowed_rpc_exception_modules',
+                default=['glance.common.exception', 'builtins',
+                         'exceptions'],
+                help='Modules whose exceptions an error answered by '
+                     'glance-registry is raised again as in glance-api; '
+                     'another becomes a 500 naming it.'),
+    cfg.StrOpt('registry_shared_secret', secret=True,
+               help='Secret glance-api and glance-registry share (sent in '
+                    'the X-Registry-Secret header). glance-registry in the '
+                    'default or trusted-auth flavor refuses calls without '
+                    'it when set, and refuses to start on an address other '
+                    'than loopback when unset.'),
+    cfg.StrOpt('registry_auth_token', secret=True,
+               help='Keystone token of an administrator that glance-api '
+                    'sends to glance-registry in the keystone flavor; '
+                    'unset: one is asked for from auth_url with admin_user, '
+                    'admin_password and admin_tenant_name.'),
+    cfg.StrOpt('auth_url',
+               help='Keystone endpoint (v3) glance-api takes a token for '
+                    'glance-registry from (keystone flavor).'),
+    cfg.StrOpt('admin_user', help='Administrator whose token glance-api '
+                                  'sends to glance-registry.'),
+    cfg.StrOpt('admin_password', secret=True,
+               help='Password of admin_user.'),
+    cfg.StrOpt('admin_tenant_name', help='Project of admin_user.'),
+]
+
                 help='Refuse data whose content does not match the '
                      'disk_format of the image.'),
     cfg.ListOpt('gpt_safety_checks_nonfatal', default=[],
@@ -467,7 +524,8 @@ _brackets_optional(image_import_opts, {'image_import_plugins'})
 def list_opts():
     """Options per group, as oslo-config-generator takes them."""
     return [
-        (None, server_opts + api_opts + notification_opts),
+        (None, server_opts + api_opts + notification_opts
+         + registry_opts),
         ('noauth', noauth_opts),
         ('image_format', image_format_opts),
         ('paste_deploy', paste_deploy_opts),
@@ -529,6 +587,11 @@ def parse_args(args=None, default_config_files=None, prog='glance-api',
 IMAGE_IMPORT_CONFIG = 'glance-image-import.conf'
 
 
+    'glance-registry': 'DEPRECATED: the internal service that reads and '
+                       'writes image metadata for glance-api when its '
+                       'data_api is glance.registry.client (POST /rpc, '
+                       'port 9191). glance-api reaches the database '
+                       'directly by default; use that instead.',
 def _names_config_file(args):
     return any(arg == '--config-file' or arg.startswith('--config-file=')
                for arg in args or ())

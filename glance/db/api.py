@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from glance.common import exception
 from glance.db import models
 from glance.db import read_cache
+from glance.db import remote
 
 images = models.images
 props = models.image_properties
@@ -626,3 +627,7 @@ def location_get(conn, location_id):
 def location_set_status(conn, location_id, status, now):
     conn.execute(locations.update().where(locations.c.id == location_id)
                  .values(status=status, updated_at=now))
+
+
+# Each public function above also runs through glance-registry.
+remote.export(globals())

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from glance.common import timeutils
 from glance.db import models
+from glance.db import remote
 
 leases = models.image_leases
 
@@ -81,3 +82,7 @@ def db_now(conn: Connection) -> datetime.datetime:
     if value.tzinfo is not None:
         value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
     return value
+
+
+# Each public function above also runs through glance-registry.
+remote.export(globals())

@@ -7,6 +7,7 @@ brings the old row back as ``pending``.
 import sqlalchemy as sa
 
 from glance.db import models
+from glance.db import remote
 
 members = models.image_members
 
@@ -65,3 +66,7 @@ def member_update(conn, member_row_id, status, now):
 def member_delete(conn, member_row_id, now):
     conn.execute(members.update().where(members.c.id == member_row_id)
                  .values(deleted=True, deleted_at=now, updated_at=now))
+
+
+# Each public function above also runs through glance-registry.
+remote.export(globals())

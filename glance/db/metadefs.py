@@ -12,6 +12,7 @@ from sqlalchemy import exc as sa_exc
 
 from glance.common import exception
 from glance.db import metadef_models as m
+from glance.db import remote
 
 namespaces = m.namespaces
 resource_types = m.resource_types
@@ -247,3 +248,7 @@ def delete_everything(conn):
     for table in (m.properties, m.objects, m.tags, associations, namespaces,
                   resource_types):
         conn.execute(table.delete())
+
+
+# Each public function above also runs through glance-registry.
+remote.export(globals())

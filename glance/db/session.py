@@ -37,6 +37,7 @@ from sqlalchemy import exc as sa_exc
 from glance.common import blocking
 from glance.common import exception
 from glance.common import systemd
+from glance.db import remote
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -353,6 +354,9 @@ def _rollback(trans):
 def reader() -> ContextManager[sa.Connection]:
     """A connection for reads (on SQLite each statement sees the latest
     committed data; elsewhere the block is one transaction)."""
+    factory = remote_factory()
+    if factory is not None:
+        return factory(False)
     return _transaction(write=False)
 
 
@@ -362,7 +366,24 @@ def writer() -> ContextManager[sa.Connection]:
     Nothing inside may wait on network I/O: the lock is held until the
     block ends.
     """
+    factory = remote_factory()
+    if factory is not None:
+        return factory(True)
     return _transaction(write=True)
+
+
+_REMOTE = (None, None)   # (data_api, its connection factory)
+
+
+def remote_factory():
+    """The connection factory of ``data_api`` when it names another
+    module than the direct driver (glance-registry's client), else None
+    (see ``glance.db.remote``)."""
+    global _REMOTE
+    name = CONF.data_api
+    if name != _REMOTE[0]:
+        _REMOTE = (name, remote.load(name))
+    return _REMOTE[1]
 
 
 def _waits():

@@ -11,6 +11,7 @@ import json
 import sqlalchemy as sa
 
 from glance.db import models
+from glance.db import remote
 
 tasks = models.tasks
 task_info = models.task_info
@@ -137,3 +138,7 @@ def stale(conn, before, types):
         tasks.c.status.in_(('pending', 'processing')),
         tasks.c.updated_at < before))
     return [_row(r) for r in rows]
+
+
+# Each public function above also runs through glance-registry.
+remote.export(globals())

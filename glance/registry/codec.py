@@ -1,0 +1,63 @@
+"""The wire format of ``POST /rpc``, as upstream's registry spoke it.
+
+A request body is a JSON list of ``{"command": name, "kwargs": {...}}``;
+the answer is the list of their results, in the same order. Values are
+JSON, except datetimes, ``{"_type": "datetime", "_value": isoformat}``,
+and the caller of a listing, ``{"_type": "context", "_value":
+{"project_id", "is_admin"}}``. A command that failed answers
+``{"_error": {"cls": "module.Class", "val": message}}``.
+"""
+
+import datetime
+import json
+from typing import Any, NamedTuple, Optional
+
+DATETIME = 'datetime'
+CONTEXT = 'context'
+
+
+class Caller(NamedTuple):
+    """Who a listing is for, as the repository functions read it."""
+    project_id: Optional[str]
+    is_admin: bool
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime.datetime):
+        return {'_type': DATETIME, '_value': value.isoformat()}
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    if hasattr(value, 'project_id') and hasattr(value, 'is_admin'):
+        return {'_type': CONTEXT,
+                '_value': {'project_id': value.project_id,
+                           'is_admin': bool(value.is_admin)}}
+    raise TypeError('%s cannot be sent to glance-registry'
+                    % type(value).__name__)
+
+
+def _hook(obj: dict) -> Any:
+    kind = obj.get('_type')
+    if kind is None or len(obj) != 2 or '_value' not in obj:
+        return obj
+    value = obj['_value']
+    if kind == DATETIME and isinstance(value, str):
+        return datetime.datetime.fromisoformat(value)
+    if kind == CONTEXT and isinstance(value, dict):
+        return Caller(value.get('project_id'), bool(value.get('is_admin')))
+    raise ValueError('Unknown value type %r' % kind)
+
+
+def dumps(value: Any) -> bytes:
+    return json.dumps(value, default=_default,
+                      separators=(',', ':')).encode('utf-8')
+
+
+def loads(data: bytes) -> Any:
+    """ValueError for anything that is not this format's JSON."""
+    return json.loads(data, object_hook=_hook)
+
+
+def error(exc: BaseException) -> dict:
+    cls = type(exc)
+    return {'_error': {'cls': '%s.%s' % (cls.__module__, cls.__qualname__),
+                       'val': str(exc)}}

@@ -1,0 +1,141 @@
+"""``POST /rpc``: run repository functions for glance-api.
+
+The body is a list of commands (see ``codec``); each names a function of
+``glance.db.remote.COMMANDS`` and gives its arguments but the connection.
+Each runs in a transaction of its own, a write transaction when the
+caller says it writes (``X-Registry-Write: 1``), and the answer lists
+their results in order; a command that fails answers its error in its
+place and the others still run. A body that is not such a list, an
+unknown command or arguments the function does not take refuse the whole
+request (400, 404) before anything runs.
+"""
+
+import inspect
+from typing import Any, Callable, Dict, List, Tuple
+
+import webob
+from oslo_log import log as logging
+
+from glance.common import exception
+from glance.common import wsgi
+from glance.db import api as db_api
+from glance.db import leases
+from glance.db import members
+from glance.db import metadefs
+from glance.db import remote
+from glance.db import session
+from glance.db import tasks
+from glance.db import usage
+from glance.registry import codec
+
+LOG = logging.getLogger(__name__)
+
+PATH = '/rpc'
+WRITE_HEADER = 'X-Registry-Write'
+# A page of images with their properties stays far below this.
+MAX_BODY = 16 * 1024 * 1024
+MAX_COMMANDS = 1000
+
+# The modules of ``remote.MODULES``: imported, they list their functions
+# in ``remote.COMMANDS``.
+REPOSITORIES = (db_api, leases, members, metadefs, tasks, usage)
+
+Call = Tuple[Callable[..., Any], Dict[str, Any]]
+
+
+def _parse(body: bytes) -> List[Call]:
+    """The calls of a request body; BadRequest or NotFound."""
+    try:
+        commands = codec.loads(body)
+    except RecursionError:
+        raise exception.BadRequest('Malformed JSON: nested too deeply.')
+    except (UnicodeDecodeError, ValueError) as e:
+        raise exception.BadRequest('Malformed request body: %s' % e)
+    if not isinstance(commands, list) or not commands:
+        raise exception.BadRequest('The body must be a non-empty JSON list '
+                                   'of {"command": ..., "kwargs": {...}}.')
+    if len(commands) > MAX_COMMANDS:
+        raise exception.BadRequest('At most %d commands per request.'
+                                   % MAX_COMMANDS)
+    calls = []
+    for n, item in enumerate(commands):
+        if (not isinstance(item, dict)
+                or not isinstance(item.get('command'), str)
+                or not isinstance(item.get('kwargs', {}), dict)
+                or set(item) - {'command', 'kwargs'}):
+            raise exception.BadRequest(
+                'Command %d is not {"command": name, "kwargs": {...}}.' % n)
+        name = item['command']
+        func = remote.COMMANDS.get(name)
+        if func is None:
+            raise exception.NotFound('Unknown command %r.' % name[:100])
+        kwargs = item.get('kwargs', {})
+        try:
+            inspect.signature(func).bind(None, **kwargs)
+        except TypeError as e:
+            raise exception.BadRequest('Command %s: %s' % (name, e))
+        calls.append((func, kwargs))
+    return calls
+
+
+def _run(func: Callable[..., Any], kwargs: Dict[str, Any],
+         write: bool) -> Any:
+    try:
+        with session.writer() if write else session.reader() as conn:
+            return func(conn, **kwargs)
+    except exception.GlanceError as e:
+        return codec.error(e)
+    except Exception as e:
+        # Arguments of the right names but wrong values, most likely; the
+        # caller gets the error, the registry goes on.
+        LOG.warning('Command %s failed: %s: %s', func.__name__,
+                    type(e).__name__, e)
+        return codec.error(e)
+
+
+class RPC:
+    """The WSGI application of glance-registry's /rpc endpoint."""
+
+    def __call__(self, environ, start_response):
+        req = wsgi.Request(environ)
+        try:
+            resp = self.handle(req)
+        except exception.GlanceError as e:
+            # Its callers are programs: the error in JSON, whatever they
+            # accept.
+            resp = wsgi.json_response(
+                {'error': {'code': e.code, 'message': e.msg}},
+                status=e.code, headers=e.headers)
+        return resp(environ, start_response)
+
+    def handle(self, req: wsgi.Request) -> webob.Response:
+        if req.path_info.rstrip('/') != PATH:
+            raise exception.NotFound('glance-registry serves POST /rpc '
+                                     'only.')
+        if req.method != 'POST':
+            raise exception.MethodNotAllowed('Only POST is allowed on '
+                                             '/rpc.')
+        if not req.has_body():
+            raise exception.BadRequest('Body expected in request.')
+        calls = _parse(req.read_body(MAX_BODY))
+        write = req.headers.get(WRITE_HEADER) == '1'
+        results = [_run(func, kwargs, write) for func, kwargs in calls]
+        try:
+            body = codec.dumps(results)
+        except (TypeError, ValueError) as e:
+            LOG.error('Cannot encode the results of %s: %s',
+                      [f.__name__ for f, _k in calls], e)
+            raise exception.GlanceError('A result cannot be encoded.')
+        resp = webob.Response(status=200, content_type=wsgi.JSON,
+                              charset='UTF-8')
+        resp.body = body
+        return resp
+
+
+def app_factory(global_conf, **local_conf):
+    if session.remote_factory() is not None:
+        raise RuntimeError('glance-registry cannot itself use data_api '
+                           'glance.registry.client: set data_api = '
+                           'glance.db.api (the default) in its '
+                           'configuration.')
+    return RPC()

@@ -1,0 +1,184 @@
+"""POST /rpc of glance-registry, in process, on a real SQLite database."""
+
+import datetime
+import json
+
+import webob
+
+from glance.common import exception
+from glance.db import remote
+from glance.registry import client
+from glance.registry import codec
+from glance.registry import rpc
+from glance.tests.unit import base
+
+
+def post(body, write=False, path='/rpc', method='POST'):
+    req = webob.Request.blank(path, method=method)
+    if body is not None:
+        req.body = body if isinstance(body, bytes) else codec.dumps(body)
+    if write:
+        req.headers[rpc.WRITE_HEADER] = '1'
+    return req.get_response(rpc.RPC())
+
+
+class TestRPC(base.DBTestCase):
+
+    def create(self, **overrides):
+        values = base.image_values(**overrides)
+        resp = post([{'command': 'image_create',
+                      'kwargs': {'values': values,
+                                 'properties': {'k': 'v'},
+                                 'tags': ['t']}}], write=True)
+        self.assertEqual(200, resp.status_int, resp.text)
+        return values, resp.json
+
+    def test_commands_are_the_repository_functions(self):
+        self.assertIn('image_get', remote.COMMANDS)
+        self.assertIn('members.member_create', remote.COMMANDS)
+        self.assertIn('tasks.get', remote.COMMANDS)
+        self.assertNotIn('_attach', remote.COMMANDS)
+        # Functions that take no connection are no commands.
+        self.assertNotIn('usage.held_by', remote.COMMANDS)
+        self.assertNotIn('leases.expiry', remote.COMMANDS)
+
+    def test_results_in_order_with_datetimes(self):
+        values, result = self.create()
+        self.assertEqual([None], result)
+        resp = post([{'command': 'image_get',
+                      'kwargs': {'image_id': values['id']}},
+                     {'command': 'image_get',
+                      'kwargs': {'image_id': 'missing'}},
+                     {'command': 'members.member_count',
+                      'kwargs': {'image_id': values['id']}}])
+        self.assertEqual(200, resp.status_int)
+        raw = resp.json
+        self.assertEqual({'_type': 'datetime',
+                          '_value': values['created_at'].isoformat()},
+                         raw[0]['created_at'])
+        image, missing, count = codec.loads(resp.body)
+        self.assertEqual(values['created_at'], image['created_at'])
+        self.assertIsInstance(image['updated_at'], datetime.datetime)
+        self.assertEqual({'k': 'v'}, image['properties'])
+        self.assertEqual(['t'], image['tags'])
+        self.assertIsNone(missing)
+        self.assertEqual(0, count)
+
+    def test_listing_takes_the_caller(self):
+        values, _ = self.create(owner='p1', visibility='private')
+        self.create(owner='p2', visibility='private')
+        for project, admin, expected in (('p1', False, [values['id']]),
+                                         ('p3', False, []),
+                                         ('p3', True, 2)):
+            caller = base.ctx(project=project)
+            caller.is_admin = admin
+            resp = post([{'command': 'image_list', 'kwargs': {
+                'ctx': caller, 'filters': {}, 'member_status': 'all'}}])
+            found = [i['id'] for i in codec.loads(resp.body)[0]]
+            if isinstance(expected, int):
+                self.assertEqual(expected, len(found))
+            else:
+                self.assertEqual(expected, found)
+
+    def test_a_failing_command_answers_its_error_the_others_run(self):
+        values, _ = self.create()
+        resp = post([{'command': 'image_create',
+                      'kwargs': {'values': values, 'properties': {},
+                                 'tags': []}},
+                     {'command': 'image_get',
+                      'kwargs': {'image_id': values['id']}}], write=True)
+        self.assertEqual(200, resp.status_int)
+        error, image = codec.loads(resp.body)
+        self.assertEqual('glance.common.exception.Duplicate',
+                         error['_error']['cls'])
+        self.assertIn(values['id'], error['_error']['val'])
+        self.assertEqual(values['id'], image['id'])
+
+    def test_bad_requests_are_4xx_and_run_nothing(self):
+        values = base.image_values()
+        create = {'command': 'image_create',
+                  'kwargs': {'values': values, 'properties': {},
+                             'tags': []}}
+        cases = [
+            (b'{', 400), (b'\xff\xfe', 400), (b'{}', 400), (b'[]', 400),
+            (b'"x"', 400), (b'[1]', 400), (b'[{"kwargs": {}}]', 400),
+            (b'[{"command": 1}]', 400),
+            (b'[{"command": "image_get", "kwargs": []}]', 400),
+            (b'[{"command": "image_get", "kwargs": {}, "x": 1}]', 400),
+            (b'[' * 100000 + b']' * 100000, 400),
+            (b'[{"command": "image_get", "kwargs": {"nope": 1}}]', 400),
+            (b'[{"command": "image_get", "kwargs": {}}]', 400),
+            (b'[{"command": "_attach", "kwargs": {}}]', 404),
+            (b'[{"command": "__import__", "kwargs": {}}]', 404),
+            (b'[{"command": "no_such", "kwargs": {}}]', 404),
+            (b'[{"command": "image_get", "kwargs": '
+             b'{"image_id": {"_type": "bogus", "_value": 1}}}]', 400),
+        ]
+        for body, status in cases:
+            # A good command first: nothing runs when one is refused.
+            text = body.decode('latin-1')
+            if text.startswith('[{'):
+                body = (b'[' + codec.dumps(create) + b',' + body[1:])
+            resp = post(body, write=True)
+            self.assertEqual(status, resp.status_int, body[:80])
+            self.assertIn('message', resp.json['error'])
+        resp = post([{'command': 'image_get',
+                      'kwargs': {'image_id': values['id']}}])
+        self.assertEqual([None], resp.json)
+
+    def test_only_post_rpc(self):
+        self.assertEqual(405, post(None, method='GET').status_int)
+        self.assertEqual(404, post([], path='/images').status_int)
+        self.assertEqual(400, post(None).status_int)
+
+    def test_too_large(self):
+        resp = post(b'[' + b' ' * (rpc.MAX_BODY + 1) + b']')
+        self.assertEqual(413, resp.status_int)
+
+
+class TestClientErrors(base.TestCase):
+
+    def test_allowed_modules_are_raised_again(self):
+        self.assertRaises(exception.ImageNotFound, client.raise_error,
+                          {'cls': 'glance.common.exception.ImageNotFound',
+                           'val': 'gone'})
+        self.assertRaises(KeyError, client.raise_error,
+                          {'cls': 'builtins.KeyError', 'val': 'k'})
+        self.assertRaises(ValueError, client.raise_error,
+                          {'cls': 'exceptions.ValueError', 'val': 'v'})
+
+    def test_other_modules_are_not_imported(self):
+        for name in ('os.system', 'subprocess.CalledProcessError',
+                     'glance.common.exception.CONF',
+                     'builtins.print', 'sqlalchemy.exc.IntegrityError'):
+            error = self.assertRaises(exception.GlanceError,
+                                      client.raise_error,
+                                      {'cls': name, 'val': 'x'})
+            self.assertEqual(exception.GlanceError, type(error))
+            self.assertIn(name, str(error))
+
+    def test_configured_modules(self):
+        self.config(allowed_rpc_exception_modules=['builtins'])
+        error = self.assertRaises(
+            exception.GlanceError, client.raise_error,
+            {'cls': 'glance.common.exception.Conflict', 'val': 'x'})
+        self.assertEqual(exception.GlanceError, type(error))
+
+
+class TestCodec(base.TestCase):
+
+    def test_round_trip(self):
+        when = datetime.datetime(2024, 1, 2, 3, 4, 5, 6)
+        value = {'a': [when, {'b': None}], 'c': ('x', 1)}
+        self.assertEqual({'a': [when, {'b': None}], 'c': ['x', 1]},
+                         codec.loads(codec.dumps(value)))
+        self.assertEqual({'_type': 'datetime',
+                          '_value': '2024-01-02T03:04:05.000006'},
+                         json.loads(codec.dumps(when)))
+
+    def test_caller(self):
+        caller = codec.loads(codec.dumps(base.ctx(project='p9')))
+        self.assertEqual(codec.Caller('p9', False), caller)
+
+    def test_unknown_objects_are_refused(self):
+        self.assertRaises(TypeError, codec.dumps, object())
