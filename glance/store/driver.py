@@ -277,6 +277,12 @@ class Store(abc.ABC):
         raise exceptions.StoreDeleteNotSupported(
             'Store %s cannot delete image data.' % self.name)
 
+    def check_delete(self, location: str, *,
+                     context: Context | None = None) -> None:
+        """Raise InUseByStore when the store would refuse to delete the
+        data at ``location`` because something else uses it (RBD clones),
+        before the image record changes; the data is left alone."""
+
     def local_path(self, location: str) -> str | None:
         """Path of the data on this host (LOCAL_FILE stores), or None."""
         return None

@@ -95,3 +95,9 @@ class LocationRefused(StoreError, exception.Forbidden):
     it, leads where the service may not fetch from (an internal address,
     a scheme, host or port the URL filter refuses)."""
     message = 'The service may not read the image data at this location.'
+
+
+class InUseByStore(StoreError, exception.Conflict):
+    """The store refuses to delete data something else still uses (RBD
+    clones of an image's snapshot): 409, the data left as it is."""
+    message = 'The image data is in use and cannot be deleted.'

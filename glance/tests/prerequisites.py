@@ -35,6 +35,12 @@ THINGS = {
                         'the postgres user), for the tests that start, stop '
                         'and restart a server of their own',
                         'install postgresql'),
+    'CEPH': ('the Ceph cluster and RADOS Gateway of tools/ceph, and '
+             "Ceph's Python bindings in the virtualenv",
+             'install the Debian packages ("tools/ceph install" as root: '
+             'ceph-mon, ceph-osd, ceph-common, radosgw, python3-rados, '
+             'python3-rbd), run tools/bootstrap and make "tools/ceph start" '
+             'succeed'),
     'RABBIT': ('the RabbitMQ server on 127.0.0.1:5672 (guest/guest)',
                'install rabbitmq-server and run rabbitmq-server -detached'),
     'KEYSTONE': ('the Keystone of tools/keystone',

@@ -246,5 +246,7 @@ def delete_from_store(ctx, store_id, image_id):
         if not found:
             raise exception.NotFound('Image %s has no data in store %s.'
                                      % (image_id, store_id))
+        registry.get_store(store_id).check_delete(found[0]['url'],
+                                                  context=ctx)
         db.location_delete(conn, found[0]['id'], timeutils.now())
     _delete_quietly(registry.get_store(store_id), found[0]['url'], ctx)

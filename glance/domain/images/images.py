@@ -335,12 +335,15 @@ def _check_deletable(image_locations):
     for loc in image_locations:
         if loc['status'] == 'active':
             try:
-                registry.store_for_location(loc['url'],
-                                            loc['metadata'].get('store'))
+                store = registry.store_for_location(
+                    loc['url'], loc['metadata'].get('store'))
             except store_exc.StoreNotDriven:
                 raise
             except store_exc.StoreError:
-                pass
+                continue
+            # 409, the image left as it is, when the store would refuse
+            # (RBD clones of its snapshot).
+            store.check_delete(loc['url'])
 
 
 def _delete_data(loc):
