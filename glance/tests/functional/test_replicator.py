@@ -32,6 +32,7 @@ ADMIN = {'X-Project-Id': 'admin', 'X-User-Id': 'admin',
          'X-Roles': 'admin,member,reader'}
 TARGET_TOKEN = 'admin:admin:admin,member,reader'
 MIB = 1 << 20
+UPSTREAM = os.path.join(base.ROOT, 'tools', 'upstream-glance')
 # What must be equal on both sides after a copy.
 COMPARED = ('id', 'name', 'status', 'visibility', 'protected', 'os_hidden',
             'owner', 'disk_format', 'container_format', 'min_disk',
@@ -424,3 +425,137 @@ class ReplicatorTest(testtools.TestCase):
         proc = replicator('compare', '--config', conf)
         self.assertEqual(2, proc.returncode)
         self.assertIn('unknown section [elsewhere]', proc.stderr)
+
+    def test_systemd_units_run_compare(self):
+        analyze = shutil.which('systemd-analyze', path=os.pathsep.join(
+            [os.environ.get('PATH', ''), '/usr/sbin', '/sbin']))
+        prerequisites.require('SYSTEMD', analyze is not None,
+                              'no systemd-analyze')
+        root = os.path.join(self.workdir, 'root-' + self.owner)
+        bindir = os.path.dirname(sys.executable)
+        proc = subprocess.run(
+            [os.path.join(base.ROOT, 'tools', 'install'), '--destdir', root,
+             '--bindir', bindir], capture_output=True, text=True,
+            timeout=120)
+        self.assertEqual(0, proc.returncode, proc.stderr)
+        units = os.path.join(root, 'etc', 'systemd', 'system')
+        service = os.path.join(units, 'glance-replicator-compare.service')
+        timer = os.path.join(units, 'glance-replicator-compare.timer')
+        proc = subprocess.run([analyze, 'verify', service, timer],
+                              capture_output=True, text=True, timeout=120)
+        self.assertEqual((0, ''), (proc.returncode,
+                                   proc.stdout + proc.stderr))
+        self.assertTrue(os.path.exists(os.path.join(
+            root, 'etc', 'glance', 'glance-replicator.conf')))
+        with open(service) as f:
+            exec_start = [line.split('=', 1)[1].split() for line in f
+                          if line.startswith('ExecStart=')][0]
+        self.assertEqual(os.path.join(bindir, 'glance-replicator'),
+                         exec_start[0])
+        # The unit's command, on a configuration naming the two daemons.
+        conf = os.path.join(self.workdir, 'unit-%s.conf' % self.owner)
+        with open(conf, 'w') as f:
+            f.write('[source]\nurl = %s\n[target]\nurl = %s\ntoken = %s\n'
+                    % (self.source.url, self.target.url, TARGET_TOKEN))
+        command = [conf if a == '/etc/glance/glance-replicator.conf' else a
+                   for a in exec_start] + ['--owner', self.owner]
+        self.make_image(os.urandom(1000), name='timer')
+        proc = subprocess.run(command, capture_output=True, text=True,
+                              timeout=120)
+        self.assertEqual(1, proc.returncode, proc.stdout + proc.stderr)
+        self.assertIn('1 differs', proc.stdout)
+        self.run_replicator('livecopy')
+        proc = subprocess.run(command, capture_output=True, text=True,
+                              timeout=120)
+        self.assertEqual(0, proc.returncode, proc.stdout + proc.stderr)
+
+
+class FromUpstreamTest(testtools.TestCase):
+    """livecopy from the real upstream Glance (tools/upstream-glance) to
+    this project. GLANCE_TEST_NO_UPSTREAM_GLANCE=1 skips it (except
+    under CI)."""
+
+    def setUp(self):
+        super().setUp()
+        problem = prerequisites.skip_requested('UPSTREAM_GLANCE')
+        if problem is not None:
+            raise problem
+        self.workdir = tempfile.mkdtemp(prefix='glance-replicator-up-')
+        self.addCleanup(shutil.rmtree, self.workdir, True)
+        data = os.path.join(self.workdir, 'upstream')
+        port = base.free_port()
+        self.upstream_url = 'http://127.0.0.1:%d' % port
+        env = dict(os.environ, GLANCE_STORES='single')
+        env.pop('GLANCE_DB_URL', None)
+
+        def tool(*args):
+            return subprocess.run([UPSTREAM] + list(args), env=env,
+                                  capture_output=True, text=True,
+                                  timeout=1800)
+        proc = tool('start', data, str(port))
+        if proc.returncode != 0:
+            tool('stop', data)
+            prerequisites.require('UPSTREAM_GLANCE', False,
+                                  proc.stderr[-2000:])
+        self.addCleanup(tool, 'stop', data)
+        self.target = Side(os.path.join(self.workdir, 'target'))
+        self.addCleanup(self.target.stop)
+        self.http = requests.Session()
+        self.addCleanup(self.http.close)
+
+    def up(self, method, path, expect, headers=None, **kwargs):
+        resp = self.http.request(method, self.upstream_url + path,
+                                 headers=dict(ADMIN, **{
+                                     'X-Identity-Status': 'Confirmed'},
+                                     **(headers or {})),
+                                 timeout=120, **kwargs)
+        self.assertEqual(expect, resp.status_code, resp.text[:500])
+        return resp
+
+    def up_image(self, data, deactivate=False, **body):
+        image = self.up('POST', '/v2/images', 201, json=dict(
+            disk_format='raw', container_format='bare', **body)).json()
+        if data is not None:
+            self.up('PUT', '/v2/images/%s/file' % image['id'], 204,
+                    data=data,
+                    headers={'Content-Type': 'application/octet-stream'})
+        if deactivate:
+            self.up('POST', '/v2/images/%s/actions/deactivate'
+                    % image['id'], 204)
+        return image['id']
+
+    def test_livecopy_from_upstream(self):
+        member = 'member-%s' % uuid.uuid4().hex[:6]
+        payload = os.urandom(5 * MIB + 3)
+        big = self.up_image(payload, name='big', tags=['a', 'b'],
+                            os_distro='debian', min_ram=128)
+        shared = self.up_image(os.urandom(2 * MIB), name='shared',
+                               visibility='shared', note='for one')
+        self.up('POST', '/v2/images/%s/members' % shared, 200,
+                json={'member': member})
+        self.up('PUT', '/v2/images/%s/members/%s' % (shared, member), 200,
+                headers={'X-Project-Id': member,
+                         'X-Roles': 'member,reader'},
+                json={'status': 'accepted'})
+        off = self.up_image(os.urandom(MIB), name='off', deactivate=True)
+        hidden = self.up_image(os.urandom(1000), name='hidden',
+                               os_hidden=True)
+        ids = (big, shared, off, hidden)
+
+        args = [self.upstream_url, self.target.url, '--json']
+        proc = replicator('livecopy', *args)
+        self.assertEqual(0, proc.returncode, proc.stdout + proc.stderr)
+        self.assertEqual({'copied': 4}, json.loads(
+            proc.stdout)['summary']['outcomes'])
+        for image_id in ids:
+            theirs = self.up('GET', '/v2/images/%s' % image_id, 200).json()
+            ours = self.target.image(image_id)
+            for key in COMPARED:
+                self.assertEqual(theirs.get(key), ours.get(key),
+                                 '%s of %s' % (key, image_id))
+            self.assertEqual(sorted(theirs['tags']), sorted(ours['tags']))
+        self.assertEqual('debian', self.target.image(big)['os_distro'])
+        self.assertEqual({member: 'accepted'}, self.target.members(shared))
+        self.assertEqual(payload, self.target.data(big))
+        proc = replicator('compare', *args)
+        self.assertEqual(0, proc.returncode, proc.stdout + proc.stderr)
