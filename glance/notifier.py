@@ -392,3 +392,25 @@ def _metadef(event_type, kind, namespace, row, old_name):
 def association_event(event_type, namespace, association, deleted=False):
     """metadef_resource_type.create or .delete of an association."""
     emit(event_type, association_payload(namespace, association, deleted))
+
+
+@_safely
+def _integrity(event_type, image, extra):
+    payload = image_payload(image)
+    payload.update(extra)
+    emit(event_type, payload, priority='error')
+
+
+def audit_failed(image, store, problem, detail):
+    """image.audit.failed (error): glance-auditor found the data of
+    ``image`` in ``store`` missing or different from its record. The
+    location's URL is left out, as in every image event."""
+    _integrity('image.audit.failed', image, {
+        'store': store, 'problem': problem, 'detail': detail})
+
+
+def update_mismatch(image, field, recorded, found):
+    """image.update.mismatch (error): glance-updater read data that
+    contradicts the value ``field`` recorded on ``image``."""
+    _integrity('image.update.mismatch', image, {
+        'field': field, 'recorded': recorded, 'found': found})

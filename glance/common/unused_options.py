@@ -33,6 +33,8 @@ LIBRARY_NAMESPACES = (
     'oslo.middleware.healthcheck', 'oslo.middleware.http_proxy_to_wsgi',
     'keystonemiddleware.auth_token', 'oslo.limit', 'oslo.messaging',
     'castellan.config',
+    # glance-auditor's and glance-updater's, read from glance-api.conf.
+    'glance.integrity',
 )
 
 Key = tuple[str, str]           # (group, option name)

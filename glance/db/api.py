@@ -217,9 +217,11 @@ def image_destroy(conn, image_id, status, now):
             table.c.image_id == image_id,
             table.c.deleted == sa.false()).values(
             deleted=True, deleted_at=now, updated_at=now))
+    # Also the locations glance-auditor marked bad: their data goes too.
     live = locations.update().where(locations.c.image_id == image_id,
                                     locations.c.deleted == sa.false(),
-                                    locations.c.status == 'active')
+                                    locations.c.status.in_(
+                                        ('active', 'audit_failed')))
     if status == 'pending_delete':
         # The scrubber deletes the data later (or it is restored).
         conn.execute(live.values(status='pending_delete', updated_at=now))

@@ -63,7 +63,9 @@ class ImageView:
         body['id'] = image_id
         body['created_at'] = timeutils.isotime(image['created_at'])
         body['updated_at'] = timeutils.isotime(image['updated_at'])
-        locations = image['locations']
+        # Live ones only: not those glance-auditor found bad.
+        locations = [loc for loc in image['locations']
+                     if loc['status'] == 'active']
         if self.locations:
             body['locations'] = [{'url': loc['url'],
                                   'metadata': loc['metadata']}

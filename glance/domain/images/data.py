@@ -20,6 +20,7 @@ from glance.domain.images import format_check
 from glance.domain.images import hashing
 from glance.domain.images import leases
 from glance.domain.images import limits
+from glance.domain.images import locations
 from glance.domain.images import quota
 from glance.domain.images import records
 from glance.domain.images import rules
@@ -177,6 +178,13 @@ def download(ctx, image_id):
                                   'forbidden.')
     live = [loc for loc in image['locations'] if loc['status'] == 'active']
     if not live:
+        if any(loc['status'] == locations.AUDIT_FAILED
+               for loc in image['locations']):
+            # Never bytes that differ from the record.
+            raise exception.ServiceUnavailable(
+                'The data of image %s failed its integrity audit in every '
+                'store holding it: it is not served until a good copy is '
+                'restored.' % image_id)
         return image, None
 
     def open_data(offset=0, length=None):
@@ -237,12 +245,14 @@ def delete_from_store(ctx, store_id, image_id):
                                      "'active'")
         live = [loc for loc in image['locations']
                 if loc['status'] == 'active']
-        if len(live) <= 1:
+        # A copy the auditor found bad may go whatever else is left.
+        found = [loc for loc in image['locations']
+                 if loc['status'] in ('active', locations.AUDIT_FAILED)
+                 and loc['metadata'].get('store') == store_id]
+        if found and found[0]['status'] == 'active' and len(live) <= 1:
             raise exception.Forbidden('Cannot delete image data from the '
                                       'only store containing it. Consider '
                                       'deleting the image instead.')
-        found = [loc for loc in live
-                 if loc['metadata'].get('store') == store_id]
         if not found:
             raise exception.NotFound('Image %s has no data in store %s.'
                                      % (image_id, store_id))

@@ -70,6 +70,9 @@ LOG = logging.getLogger(__name__)
 
 UPLOAD = 'upload'
 STAGE = 'stage'
+# glance-updater reading an active image's data: nothing is written to a
+# store under it, so recovery only removes the row.
+UPDATE = 'update'
 # The status of the image while each kind of write runs.
 STATUS = {UPLOAD: 'saving', STAGE: 'uploading'}
 # Added to a lease's expiry before it counts as lapsed: a DATETIME column
@@ -412,6 +415,10 @@ def _recover(lease):
                              for_update=True)
         if not db_leases.end(conn, image_id, lease['token']):
             return False        # ended or taken over meanwhile
+        if kind not in STATUS:
+            # A reader's lease (glance-updater): no partial data to
+            # remove, no status to put back.
+            return True
         LOG.warning('The %s of image %s stopped with its holder (%s); '
                     'undoing it', kind, image_id, lease['holder'])
         live = image is not None and not image['deleted']

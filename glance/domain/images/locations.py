@@ -67,6 +67,13 @@ def spawn(func, *args):
         threading.Thread(target=func, args=args, daemon=True).start()
 
 
+# The status glance-auditor (auditor_mark_bad_locations) gives a location
+# whose data is missing or differs from the image's record: downloads skip
+# it and the locations API does not list it; deleting the image deletes
+# it and its data like a live one.
+AUDIT_FAILED = 'audit_failed'
+
+
 def live_locations(image):
     return [loc for loc in image['locations'] if loc['status'] == 'active']
 

@@ -18,7 +18,9 @@ from glance.tests.functional import helpers_daemon as hd
 from glance.tests.functional import helpers_systemd as hs
 
 ETC = os.path.join(base.ROOT, 'etc')
-UNITS = ('glance-api.service', 'glance-scrubber.service')
+UNITS = ('glance-api.service', 'glance-scrubber.service',
+         'glance-auditor.service', 'glance-updater.service',
+         'glance-updater.timer')
 
 
 class NotifyTestCase(hd.DaemonTestCase):

@@ -128,7 +128,7 @@ LAYERS = (
     ('glance.notifier',),
     ('glance.domain',),
     ('glance.imports',),
-    ('glance.scrubber', 'glance.replicator'),
+    ('glance.scrubber', 'glance.replicator', 'glance.integrity'),
     ('glance.api', 'glance.wsgi', 'glance.registry'),
     ('glance.cmd',),
 )
