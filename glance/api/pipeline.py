@@ -36,6 +36,7 @@ from typing import Any, Callable
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from glance.api import versions
 from glance.api.middleware import profiler
 
 LOG = logging.getLogger(__name__)
@@ -48,6 +49,8 @@ AUTHTOKEN = 'keystonemiddleware.auth_token'
 FAKEAUTH = 'glance.api.middleware.fakeauth'
 CORS = 'glance.api.middleware.cors'
 PROXY_HEADERS = 'glance.api.middleware.http_proxy_to_wsgi'
+CACHE = 'glance.api.middleware.cache'
+CACHE_MANAGE = 'glance.api.middleware.cache_manage'
 
 # Other factories of the same filters: upstream's class factories, and
 # the oslo.middleware filters this package's own replace.
@@ -57,6 +60,8 @@ ALIASES = {
         NOAUTH_CONTEXT,
     'glance.api.middleware.version_negotiation.VersionNegotiationFilter':
         VERSIONS,
+    'glance.api.middleware.cache.CacheFilter': CACHE,
+    'glance.api.middleware.cache_manage.CacheManageFilter': CACHE_MANAGE,
     'oslo_middleware.request_id': REQUEST_ID,
     'oslo_middleware.request_id.RequestId': REQUEST_ID,
     'oslo_middleware.cors': CORS,
@@ -74,7 +79,11 @@ SHIPPED = {
     NOAUTH_CONTEXT: ('unauthenticated-context', {}),
     AUTHTOKEN: ('authtoken', {'delay_auth_decision': 'true'}),
     FAKEAUTH: ('fakeauth', {}),
+    CACHE: ('cache', {}),
+    CACHE_MANAGE: ('cachemanage', {}),
 }
+# The cache filters read the context: filters that make it go before them.
+CACHE_MODULES = (CACHE, CACHE_MANAGE)
 # Filters that authenticate or build the context; version negotiation
 # goes before the first of them.
 IDENTITY_MODULES = {CONTEXT, NOAUTH_CONTEXT, AUTHTOKEN, FAKEAUTH}
@@ -149,12 +158,21 @@ def identity_filters(flavor):
     return [NOAUTH_CONTEXT]
 
 
+def _before_cache(result):
+    """Where a filter goes that must run before the cache filters: the
+    position of the first of them, else the end."""
+    found = [i for i, m in enumerate(result) if m in CACHE_MODULES]
+    return found[0] if found else len(result)
+
+
 def complete(modules, flavor):
     """Where to add missing required filters.
 
     ``modules`` lists the factory module of each filter, outermost first.
     Returns the completed list; entries that were added are the module
-    names of ``SHIPPED``, ``modules`` itself is left alone.
+    names of ``SHIPPED``, ``modules`` itself is left alone. The cache
+    filters read the context: a missing filter that makes it is added
+    before them.
     """
     result = list(modules)
     if REQUEST_ID not in result:
@@ -168,7 +186,7 @@ def complete(modules, flavor):
         elif len(wanted) > 1 and wanted[1] in result:
             where = result.index(wanted[1])
         else:
-            where = len(result)
+            where = _before_cache(result)
         result.insert(where, module)
     if VERSIONS not in result:
         first_identity = [i for i, m in enumerate(result)
@@ -257,6 +275,14 @@ def build(loader, global_conf, names, flavor, pipeline_name):
         log('Paste pipeline %r has no %s filter, which every request '
             'needs: added it, the pipeline is now: %s',
             pipeline_name, name, ' '.join(labels + names[-1:]))
+    identity = [i for i, m in enumerate(modules) if m in IDENTITY_MODULES]
+    cached = [i for i, m in enumerate(modules) if m in CACHE_MODULES]
+    if cached and identity and cached[0] < identity[-1]:
+        LOG.warning('Paste pipeline %r has a cache filter before the filters '
+                    'that make the request context: downloads pass it '
+                    'uncached. Put cache and cachemanage after context.',
+                    pipeline_name)
+    versions.set_caching(CACHE in modules)
     for make in reversed(makers):
         app = make()(app)
     return app

@@ -8,11 +8,26 @@ from oslo_config import cfg
 
 CONF = cfg.CONF
 
+# Whether the API pipeline serves the image cache (a caching flavor):
+# set when the pipeline is built.
+_caching = {'on': False}
+
+
+def set_caching(on: bool) -> None:
+    _caching['on'] = bool(on)
+
+
+def cache_versions() -> bool:
+    """The cache API versions (2.14, 2.16, 2.18) are advertised when a
+    cache is configured and a caching flavor serves it."""
+    return bool(CONF.image_cache_dir) and _caching['on']
+
 
 def version_entries():
     """(id, status) pairs in the order upstream emits them."""
     entries = []
-    if CONF.image_cache_dir:
+    caching = cache_versions()
+    if caching:
         entries += [('v2.18', 'CURRENT'), ('v2.17', 'SUPPORTED'),
                     ('v2.16', 'SUPPORTED'), ('v2.15', 'SUPPORTED'),
                     ('v2.14', 'SUPPORTED')]
@@ -22,7 +37,7 @@ def version_entries():
         entries += [('v2.%d' % n, 'SUPPORTED') for n in range(13, 7, -1)]
     else:
         entries.append(('v2.9', 'SUPPORTED'))
-    if not CONF.image_cache_dir:
+    if not caching:
         entries.append(('v2.17', 'CURRENT'))
     entries += [('v2.%d' % n, 'SUPPORTED') for n in range(7, -1, -1)]
     return entries

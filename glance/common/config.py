@@ -185,6 +185,32 @@ api_opts = [
     cfg.StrOpt('image_cache_dir',
                help='Directory of the local image cache; setting it turns '
                     'the cache on.'),
+    cfg.StrOpt('image_cache_driver', default='centralized_db',
+               choices=['centralized_db', 'xattr', 'sqlite'],
+               ignore_case=True,
+               help='Where the index of the image cache lives: '
+                    'centralized_db, in the tables cached_images and '
+                    'node_reference of the main database (one node row per '
+                    'worker_self_reference_url); xattr, in extended '
+                    'attributes of the cached files (the filesystem must '
+                    'support user_xattr). sqlite is read as centralized_db.'),
+    cfg.IntOpt('image_cache_max_size', default=10 * 1024 ** 3, min=0,
+               help='Bytes the image cache is pruned down to, least '
+                    'recently used first, by glance-cache-pruner and the '
+                    'periodic work of glance-api.'),
+    cfg.IntOpt('image_cache_stall_time', default=86400, min=0,
+               help='Seconds after which glance-cache-cleaner removes an '
+                    'unfinished cache file no process is writing.'),
+    cfg.StrOpt('image_cache_sqlite_db', default='cache.db',
+               deprecated_for_removal=True,
+               help='File name of the per-node SQLite index of upstream\'s '
+                    'sqlite cache driver; not used here (the sqlite driver '
+                    'is read as centralized_db).'),
+    cfg.IntOpt('cache_prefetcher_interval', default=300, min=1,
+               help='Seconds between two passes of the periodic cache work '
+                    'in glance-api: images queued for caching are fetched, '
+                    'entries of deleted, deactivated or changed images '
+                    'removed, and the cache pruned to image_cache_max_size.'),
     cfg.BoolOpt('delayed_delete', default=False,
                 help='Keep the data of deleted images for the scrubber '
                      '(status pending_delete).'),
@@ -233,32 +259,6 @@ task_opts = [
                     'staged data left unused for that long.'),
 ]
 
-noauth_opts = [
-    cfg.StrOpt('project_id', default='admin',
-               help='Project that requests without identity headers act '
-                    'as, in the default (no Keystone) paste flavor. Images '
-                    'such requests create are owned by it.'),
-    cfg.StrOpt('user_id', default='admin',
-               help='User of requests without identity headers.'),
-    cfg.ListOpt('roles', default=['admin', 'member', 'reader'],
-                help='Roles of requests without identity headers.'),
-    cfg.ListOpt('header_roles', default=['member', 'reader'],
-                help='Roles given to a request that names a project in '
-                     'X-Project-Id but sends no X-Roles.'),
-]
-
-image_format_opts = [
-    cfg.ListOpt('container_formats',
-                default=['ami', 'ari', 'aki', 'bare', 'ovf', 'ova', 'docker',
-                         'compressed'],
-                deprecated_group='DEFAULT',
-                help='Container formats images may declare.'),
-    cfg.ListOpt('disk_formats',
-                default=['ami', 'ari', 'aki', 'vhd', 'vhdx', 'vmdk', 'raw',
-                         'qcow2', 'vdi', 'iso', 'ploop'],
-                deprecated_group='DEFAULT',
-                help='Disk formats images may declare.'),
-    cfg.BoolOpt('require_image_format_match', default=True,
 registry_opts = [
     cfg.StrOpt('data_api', default='glance.db.api',
                help='Where the image metadata is read and written: '
@@ -316,6 +316,32 @@ registry_opts = [
     cfg.StrOpt('admin_tenant_name', help='Project of admin_user.'),
 ]
 
+noauth_opts = [
+    cfg.StrOpt('project_id', default='admin',
+               help='Project that requests without identity headers act '
+                    'as, in the default (no Keystone) paste flavor. Images '
+                    'such requests create are owned by it.'),
+    cfg.StrOpt('user_id', default='admin',
+               help='User of requests without identity headers.'),
+    cfg.ListOpt('roles', default=['admin', 'member', 'reader'],
+                help='Roles of requests without identity headers.'),
+    cfg.ListOpt('header_roles', default=['member', 'reader'],
+                help='Roles given to a request that names a project in '
+                     'X-Project-Id but sends no X-Roles.'),
+]
+
+image_format_opts = [
+    cfg.ListOpt('container_formats',
+                default=['ami', 'ari', 'aki', 'bare', 'ovf', 'ova', 'docker',
+                         'compressed'],
+                deprecated_group='DEFAULT',
+                help='Container formats images may declare.'),
+    cfg.ListOpt('disk_formats',
+                default=['ami', 'ari', 'aki', 'vhd', 'vhdx', 'vmdk', 'raw',
+                         'qcow2', 'vdi', 'iso', 'ploop'],
+                deprecated_group='DEFAULT',
+                help='Disk formats images may declare.'),
+    cfg.BoolOpt('require_image_format_match', default=True,
                 help='Refuse data whose content does not match the '
                      'disk_format of the image.'),
     cfg.ListOpt('gpt_safety_checks_nonfatal', default=[],
@@ -561,6 +587,11 @@ DESCRIPTIONS = {
                   'with pre-forked eventlet workers. SIGTERM drains, SIGHUP '
                   'reloads the configuration and the paste pipeline.',
     'glance-manage': 'Database administration of the Image service.',
+    'glance-registry': 'DEPRECATED: the internal service that reads and '
+                       'writes image metadata for glance-api when its '
+                       'data_api is glance.registry.client (POST /rpc, '
+                       'port 9191). glance-api reaches the database '
+                       'directly by default; use that instead.',
     'glance-scrubber': 'Deletes the data of images deleted with '
                        'delayed_delete (status pending_delete), once or '
                        'as a daemon, or restores one of them.',
@@ -587,11 +618,6 @@ def parse_args(args=None, default_config_files=None, prog='glance-api',
 IMAGE_IMPORT_CONFIG = 'glance-image-import.conf'
 
 
-    'glance-registry': 'DEPRECATED: the internal service that reads and '
-                       'writes image metadata for glance-api when its '
-                       'data_api is glance.registry.client (POST /rpc, '
-                       'port 9191). glance-api reaches the database '
-                       'directly by default; use that instead.',
 def _names_config_file(args):
     return any(arg == '--config-file' or arg.startswith('--config-file=')
                for arg in args or ())

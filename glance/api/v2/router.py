@@ -4,6 +4,7 @@ The table names classes, not strings: a misspelt controller fails on
 import, a misspelt action when the app is built (see ``build``).
 """
 
+from glance.api.v2 import cache
 from glance.api.v2 import discovery
 from glance.api.v2 import image_actions
 from glance.api.v2 import image_data
@@ -34,6 +35,7 @@ Data = image_data.ImageDataController
 Locations = image_locations.LocationsController
 Info = discovery.InfoController
 MetadefSchemas = metadef_schemas.MetadefSchemasController
+Cache = cache.CacheController
 Namespaces = metadef_namespaces.NamespacesController
 Objects = metadef_items.ObjectsController
 Properties = metadef_items.PropertiesController
@@ -120,6 +122,13 @@ ROUTES = [
     R('/images/{image_id}/members/{member_id}',
       {'GET': (Members, 'show'), 'PUT': (Members, 'update'),
        'DELETE': (Members, 'delete')}),
+    R('/cache', {'GET': (Cache, 'get_cache_state'),
+                 'DELETE': (Cache, 'clear_cache')}),
+    R('/cache/clean', {'POST': (Cache, 'clean_cache')}),
+    R('/cache/prune', {'POST': (Cache, 'prune_cache')}),
+    R('/cache/nodes/{image_id}', {'GET': (Cache, 'get_cached_nodes')}),
+    R('/cache/{image_id}', {'PUT': (Cache, 'queue_image'),
+                            'DELETE': (Cache, 'delete_cache_entry')}),
 ] + METADEF_ROUTES
 
 

@@ -168,7 +168,9 @@ def _delete_quietly(store, location, ctx):
 def download(ctx, image_id):
     """(image, open_data) for GET /file; open_data is None without data.
 
-    ``open_data(offset, length)`` returns an iterator over the bytes.
+    ``open_data(offset, length)`` returns an iterator over the bytes;
+    with ``notify=False`` (the image cache reading for its clients, who
+    are notified of their own downloads) it sends no ``image.send``.
     """
     with session.reader() as conn:
         image = records.load(conn, ctx, image_id, 'download_image')
@@ -187,7 +189,7 @@ def download(ctx, image_id):
                 'restored.' % image_id)
         return image, None
 
-    def open_data(offset=0, length=None):
+    def open_data(offset=0, length=None, notify=True):
         refused = False
         for loc in live:
             store = registry.store_for_location(
@@ -214,8 +216,9 @@ def download(ctx, image_id):
                 continue
             return stream.DownloadStream(
                 chunks, length if length is not None else image['size'],
-                on_end=lambda sent: notifier.image_sent(
-                    ctx, image, sent.sent, sent.complete))
+                on_end=(lambda sent: notifier.image_sent(
+                    ctx, image, sent.sent, sent.complete)) if notify
+                else None)
         if refused:
             # The URL and the reason stay in the log: locations are not
             # shown to every caller who may download.

@@ -15,6 +15,7 @@ the gzip filter. The keystone flavors run against a real Keystone
 
 import gzip
 import os
+import time
 
 from glance.tests.functional import base
 from glance.tests.functional import test_keystone
@@ -24,7 +25,7 @@ FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)),
 STOCK = os.path.join(FIXTURES, 'glance-api-paste.ini')
 CUSTOM = os.path.join(FIXTURES, 'glance-api-paste-custom.ini')
 PROFILER_WARNING = 'osprofiler is not installed'
-CACHE_WARNING = 'the image cache is not available yet'
+CACHE_WARNING = 'but image_cache_dir is not set'
 
 
 class UpstreamPasteTest(base.FunctionalTest):
@@ -102,11 +103,13 @@ class TestStockCaching(UpstreamPasteTest):
 
 
 class TestStockCacheManagement(UpstreamPasteTest):
+    """Without image_cache_dir the cache filters have no cache: the older
+    management paths answer 404 as upstream's API does."""
 
     flavor = 'cachemanagement'
     cache = True
 
-    def test_serves_and_cache_management_is_501(self):
+    def test_serves_and_cache_management_is_404(self):
         image = self.check_serves()
         for method, path in (
                 ('GET', '/v2/cached_images'),
@@ -115,11 +118,42 @@ class TestStockCacheManagement(UpstreamPasteTest):
                 ('PUT', '/v2/queued_images/%s' % image['id'])):
             resp = self.request(method, path,
                                 headers={'Accept': 'application/json'})
-            self.assertEqual(501, resp.status_code, (path, resp.text))
-            self.assertIn('image cache is not available', resp.text)
+            self.assertEqual(404, resp.status_code, (path, resp.text))
+            self.assertIn('not supported at this site', resp.text)
         # Other paths pass the filter.
         resp = self.request('GET', '/v2/images/%s' % image['id'])
         self.assertEqual(200, resp.status_code, resp.text)
+        self.check_log()
+
+
+class TestStockCacheManagementWithCache(UpstreamPasteTest):
+    """Upstream's file with a cache: downloads are cached and the older
+    management paths answer."""
+
+    flavor = 'cachemanagement'
+
+    def make_daemon(self, **kwargs):
+        self.options = dict(self.options, image_cache_dir=os.path.join(
+            self.workdir, 'cache'))
+        return super().make_daemon(**kwargs)
+
+    def test_cache_and_cache_management(self):
+        image = self.check_serves()
+        deadline = time.time() + 20
+        cached = []
+        while time.time() < deadline and not cached:
+            resp = self.request('GET', '/v2/cached_images')
+            self.assertEqual(200, resp.status_code, resp.text)
+            cached = [e['image_id'] for e in resp.json()['cached_images']]
+            time.sleep(0.1)
+        self.assertEqual([image['id']], cached)
+        resp = self.request('DELETE', '/v2/cached_images')
+        self.assertEqual({'num_deleted': 1}, resp.json())
+        resp = self.request('PUT', '/v2/queued_images/%s' % image['id'])
+        self.assertEqual(200, resp.status_code, resp.text)
+        self.assertIsNone(resp.json())
+        resp = self.request('GET', '/versions')
+        self.assertEqual('v2.18', resp.json()['versions'][0]['id'])
         self.check_log()
 
 
@@ -187,7 +221,7 @@ class TestStockKeystoneCacheManagement(test_keystone.KeystoneFlavorTest):
         self.assertEqual(404, resp.status_code, resp.text)
         resp = self.request('GET', '/v2/cached_images',
                             headers=self.admin_c())
-        self.assertEqual(501, resp.status_code, resp.text)
+        self.assertEqual(404, resp.status_code, resp.text)
         self.assertEqual(200, self.request('GET', '/versions',
                                            headers={}).status_code)
         self.assertEqual(200, self.request('GET', '/healthcheck',

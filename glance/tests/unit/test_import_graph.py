@@ -128,7 +128,8 @@ LAYERS = (
     ('glance.notifier',),
     ('glance.domain',),
     ('glance.imports',),
-    ('glance.scrubber', 'glance.replicator', 'glance.integrity'),
+    ('glance.scrubber', 'glance.replicator', 'glance.integrity',
+     'glance.cache'),
     ('glance.api', 'glance.wsgi', 'glance.registry'),
     ('glance.cmd',),
 )

@@ -89,3 +89,29 @@ class TestFactoryKind(testtools.TestCase):
         # Others keep their own name.
         self.assertEqual('oslo_middleware.catch_errors.CatchErrors',
                          p.factory_kind(oslo_middleware.CatchErrors.factory))
+
+
+class TestCompleteWithCache(testtools.TestCase):
+
+    def test_missing_context_goes_before_the_cache_filters(self):
+        self.assertEqual(
+            [p.REQUEST_ID, p.VERSIONS, p.NOAUTH_CONTEXT, p.CACHE,
+             p.CACHE_MANAGE],
+            p.complete([p.REQUEST_ID, p.VERSIONS, p.CACHE, p.CACHE_MANAGE],
+                       'cachemanagement'))
+        self.assertEqual(
+            [p.REQUEST_ID, p.VERSIONS, p.AUTHTOKEN, p.CONTEXT, p.CACHE],
+            p.complete([p.REQUEST_ID, p.CACHE], 'keystone+caching'))
+
+    def test_complete_caching_pipelines_are_left_alone(self):
+        modules = [p.REQUEST_ID, CORS, PROXY, p.VERSIONS, p.AUTHTOKEN,
+                   p.CONTEXT, p.CACHE, p.CACHE_MANAGE]
+        self.assertEqual(modules,
+                         p.complete(modules, 'keystone+cachemanagement'))
+
+    def test_upstream_class_factories_are_the_cache_filters(self):
+        from glance.api.middleware import cache
+        from glance.api.middleware import cache_manage
+        self.assertEqual(p.CACHE, p.factory_kind(cache.CacheFilter.factory))
+        self.assertEqual(p.CACHE_MANAGE, p.factory_kind(
+            cache_manage.CacheManageFilter.factory))

@@ -24,8 +24,13 @@ class TestVersionEntries(base.TestCase):
         self.assertEqual(DEFAULT_ORDER, self.ids())
         self.assertEqual(['v2.17'], self.current())
 
+    def caching(self):
+        versions.set_caching(True)
+        self.addCleanup(versions.set_caching, False)
+
     def test_with_cache(self):
         self.config(image_cache_dir='/tmp/cache')
+        self.caching()
         self.assertEqual(['v2.18', 'v2.17', 'v2.16', 'v2.15', 'v2.14',
                           'v2.9', 'v2.7', 'v2.6', 'v2.5', 'v2.4', 'v2.3',
                           'v2.2', 'v2.1', 'v2.0'], self.ids())
@@ -38,9 +43,18 @@ class TestVersionEntries(base.TestCase):
                           'v2.4', 'v2.3', 'v2.2', 'v2.1', 'v2.0'],
                          self.ids())
 
+    def test_cache_versions_need_a_caching_flavor(self):
+        self.config(image_cache_dir='/tmp/cache')
+        self.assertEqual(DEFAULT_ORDER, self.ids())
+        versions.set_caching(True)
+        self.addCleanup(versions.set_caching, False)
+        self.config(image_cache_dir=None)
+        self.assertEqual(DEFAULT_ORDER, self.ids())
+
     def test_with_cache_and_multistore(self):
         self.config(image_cache_dir='/tmp/cache',
                     enabled_backends={'fast': 'file'})
+        self.caching()
         ids = self.ids()
         self.assertEqual(len(ids), len(set(ids)))
         self.assertEqual(19, len(ids))

@@ -1,0 +1,280 @@
+"""The image cache through a real glance-api (caching flavors): hits and
+misses with bytes and hashes compared, Range, verification, eviction on
+delete and deactivate, policy, corrupted and truncated entries, a cache
+directory that cannot be written, and the herd of concurrent downloads
+that reads the store once (counted by inotify at the store's file).
+"""
+
+import concurrent.futures
+import hashlib
+import os
+import time
+
+import requests
+
+from glance.tests.functional import base
+from glance.tests.functional import helpers_inotify
+
+DATA = os.urandom(3 * 1024 * 1024 + 17)
+
+
+class CacheTestBase(base.FunctionalTest):
+
+    flavor = 'caching'
+    driver = 'centralized_db'
+
+    def make_daemon(self, **kwargs):
+        self.cache_dir = os.path.join(self.workdir, 'cache')
+        self.options = dict(self.options, **{
+            'image_cache_dir': self.cache_dir,
+            'image_cache_driver': self.driver,
+            'worker_self_reference_url': 'http://node-a:9292'})
+        return super().make_daemon(**kwargs)
+
+    def owner(self, **extra):
+        return self.headers('proj-cache', **extra)
+
+    def admin(self, **extra):
+        return self.headers('proj-admin', roles='admin,member,reader',
+                            **extra)
+
+    def upload(self, data=DATA, **body):
+        body.setdefault('disk_format', 'raw')
+        body.setdefault('container_format', 'bare')
+        image = self.create_image(headers=self.owner(), **body)
+        resp = self.request('PUT', '/v2/images/%s/file' % image['id'],
+                            data=data, headers=self.owner(**{
+                                'Content-Type': 'application/octet-stream'}))
+        self.assertEqual(204, resp.status_code, resp.text)
+        return image['id']
+
+    def download(self, image_id, headers=None):
+        return self.request('GET', '/v2/images/%s/file' % image_id,
+                            headers=headers or self.owner())
+
+    def entry(self, image_id):
+        return os.path.join(self.cache_dir, image_id)
+
+    def wait_cached(self, image_id, timeout=20):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            resp = self.request('GET', '/v2/cache', headers=self.admin())
+            self.assertEqual(200, resp.status_code, resp.text)
+            if image_id in [e['image_id']
+                            for e in resp.json()['cached_images']]:
+                return resp.json()
+            time.sleep(0.1)
+        self.fail('image %s not cached: %s' % (image_id,
+                                              self.daemon.output()))
+
+    def store_file(self, image_id):
+        return os.path.join(self.workdir, 'images', image_id)
+
+
+class TestReadThrough(CacheTestBase):
+
+    def test_miss_then_hit_same_bytes(self):
+        image_id = self.upload()
+        first = self.download(image_id)
+        self.assertEqual(200, first.status_code, first.text)
+        self.assertEqual('miss', first.headers['X-Image-Cache'])
+        self.assertEqual(hashlib.md5(DATA).hexdigest(),
+                         hashlib.md5(first.content).hexdigest())
+        state = self.wait_cached(image_id)
+        record = [e for e in state['cached_images']
+                  if e['image_id'] == image_id][0]
+        self.assertEqual(len(DATA), record['size'])
+        self.assertEqual(hashlib.md5(DATA).hexdigest(), record['checksum'])
+        with open(self.entry(image_id), 'rb') as f:
+            self.assertEqual(DATA, f.read())
+        second = self.download(image_id)
+        self.assertEqual('hit', second.headers['X-Image-Cache'])
+        self.assertEqual(DATA, second.content)
+        self.assertEqual(first.headers['Content-MD5'],
+                         second.headers['Content-MD5'])
+        self.assertEqual(first.headers['ETag'], second.headers['ETag'])
+        # Served from the cache even with the store's file gone.
+        os.unlink(self.store_file(image_id))
+        third = self.download(image_id)
+        self.assertEqual(DATA, third.content)
+        hits = [e['hits'] for e in self.request(
+            'GET', '/v2/cache', headers=self.admin()).json()['cached_images']
+            if e['image_id'] == image_id]
+        self.assertEqual([2], hits)
+
+    def test_range_from_a_complete_entry_only(self):
+        image_id = self.upload()
+        resp = self.download(image_id, self.owner(Range='bytes=10-19'))
+        self.assertEqual(206, resp.status_code)
+        self.assertEqual(DATA[10:20], resp.content)
+        self.assertNotIn('X-Image-Cache', resp.headers)
+        self.assertFalse(os.path.exists(self.entry(image_id)))
+        self.download(image_id)
+        self.wait_cached(image_id)
+        resp = self.download(image_id, self.owner(Range='bytes=-5'))
+        self.assertEqual(206, resp.status_code)
+        self.assertEqual('hit', resp.headers['X-Image-Cache'])
+        self.assertEqual(DATA[-5:], resp.content)
+        self.assertEqual('bytes %d-%d/%d' % (len(DATA) - 5, len(DATA) - 1,
+                                             len(DATA)),
+                         resp.headers['Content-Range'])
+        resp = self.download(image_id, self.owner(Range='bytes=999999999-'))
+        self.assertEqual(416, resp.status_code)
+
+    def test_policy_is_the_downloads(self):
+        image_id = self.upload()
+        self.download(image_id)
+        self.wait_cached(image_id)
+        # Another project cannot see the private image: 404, as uncached.
+        resp = self.download(image_id, self.headers('proj-other'))
+        self.assertEqual(404, resp.status_code)
+        resp = self.request('PATCH', '/v2/images/%s' % image_id,
+                            headers=self.admin(**{
+                                'Content-Type': 'application/'
+                                'openstack-images-v2.1-json-patch'}),
+                            data='[{"op": "replace", "path": "/visibility",'
+                                 ' "value": "public"}]')
+        self.assertEqual(200, resp.status_code, resp.text)
+        resp = self.download(image_id, self.headers('proj-other'))
+        self.assertEqual(200, resp.status_code)
+        self.assertEqual(DATA, resp.content)
+
+    def test_deactivate_and_delete_evict(self):
+        image_id = self.upload()
+        self.download(image_id)
+        self.wait_cached(image_id)
+        resp = self.request('POST', '/v2/images/%s/actions/deactivate'
+                            % image_id, headers=self.admin())
+        self.assertEqual(204, resp.status_code, resp.text)
+        self.assertFalse(os.path.exists(self.entry(image_id)))
+        resp = self.download(image_id)
+        self.assertEqual(403, resp.status_code)
+        resp = self.request('POST', '/v2/images/%s/actions/reactivate'
+                            % image_id, headers=self.admin())
+        self.assertEqual(204, resp.status_code)
+        self.assertEqual(DATA, self.download(image_id).content)
+        self.wait_cached(image_id)
+        resp = self.request('DELETE', '/v2/images/%s' % image_id,
+                            headers=self.owner())
+        self.assertEqual(204, resp.status_code)
+        self.assertFalse(os.path.exists(self.entry(image_id)))
+        self.assertEqual(404, self.download(image_id).status_code)
+
+    def test_changed_image_is_not_served(self):
+        # Another node deleted the image (no request passed this one's
+        # filter): the row is gone, the file is never served and the
+        # cleaner removes it.
+        image_id = self.upload()
+        self.download(image_id)
+        self.wait_cached(image_id)
+        import sqlalchemy as sa
+        engine = sa.create_engine(self.db.url)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                "UPDATE images SET checksum = 'ffffffffffffffffffffffffffffff"
+                "ff' WHERE id = '%s'" % image_id)
+        engine.dispose()
+        resp = self.download(image_id)
+        self.assertEqual('miss', resp.headers.get('X-Image-Cache'))
+
+    def test_corrupted_and_truncated_entries_are_evicted(self):
+        image_id = self.upload()
+        self.download(image_id)
+        self.wait_cached(image_id)
+        self.daemon.stop()
+        # Same size, other bytes: found by the hash of the first read of
+        # a new process.
+        with open(self.entry(image_id), 'r+b') as f:
+            f.seek(1000)
+            f.write(b'X' * 10)
+        self.daemon.start()
+        resp = self.download(image_id)
+        self.assertEqual(DATA, resp.content)
+        self.assertEqual('miss', resp.headers['X-Image-Cache'])
+        self.wait_cached(image_id)
+        with open(self.entry(image_id), 'r+b') as f:
+            f.truncate(100)
+        resp = self.download(image_id)
+        self.assertEqual(DATA, resp.content)
+        self.assertEqual('miss', resp.headers['X-Image-Cache'])
+        self.assertIn('evicted', self.daemon.output())
+
+
+class TestUnusableCacheDir(CacheTestBase):
+    """image_cache_dir under a regular file: it can be neither found nor
+    made (as a missing directory on a read-only disk), for root too."""
+
+    def make_daemon(self, **kwargs):
+        daemon = super().make_daemon(**kwargs)
+        blocker = os.path.join(self.workdir, 'not-a-dir')
+        with open(blocker, 'w'):
+            pass
+        self.cache_dir = os.path.join(blocker, 'cache')
+        with open(daemon.conf) as f:
+            text = f.read()
+        with open(daemon.conf, 'w') as f:
+            f.write(text.replace(os.path.join(self.workdir, 'cache'),
+                                 self.cache_dir))
+        return daemon
+
+    def test_downloads_fall_back_to_the_store(self):
+        image_id = self.upload()
+        for _ in range(3):
+            resp = self.download(image_id)
+            self.assertEqual(200, resp.status_code)
+            self.assertEqual(DATA, resp.content)
+        log = self.daemon.output()
+        self.assertEqual(1, log.count('not used, downloads are served from '
+                                      'the stores'), log[-3000:])
+        resp = self.request('GET', '/v2/cache', headers=self.admin())
+        self.assertEqual(200, resp.status_code, resp.text)
+        self.assertEqual([], resp.json()['cached_images'])
+
+
+class TestReadThroughXattr(CacheTestBase):
+
+    driver = 'xattr'
+
+    def test_miss_then_hit(self):
+        image_id = self.upload()
+        self.assertEqual(DATA, self.download(image_id).content)
+        self.wait_cached(image_id)
+        resp = self.download(image_id)
+        self.assertEqual('hit', resp.headers['X-Image-Cache'])
+        self.assertEqual(DATA, resp.content)
+        self.assertEqual(b'1', os.getxattr(self.entry(image_id),
+                                           'user.glance.hits'))
+
+
+class TestHerd(CacheTestBase):
+    """32 clients at once, one store read; a client leaving early stops
+    nobody."""
+
+    workers = 2
+    BIG = os.urandom(48 * 1024 * 1024)
+
+    def test_32_concurrent_downloads_read_the_store_once(self):
+        image_id = self.upload(self.BIG)
+        digest = hashlib.sha256(self.BIG).hexdigest()
+        with helpers_inotify.OpenCounter(self.store_file(image_id)) as opens:
+            def get(i):
+                with requests.get(self.url + '/v2/images/%s/file' % image_id,
+                                  headers=self.owner(), stream=True,
+                                  timeout=120) as resp:
+                    if i == 0:
+                        # One client reads a little and goes away.
+                        next(resp.iter_content(65536))
+                        return None
+                    h = hashlib.sha256()
+                    for block in resp.iter_content(1024 * 1024):
+                        h.update(block)
+                    return resp.status_code, h.hexdigest()
+
+            with concurrent.futures.ThreadPoolExecutor(32) as pool:
+                results = list(pool.map(get, range(32)))
+            self.wait_cached(image_id)
+            count = opens.count()
+        self.assertEqual([(200, digest)] * 31, results[1:])
+        self.assertEqual(1, count, 'store file opened %d times' % count)
+        with open(self.entry(image_id), 'rb') as f:
+            self.assertEqual(digest, hashlib.sha256(f.read()).hexdigest())
