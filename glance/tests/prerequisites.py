@@ -50,6 +50,10 @@ THINGS = {
                  'tools/keystone)',
                  'make "tools/barbican start" succeed (it installs '
                  'Barbican from PyPI on first use)'),
+    'SWIFT': ('the Swift of tools/swift (with --keystone: also the '
+              'Keystone of tools/keystone)',
+              'make "tools/swift start" succeed (it installs Swift from '
+              'PyPI and memcached from Debian on first use)'),
     'QEMU_IMG': ('qemu-img', 'install qemu-utils'),
     'SYSTEMD': ('a tool of systemd (systemd-analyze, systemd-tmpfiles or '
                 'systemd-sysusers)', 'install systemd'),

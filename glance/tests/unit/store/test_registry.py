@@ -300,7 +300,9 @@ class TestOptions(testtools.TestCase):
                           'filesystem_store_file_perm',
                           'filesystem_store_chunk_size', 'https_insecure',
                           'https_ca_certificates_file',
-                          'http_proxy_information'], names)
+                          'http_proxy_information'], names[:10])
+        # then those of the other drivers, in type name order
+        self.assertIn('swift_store_container', names[10:])
         chunk = groups['glance_store'][6]
         self.assertEqual(1024 * 1024, chunk.default)
         for name in ('os_glance_staging_store', 'os_glance_tasks_store'):

@@ -1,0 +1,395 @@
+"""The swift store against the real Swift of tools/swift.
+
+glance-api stores into a container of each class's own; the tests look
+at what it wrote with python-swiftclient: plain objects below
+swift_store_large_object_size, static large objects (segments whose last
+one has its true length, and a manifest) above it or for chunked
+uploads, nothing left by a failed upload or after a delete; ranges,
+tokens that expire during an upload, Keystone v3, references files
+(swift+config:// locations) and the start-up failures.
+"""
+
+import hashlib
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+import requests
+import testtools
+
+from glance.tests.functional import base
+from glance.tests.functional import helpers_swift
+from glance.tests.functional import test_image_data
+
+ONE_MB = helpers_swift.ONE_MB
+OCTET = test_image_data.OCTET
+
+
+class SwiftDataTest(helpers_swift.SwiftTest, test_image_data.ImageDataTest):
+    """Segments of one "MB" (1,024,000 bytes) from two of them on."""
+
+    base_options = {'image_size_cap': 64 * 1024 * 1024,
+                    'show_multiple_locations': True}
+
+    @classmethod
+    def store_options(cls, env, container):
+        return helpers_swift.tempauth_options(
+            env, container,
+            **{'glance_store.swift_store_large_object_size': 2,
+               'glance_store.swift_store_large_object_chunk_size': 1})
+
+    def stored_files(self):
+        return sorted(self.objects())
+
+    def locations(self, image_id):
+        with sqlite3.connect(self.db.url[len('sqlite:///'):]) as db:
+            return [row[0] for row in db.execute(
+                'SELECT value FROM image_locations WHERE image_id = ? '
+                'AND deleted = 0', (image_id,))]
+
+    def upload(self, data):
+        image = self.new_image()
+        resp = self.put_data(image['id'], data)
+        self.assertEqual(204, resp.status_code, resp.text)
+        return image['id']
+
+    def download(self, image_id, **headers):
+        return self.request('GET', '/v2/images/%s/file' % image_id,
+                            headers=self.headers(**headers))
+
+    def assert_hashes(self, image_id, data):
+        image = self.show(image_id)
+        self.assertEqual('active', image['status'])
+        self.assertEqual(len(data), image['size'])
+        self.assertEqual(hashlib.md5(data).hexdigest(), image['checksum'])
+        self.assertEqual(hashlib.sha512(data).hexdigest(),
+                         image['os_hash_value'])
+
+    def assert_nothing_stored(self, image_id):
+        self.assertEqual({}, self.objects(image_id))
+
+
+class TestSwiftData(SwiftDataTest):
+
+    def test_small_image_is_one_object(self):
+        data = os.urandom(5000)
+        image_id = self.upload(data)
+        self.assert_hashes(image_id, data)
+        self.assertEqual({image_id: 5000}, self.objects(image_id))
+        [uri] = self.locations(image_id)
+        # upstream's location: credentials, auth address, container, object
+        self.assertEqual('swift+http://test%%3Atester:testing@127.0.0.1:%s/'
+                         'auth/v1.0/%s/%s' % (self.env['SWIFT_URL'].rsplit(
+                             ':', 1)[1], self.container, image_id), uri)
+        self.assertEqual(data, self.download(image_id).content)
+        resp = self.download(image_id, Range='bytes=10-19')
+        self.assertEqual(206, resp.status_code)
+        self.assertEqual(data[10:20], resp.content)
+        self.assertEqual(204, self.request(
+            'DELETE', '/v2/images/%s' % image_id).status_code)
+        self.assert_nothing_stored(image_id)
+
+    def test_large_image_is_a_static_large_object(self):
+        # three full segments and a short last one
+        data = os.urandom(3 * ONE_MB + 12345)
+        image_id = self.upload(data)
+        self.assert_hashes(image_id, data)
+        stored = self.objects(image_id)
+        segments = {name: size for name, size in stored.items()
+                    if name != image_id}
+        self.assertEqual({'%s-%05d' % (image_id, n): ONE_MB
+                          for n in (1, 2, 3)} | {
+                              '%s-00004' % image_id: 12345}, segments)
+        headers = self.sw.head_object(self.container, image_id)
+        self.assertEqual('True', headers.get('x-static-large-object'))
+        self.assertEqual(str(len(data)), headers['content-length'])
+        self.assertEqual(data, self.download(image_id).content)
+        # ranges across a segment boundary, and to the end
+        start = ONE_MB - 7
+        resp = self.download(image_id, Range='bytes=%d-%d'
+                             % (start, start + ONE_MB + 99))
+        self.assertEqual(206, resp.status_code)
+        self.assertEqual(data[start:start + ONE_MB + 100], resp.content)
+        resp = self.download(image_id, Range='bytes=-3')
+        self.assertEqual(data[-3:], resp.content)
+        resp = self.download(image_id, Range='bytes=%d-' % len(data))
+        self.assertEqual(416, resp.status_code)
+        self.assertEqual(204, self.request(
+            'DELETE', '/v2/images/%s' % image_id).status_code)
+        self.assert_nothing_stored(image_id)
+
+    def test_exact_segments(self):
+        data = os.urandom(2 * ONE_MB)
+        image_id = self.upload(data)
+        self.assertEqual({image_id, image_id + '-00001',
+                          image_id + '-00002'}, set(self.objects(image_id)))
+        self.assertEqual(data, self.download(image_id).content)
+
+    def test_chunked_upload(self):
+        pieces = [os.urandom(300 * 1024) for _ in range(8)]
+        data = b''.join(pieces)
+        image = self.new_image()
+        resp = self.put_data(image['id'], iter(pieces))
+        self.assertEqual(204, resp.status_code, resp.text)
+        self.assert_hashes(image['id'], data)
+        self.assertEqual([ONE_MB, ONE_MB, len(data) - 2 * ONE_MB],
+                         [size for name, size in sorted(
+                             self.objects(image['id'] + '-').items())])
+        self.assertEqual(data, self.download(image['id']).content)
+
+    def test_small_chunked_and_empty_uploads(self):
+        for data in (b'tiny', b''):
+            image = self.new_image()
+            resp = self.put_data(image['id'], iter([data]))
+            self.assertEqual(204, resp.status_code, resp.text)
+            self.assert_hashes(image['id'], data)
+            self.assertEqual(data, self.download(image['id']).content)
+
+    def test_size_mismatch_leaves_nothing(self):
+        image = self.new_image()
+        body = iter([os.urandom(ONE_MB)] * 3)
+        resp = self.put_data(image['id'], body, {
+            'Content-Length': str(5 * ONE_MB)})
+        # the body ends early: the client's request is incomplete
+        self.assertIn(resp.status_code, (400, 408, 500, 503))
+        self.wait_queued(image['id'])
+        self.assert_nothing_stored(image['id'])
+
+    def wait_queued(self, image_id):
+        deadline = time.time() + 60
+        while self.show(image_id)['status'] != 'queued':
+            self.assertLess(time.time(), deadline, 'image stuck in saving')
+            time.sleep(0.1)
+
+    def test_interrupted_upload_removes_its_segments(self):
+        image = self.new_image()
+        sock = socket.create_connection(('127.0.0.1', self.daemon.port))
+        headers = ''.join('%s: %s\r\n' % kv for kv in self.headers(
+            **OCTET).items())
+        sock.sendall(('PUT /v2/images/%s/file HTTP/1.1\r\nHost: x\r\n'
+                      'Content-Length: %d\r\n%s\r\n'
+                      % (image['id'], 6 * ONE_MB, headers)).encode())
+        sock.sendall(os.urandom(3 * ONE_MB))
+        deadline = time.time() + 60
+        while not self.objects(image['id'] + '-00002'):
+            self.assertLess(time.time(), deadline, 'no segment written')
+            time.sleep(0.1)
+        sock.close()
+        self.wait_queued(image['id'])
+        self.assert_queued_without_data(image['id'])
+        self.assert_nothing_stored(image['id'])
+        data = os.urandom(3 * ONE_MB)
+        self.assertEqual(204, self.put_data(image['id'], data).status_code)
+        self.assertEqual(data, self.download(image['id']).content)
+
+    def test_token_expiring_during_upload(self):
+        flushed = []
+
+        def body():
+            for n in range(5):
+                if n == 2:
+                    # Every token Swift gave is forgotten: the next
+                    # segment needs a new one.
+                    helpers_swift.flush_tokens(self.env)
+                    flushed.append(n)
+                yield chunk[n]
+        chunk = [os.urandom(ONE_MB) for _ in range(5)]
+        image = self.new_image()
+        resp = self.put_data(image['id'], body())
+        self.assertEqual(204, resp.status_code, resp.text)
+        self.assertEqual([2], flushed)
+        self.assert_hashes(image['id'], b''.join(chunk))
+        helpers_swift.flush_tokens(self.env)
+        self.assertEqual(b''.join(chunk), self.download(image['id']).content)
+
+    def test_delete_removes_upstream_dynamic_large_objects(self):
+        # An image that upstream wrote: DLO segments and a manifest.
+        image_id = str(uuid.uuid4())
+        parts = [os.urandom(1000) for _ in range(3)]
+        self.sw.put_container(self.container)
+        for n, part in enumerate(parts, 1):
+            self.sw.put_object(self.container, '%s-%05d' % (image_id, n),
+                               part)
+        self.sw.put_object(self.container, image_id, b'', headers={
+            'X-Object-Manifest': '%s/%s-' % (self.container, image_id)})
+        uri = 'swift+http://test%%3Atester:testing@%s/auth/v1.0/%s/%s' % (
+            self.env['SWIFT_URL'].split('://')[1], self.container, image_id)
+        admin = self.headers(roles='admin,member,reader')
+        image = self.create_image(headers=admin, name='upstream',
+                                  disk_format='raw',
+                                  container_format='bare')
+        resp = self.patch(image['id'], [{
+            'op': 'add', 'path': '/locations/-',
+            'value': {'url': uri, 'metadata': {}}}], headers=admin)
+        self.assertEqual(200, resp.status_code, resp.text)
+        got = self.request('GET', '/v2/images/%s/file' % image['id'],
+                           headers=admin)
+        self.assertEqual(b''.join(parts), got.content)
+        self.assertEqual(204, self.request(
+            'DELETE', '/v2/images/%s' % image['id'],
+            headers=admin).status_code)
+        self.assert_nothing_stored(image_id)
+
+
+class TestSwiftReferences(SwiftDataTest):
+    """swift_store_config_file: locations name the reference."""
+
+    @classmethod
+    def store_options(cls, env, container):
+        path = os.path.join(tempfile.mkdtemp(prefix='glance-swift-'),
+                            'glance-swift.conf')
+        with open(path, 'w') as f:
+            f.write('[store-1]\nauth_address = %s\nuser = %s\nkey = %s\n'
+                    'auth_version = 1\n' % (env['SWIFT_AUTH_URL'],
+                                            env['SWIFT_USER'],
+                                            env['SWIFT_KEY']))
+        return {
+            'glance_store.stores': 'swift,file',
+            'glance_store.default_store': 'swift',
+            'glance_store.swift_store_config_file': path,
+            'glance_store.default_swift_reference': 'store-1',
+            'glance_store.swift_store_container': container,
+            'glance_store.swift_store_create_container_on_put': True,
+        }
+
+    def test_location_names_the_reference(self):
+        data = os.urandom(3 * ONE_MB)
+        image_id = self.upload(data)
+        self.assertEqual(['swift+config://store-1/%s/%s'
+                          % (self.container, image_id)],
+                         self.locations(image_id))
+        self.assertEqual(data, self.download(image_id).content)
+        self.assertEqual(204, self.request(
+            'DELETE', '/v2/images/%s' % image_id).status_code)
+        self.assert_nothing_stored(image_id)
+
+
+class TestSwiftKeystone(SwiftDataTest):
+    """Identity v3: the storage URL comes from Keystone's catalog."""
+
+    keystone = True
+
+    @classmethod
+    def store_options(cls, env, container):
+        ks = env
+        return {
+            'glance_store.stores': 'swift,file',
+            'glance_store.default_store': 'swift',
+            'glance_store.swift_store_auth_version': '3',
+            'glance_store.swift_store_auth_address':
+                ks['KEYSTONE_URL'] + '/v3',
+            'glance_store.swift_store_user': '%s:%s' % (
+                ks['KEYSTONE_SERVICE_PROJECT'], ks['KEYSTONE_SERVICE_USER']),
+            'glance_store.swift_store_key': ks['KEYSTONE_SERVICE_PASSWORD'],
+            'glance_store.swift_store_region': ks['KEYSTONE_REGION'],
+            'glance_store.swift_store_container': container,
+            'glance_store.swift_store_create_container_on_put': True,
+            'glance_store.swift_store_large_object_size': 2,
+            'glance_store.swift_store_large_object_chunk_size': 1,
+        }
+
+    def objects(self, prefix='', container=None):
+        from swiftclient import client
+        ks = self.env
+        conn = client.Connection(
+            authurl=ks['KEYSTONE_URL'] + '/v3', auth_version='3',
+            user=ks['KEYSTONE_SERVICE_USER'],
+            key=ks['KEYSTONE_SERVICE_PASSWORD'],
+            os_options={'project_name': ks['KEYSTONE_SERVICE_PROJECT'],
+                        'user_domain_id': 'default',
+                        'project_domain_id': 'default',
+                        'region_name': ks['KEYSTONE_REGION']})
+        try:
+            _, listing = conn.get_container(container or self.container,
+                                            prefix=prefix)
+        finally:
+            conn.close()
+        return {entry['name']: entry['bytes'] for entry in listing}
+
+    def test_round_trip_through_keystone(self):
+        data = os.urandom(2 * ONE_MB + 77)
+        image_id = self.upload(data)
+        self.assert_hashes(image_id, data)
+        [uri] = self.locations(image_id)
+        self.assertTrue(uri.startswith('swift+http://service%3Aglance:'),
+                        uri)
+        self.assertIn('/v3/%s/%s' % (self.container, image_id), uri)
+        self.assertEqual(3, len(self.objects(image_id + '-')))
+        self.assertEqual(data, self.download(image_id).content)
+        self.assertEqual(204, self.request(
+            'DELETE', '/v2/images/%s' % image_id).status_code)
+        self.assertEqual({}, self.objects(image_id))
+
+
+class TestSwiftStartFailures(base.FunctionalTest):
+    """A Swift that cannot be used stops glance-api at start (exit 3)."""
+
+    def setUp(self):
+        # No daemon of the base class: each test starts its own.
+        testtools.TestCase.setUp(self)
+        server, env = helpers_swift.acquire()
+        if server is None:
+            raise env
+        self.addCleanup(server.release)
+        self.env = server.env
+        self.workdir = tempfile.mkdtemp(prefix='glance-test-')
+        self.addCleanup(shutil.rmtree, self.workdir, True)
+        self.db = base.Database('sqlite', self.workdir)
+
+    def start_failing(self, **options):
+        opts = helpers_swift.tempauth_options(self.env, 'glance-start')
+        opts.update(options)
+        daemon = base.Daemon(self.workdir, self.db.url, options=opts)
+        daemon.manage('db', 'sync')
+        proc = subprocess.run(
+            [sys.executable, '-m', 'glance.cmd.api', '--config-file',
+             daemon.conf], cwd=base.ROOT, capture_output=True, text=True,
+            timeout=120)
+        return proc.returncode, proc.stdout + proc.stderr
+
+    def test_swift_down(self):
+        port = base.free_port()
+        code, out = self.start_failing(**{
+            'glance_store.swift_store_auth_address':
+                'http://127.0.0.1:%d/auth/v1.0' % port})
+        self.assertEqual(3, code, out)
+        self.assertIn('Store swift cannot use Swift', out)
+        self.assertIn('unreachable', out)
+
+    def test_wrong_credentials(self):
+        code, out = self.start_failing(**{
+            'glance_store.swift_store_key': 'not-the-key-12345'})
+        self.assertEqual(3, code, out)
+        self.assertIn('refused the credentials of store swift', out)
+        self.assertNotIn('not-the-key-12345', out)
+        with open(os.path.join(self.workdir, 'glance-api.log')) as f:
+            self.assertNotIn('not-the-key-12345', f.read())
+
+    def test_missing_container_without_create_on_put(self):
+        opts = helpers_swift.tempauth_options(
+            self.env, 'glance-missing-%s' % uuid.uuid4().hex[:8],
+            **{'glance_store.swift_store_create_container_on_put': False})
+        daemon = base.Daemon(self.workdir, self.db.url, options=opts)
+        daemon.manage('db', 'sync')
+        daemon.start()
+        self.addCleanup(daemon.stop)
+        headers = {'X-Project-Id': 'p1', 'X-User-Id': 'u1',
+                   'X-Roles': 'member,reader'}
+        resp = requests.post(daemon.url + '/v2/images', json={
+            'name': 'x', 'disk_format': 'raw', 'container_format': 'bare'},
+            headers=headers)
+        image_id = resp.json()['id']
+        resp = requests.put(
+            daemon.url + '/v2/images/%s/file' % image_id, data=b'abc',
+            headers=dict(headers, **OCTET))
+        self.assertEqual(503, resp.status_code, resp.text)
+        self.assertIn('swift_store_create_container_on_put', resp.text)
+        image = requests.get(daemon.url + '/v2/images/%s' % image_id,
+                             headers=headers).json()
+        self.assertEqual('queued', image['status'])
