@@ -57,14 +57,21 @@ straight to the client socket, see ``glance.common.sendfile``).
 """
 
 import abc
+import logging
+import threading
+import time
 from collections.abc import Iterable, Iterator
 from typing import Any, Callable, ClassVar, Protocol
 from urllib import parse
 
+import eventlet
 from oslo_config import cfg
 from oslo_context import context as oslo_context
 
+from glance.common import blocking
 from glance.store import exceptions
+
+LOG = logging.getLogger(__name__)
 
 # Capabilities: plain strings.
 READ = 'read'
@@ -110,6 +117,35 @@ def read_chunks(reader: Reader,
         for chunk in reader:
             if chunk:
                 yield chunk
+
+
+def retry_in_background(function: Callable[[], Any], what: str,
+                        interval: float = 2.0,
+                        duration: float = 600.0) -> None:
+    """Call ``function`` every ``interval`` seconds until it returns
+    without raising or ``duration`` seconds have passed, in a green thread
+    (a real one where threads are not green). For clean-ups a failed write
+    owes a server that could not be reached then (a multipart upload to
+    abort, a partial image to remove): they happen once it answers again.
+    """
+    def run() -> None:
+        deadline = time.monotonic() + duration
+        while True:
+            time.sleep(interval)
+            try:
+                function()
+            except Exception as e:
+                if time.monotonic() >= deadline:
+                    LOG.warning('Gave up trying to %s: %s', what, e)
+                    return
+                continue
+            LOG.info('Did %s once the store answered again', what)
+            return
+
+    if blocking.green():
+        eventlet.spawn(run)
+    else:
+        threading.Thread(target=run, daemon=True).start()
 
 
 class ChunkIterator:

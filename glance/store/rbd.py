@@ -281,11 +281,25 @@ class RbdStore(driver.Store):
                     blocking.call(self._remove, ioctx, image_id, SNAPSHOT)
                 except Exception as e:
                     LOG.warning('Store %s could not remove the partial RBD '
-                                'image %s: %s', self.name, image_id, e)
+                                'image %s, trying again in the background: '
+                                '%s', self.name, image_id, e)
+                    driver.retry_in_background(
+                        lambda: self._remove_partial(image_id),
+                        'remove the partial RBD image %s of store %s'
+                        % (image_id, self.name))
             raise
         finally:
             if image is not None:
                 _close(image)
+            blocking.call(ioctx.close)
+
+    def _remove_partial(self, image_id):
+        ioctx = self._ioctx()
+        try:
+            blocking.call(self._remove, ioctx, image_id, SNAPSHOT)
+        except self.rbd.ImageNotFound:
+            pass
+        finally:
             blocking.call(ioctx.close)
 
     def _write(self, image, reader, size):
