@@ -78,6 +78,8 @@ class Summary:
     interrupted: bool = False
     counts: dict = dataclasses.field(default_factory=dict)
     findings: list = dataclasses.field(default_factory=list)
+    # What a dry run would do, image by image.
+    listed: list = dataclasses.field(default_factory=list)
 
     def count(self, key: str, n: int = 1) -> None:
         self.counts[key] = self.counts.get(key, 0) + n
@@ -88,7 +90,7 @@ class Summary:
                 'resumed_after': self.resumed_after,
                 'interrupted': self.interrupted,
                 'counts': dict(sorted(self.counts.items())),
-                'findings': self.findings}
+                'findings': self.findings, 'listed': self.listed}
 
     def write(self, out: TextIO, as_json: bool, title: str) -> None:
         if as_json:
@@ -114,6 +116,9 @@ class Summary:
             out.write('  ! %s %s: %s\n' % (
                 finding['image_id'], finding['problem'],
                 finding.get('detail', '')))
+        for item in self.listed:
+            out.write('  - %s lacks %s\n' % (item['image_id'],
+                                             ', '.join(item['lacking'])))
 
 
 class Progress:

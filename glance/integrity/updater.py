@@ -70,8 +70,8 @@ class Updater(walk.Walker):
                tuple(format_check.INSPECTED))
 
     def __init__(self, *args, dry_run: bool = False, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
         self.dry_run = dry_run
+        super().__init__(*args, **kwargs)
 
     @property
     def interval(self) -> float:
@@ -105,9 +105,8 @@ class Updater(walk.Walker):
             return
         if self.dry_run:
             self.summary.count('would_fill')
-            self.summary.findings.append({
-                'image_id': image_id, 'problem': 'lacking',
-                'detail': ', '.join(lacking)})
+            self.summary.listed.append({'image_id': image_id,
+                                        'lacking': lacking})
             return
         lease = leases.Lease(image_id, leases.UPDATE)
         if not take(lease):

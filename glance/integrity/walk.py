@@ -123,7 +123,7 @@ class Walker(daemon.Daemon, abc.ABC):
             self.summary.seconds = time.monotonic() - started
         self.log.info('%s pass: %s', self.name, {
             k: v for k, v in self.summary.to_dict().items()
-            if k != 'findings'})
+            if k not in ('findings', 'listed')})
         return self.summary
 
     def _one(self, image_id: str) -> None:
