@@ -257,12 +257,13 @@ def store_for_location(uri, store_name=None):
     return get_registry().store_for_location(uri, store_name)
 
 
-def delete_location_data(location):
+def delete_location_data(location, context=None):
     """Delete the data behind an image location ({'url', 'metadata'});
-    data that is already gone counts as deleted."""
+    data that is already gone counts as deleted. ``context``: the
+    request's, when a request deletes it."""
     store = store_for_location(location['url'],
                                location['metadata'].get('store'))
     try:
-        store.delete(location['url'])
+        store.delete(location['url'], context=context)
     except exceptions.NotFound:
         pass

@@ -56,6 +56,7 @@ import importlib
 import json
 import logging
 import threading
+import time
 from urllib import parse
 
 from oslo_config import cfg
@@ -64,6 +65,9 @@ from glance.store import driver
 from glance.store import exceptions
 
 LOG = logging.getLogger(__name__)
+# swiftclient logs every request and answer at INFO (with the start of
+# the token): only its warnings, unless the operator's logging says more.
+logging.getLogger('swiftclient').setLevel(logging.WARNING)
 
 # Upstream's "MB" of the large object options.
 ONE_MB = 1000 * 1024
@@ -980,13 +984,27 @@ class SwiftStore(driver.Store):
             self._delete_prefixed(conn, loc.container, loc.obj + '-', what)
             if self.multi_tenant and \
                     loc.container == '%s_%s' % (self.container, loc.obj):
-                try:
-                    conn.delete_container(loc.container)
-                except Exception as e:
-                    LOG.info('Store %s: container %s kept: %s', self.name,
-                             loc.container, e)
+                self._delete_container(conn, loc.container)
         finally:
             self._release(conn, creds)
+
+    def _delete_container(self, conn, container):
+        """Remove the emptied container of a multi-tenant image; Swift's
+        listing may show deleted objects for a moment (409)."""
+        for attempt in range(5):
+            try:
+                conn.delete_container(container)
+                return
+            except Exception as e:
+                mapped = self._error(e, 'Deleting container %s' % container)
+                if isinstance(mapped, exceptions.NotFound):
+                    return
+                if not isinstance(mapped, exceptions.Duplicate) or \
+                        attempt == 4:
+                    LOG.warning('Store %s: container %s kept: %s',
+                                self.name, container, e)
+                    return
+            time.sleep(0.2 * (attempt + 1))
 
     def _delete_prefixed(self, conn, container, prefix, what):
         _, listing = self._call(what, conn.get_container, container,

@@ -320,7 +320,7 @@ def delete(ctx, image_id):
     notifier.image_deleted('image.delete', image, status)
     if status == 'deleted':
         for loc in image['locations']:
-            _delete_data(loc)
+            _delete_data(loc, ctx)
     if image['status'] in ('uploading', 'importing'):
         # Staged data on this node goes now; on another node, its sweep
         # removes it.
@@ -346,9 +346,11 @@ def _check_deletable(image_locations):
             store.check_delete(loc['url'])
 
 
-def _delete_data(loc):
+def _delete_data(loc, ctx):
     try:
-        registry.delete_location_data(loc)
+        # The request's context: a store writing with the caller's
+        # credentials (multi-tenant swift) deletes with them too.
+        registry.delete_location_data(loc, context=ctx)
     except Exception as e:
         LOG.warning('Could not delete image data at %s: %s', loc['url'], e)
 

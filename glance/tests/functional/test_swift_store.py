@@ -26,6 +26,7 @@ import testtools
 from glance.tests.functional import base
 from glance.tests.functional import helpers_swift
 from glance.tests.functional import test_image_data
+from glance.tests.functional import test_keystone
 
 ONE_MB = helpers_swift.ONE_MB
 OCTET = test_image_data.OCTET
@@ -393,3 +394,86 @@ class TestSwiftStartFailures(base.FunctionalTest):
         image = requests.get(daemon.url + '/v2/images/%s' % image_id,
                              headers=headers).json()
         self.assertEqual('queued', image['status'])
+
+
+class TestSwiftMultiTenant(test_keystone.KeystoneFlavorTest):
+    """Each image in a container of its own, in the Swift account of the
+    uploader's project, written and read with the request's token."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.keystone = None
+        cls.servers, problem = helpers_swift.acquire(keystone=True)
+        if cls.servers is None:
+            cls._unmet = problem
+            return
+        env = cls.servers.env
+        cls.extra_options = {
+            'glance_store.stores': 'swift,file',
+            'glance_store.default_store': 'swift',
+            'glance_store.swift_store_multi_tenant': True,
+            'glance_store.swift_store_auth_version': '3',
+            'glance_store.swift_store_auth_address':
+                env['KEYSTONE_URL'] + '/v3',
+            'glance_store.swift_store_region': env['KEYSTONE_REGION'],
+            'glance_store.swift_store_container': 'glance-mt',
+            'glance_store.swift_store_large_object_size': 2,
+            'glance_store.swift_store_large_object_chunk_size': 1,
+        }
+        try:
+            super().setUpClass()
+        except Exception:
+            cls.servers.release()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            if getattr(cls, 'servers', None) is not None:
+                cls.servers.release()
+
+    def own_account(self, user, project):
+        from swiftclient import client
+        token, body = self.login(user, project)
+        [service] = [s for s in body['catalog']
+                     if s['type'] == 'object-store']
+        [url] = [e['url'] for e in service['endpoints']
+                 if e['interface'] == 'public']
+        return client.Connection(preauthurl=url, preauthtoken=token,
+                                 retries=0), url
+
+    def test_image_in_its_own_container_of_the_project(self):
+        data = os.urandom(2 * ONE_MB + 999)
+        image = self.new_image(disk_format='raw', container_format='bare')
+        resp = self.request('PUT', '/v2/images/%s/file' % image['id'],
+                            data=data, headers=dict(self.member_a(), **OCTET))
+        self.assertEqual(204, resp.status_code, resp.text)
+        conn, url = self.own_account(test_keystone.MEMBER_A,
+                                     test_keystone.PROJECT_A)
+        self.addCleanup(conn.close)
+        container = 'glance-mt_%s' % image['id']
+        _, listing = conn.get_container(container)
+        self.assertEqual(
+            {image['id']: len(data), image['id'] + '-00001': ONE_MB,
+             image['id'] + '-00002': ONE_MB,
+             image['id'] + '-00003': len(data) - 2 * ONE_MB},
+            {e['name']: e['bytes'] for e in listing})
+        with sqlite3.connect(self.db.url[len('sqlite:///'):]) as db:
+            [(uri,)] = db.execute('SELECT value FROM image_locations '
+                                  'WHERE image_id = ?', (image['id'],))
+        self.assertEqual('swift+%s/%s/%s' % (url, container, image['id']),
+                         uri)
+        got = self.request('GET', '/v2/images/%s/file' % image['id'],
+                           headers=self.member_a())
+        self.assertEqual(200, got.status_code)
+        self.assertEqual(data, got.content)
+        self.assertEqual(hashlib.sha512(data).hexdigest(), self.request(
+            'GET', '/v2/images/%s' % image['id'],
+            headers=self.member_a()).json()['os_hash_value'])
+        resp = self.request('DELETE', '/v2/images/%s' % image['id'],
+                            headers=self.member_a())
+        self.assertEqual(204, resp.status_code, resp.text)
+        _, containers = conn.get_account()
+        self.assertNotIn(container, [c['name'] for c in containers])
