@@ -166,10 +166,11 @@ s3_store_secret_key = %(secret)s
 s3_store_bucket = %(bucket)s
 s3_store_create_bucket_on_put = true
 s3_store_bucket_url_format = path
-''' % {'port': number, 'dir': workdir, 'root': ROOT,
-       'ceph_conf': env['CEPH_CONF'], 'pool': env['CEPH_POOL'],
-       's3': env['S3_ENDPOINT'], 'access': env['S3_ACCESS_KEY'],
-       'secret': env['S3_SECRET_KEY'], 'bucket': bucket})
+''' % {
+            'port': number, 'dir': workdir, 'root': ROOT,
+            'ceph_conf': env['CEPH_CONF'], 'pool': env['CEPH_POOL'],
+            's3': env['S3_ENDPOINT'], 'access': env['S3_ACCESS_KEY'],
+            'secret': env['S3_SECRET_KEY'], 'bucket': bucket})
     subprocess.run([sys.executable, '-m', 'glance.cmd.manage',
                     '--config-file', conf, 'db', 'sync'], check=True,
                    cwd=ROOT, capture_output=True)
