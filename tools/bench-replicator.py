@@ -5,17 +5,18 @@ python-glanceclient, copying the same images between local daemons.
     tools/bench-replicator [--images 20] [--size-mib 64] [--workers 4]
         [--keep DIR]
 
-Starts three glance-api daemons on loopback (the default flavor: no
+Starts four glance-api daemons on loopback (the default flavor: no
 Keystone), each with its own SQLite database and filesystem store: a
-source holding --images images of --size-mib MiB of random data, and two
-empty targets. Then, in one run each:
+source holding --images images of --size-mib MiB of random data, and
+three empty targets. Then, in one run each:
 
 * the pipeline: a shell loop running, image after image,
   ``glance image-download ID | glance image-create --disk-format raw
   --container-format bare --name NAME`` from the source to the first
   target (what an operator would script with the client);
-* ``glance-replicator livecopy`` from the source to the second target
-  (--workers images at once);
+* ``glance-replicator livecopy --workers 1`` from the source to the
+  second target (one image after the other, as the pipeline);
+* ``glance-replicator livecopy --workers N`` (--workers, 4) to the third;
 
 and prints the wall time and MiB/s of each, their ratio, and whether
 every copy's checksum and os_hash_value are the source's.
@@ -116,9 +117,9 @@ def main():
     workdir = args.keep or tempfile.mkdtemp(prefix='bench-replicator-')
     daemons = []
     try:
-        for name in ('source', 'piped', 'copied'):
+        for name in ('source', 'piped', 'one', 'copied'):
             daemons.append(start(os.path.join(workdir, name)))
-        source, piped, copied = daemons
+        source, piped, one, copied = daemons
         print('filling the source: %d images of %d MiB'
               % (args.images, args.size_mib), flush=True)
         ids = fill(source.url, args.images, args.size_mib * MIB)
@@ -132,16 +133,21 @@ def main():
               % (piped_s, total / piped_s, hashes(piped.url) == want),
               flush=True)
 
-        print('glance-replicator livecopy --workers %d' % args.workers,
-              flush=True)
-        copied_s, summary = replicate(source.url, copied.url, args.workers)
-        print('  %.1f s, %.1f MiB/s, copies equal: %s (%s)'
-              % (copied_s, total / copied_s, hashes(copied.url) == want,
-                 summary['outcomes']), flush=True)
-        print('%d MiB: replicator %.1f MiB/s in %.1f s, pipeline %.1f '
-              'MiB/s in %.1f s: %.2fx'
-              % (total, total / copied_s, copied_s, total / piped_s,
-                 piped_s, piped_s / copied_s))
+        results = {}
+        for workers, target in ((1, one), (args.workers, copied)):
+            print('glance-replicator livecopy --workers %d' % workers,
+                  flush=True)
+            seconds, summary = replicate(source.url, target.url, workers)
+            results[workers] = seconds
+            print('  %.1f s, %.1f MiB/s, copies equal: %s (%s)'
+                  % (seconds, total / seconds, hashes(target.url) == want,
+                     summary['outcomes']), flush=True)
+        print('%d MiB: pipeline %.1f MiB/s in %.1f s' % (
+            total, total / piped_s, piped_s))
+        for workers, seconds in results.items():
+            print('  replicator --workers %d: %.1f MiB/s in %.1f s, '
+                  '%.2fx the pipeline' % (workers, total / seconds, seconds,
+                                          piped_s / seconds))
     finally:
         for daemon in daemons:
             daemon.stop()

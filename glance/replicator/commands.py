@@ -170,7 +170,7 @@ def livecopy(source, target, options: Options) -> list:
     images = source_images(source, options)
     plans = _plans(source, target, images, options)
     return run_plans('livecopy', plans, source, target, options,
-                     open_chunks=lambda image: copy.response_chunks(
+                     open_chunks=lambda image: copy.ResponseChunks(
                          source.open_data(image['id']), options.chunk_size))
 
 

@@ -77,16 +77,28 @@ class Body:
                          % (self.sent, self.size))
 
 
-def response_chunks(resp, chunk_size: int = CHUNK):
-    """The raw body of a streamed ``requests`` answer, closed at the end."""
-    try:
-        while True:
-            chunk = resp.raw.read(chunk_size, decode_content=False)
-            if not chunk:
-                return
-            yield chunk
-    finally:
-        resp.close()
+class ResponseChunks:
+    """The raw body of a streamed ``requests`` answer, ``chunk_size``
+    bytes at a time; the answer is closed at the end or by ``close``
+    (even when iteration never began)."""
+
+    def __init__(self, resp, chunk_size: int = CHUNK):
+        self.resp = resp
+        self.chunk_size = chunk_size
+
+    def __iter__(self):
+        try:
+            while True:
+                chunk = self.resp.raw.read(self.chunk_size,
+                                           decode_content=False)
+                if not chunk:
+                    return
+                yield chunk
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self.resp.close()
 
 
 def send_data(target: client_mod.ImageClient, image: dict,
@@ -154,30 +166,39 @@ def apply(plan: planning.Plan, source_image: dict,
         raise Failed(plan.conflict)
     if open_chunks is None:
         def open_chunks(image):
-            return response_chunks(source.open_data(image['id']))
+            return ResponseChunks(source.open_data(image['id']))
     sent = 0
     target_status = (target_image or {}).get('status')
-    if plan.create is not None:
-        try:
-            target.create_image(plan.create)
-        except client_mod.ApiError as e:
-            raise Failed('cannot create it on the target: %s' % e)
-        target_status = 'queued'
-    elif target_status == 'deactivated' and (plan.patch or plan.upload):
-        target.action(image_id, 'reactivate')
-        target_status = 'active'
-        if plan.status is None and source_image.get(
-                'status') == 'deactivated':
-            plan.status = 'deactivate'
-    if plan.patch:
-        try:
-            target.patch_image(image_id, plan.patch)
-        except client_mod.ApiError as e:
-            raise Failed('cannot update its metadata on the target: %s' % e)
-    if plan.upload:
-        send_data(target, source_image, open_chunks(source_image), progress)
-        sent = plan.size
-        target_status = 'active'
+    # The source's data is opened first: an image the source will not
+    # give changes nothing on the target.
+    chunks = open_chunks(source_image) if plan.upload else None
+    try:
+        if plan.create is not None:
+            try:
+                target.create_image(plan.create)
+            except client_mod.ApiError as e:
+                raise Failed('cannot create it on the target: %s' % e)
+            target_status = 'queued'
+        elif target_status == 'deactivated' and (plan.patch or plan.upload):
+            target.action(image_id, 'reactivate')
+            target_status = 'active'
+            if source_image.get('status') == 'deactivated':
+                plan.status = 'deactivate'
+            elif plan.status == 'reactivate':
+                plan.status = None
+        if plan.patch:
+            try:
+                target.patch_image(image_id, plan.patch)
+            except client_mod.ApiError as e:
+                raise Failed('cannot update its metadata on the target: %s'
+                             % e)
+        if plan.upload:
+            send_data(target, source_image, chunks, progress)
+            sent = plan.size
+            target_status = 'active'
+    finally:
+        if chunks is not None:
+            chunks.close()
     for member, status in plan.add_members.items():
         target.add_member(image_id, member)
         if status != 'pending':

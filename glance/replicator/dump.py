@@ -60,8 +60,8 @@ def _write_data(source, image, path, chunk_size, progress):
     partial = path + '.part'
     written = 0
     with open(partial, 'wb') as f:
-        for chunk in copy.response_chunks(source.open_data(image['id']),
-                                          chunk_size):
+        for chunk in copy.ResponseChunks(source.open_data(image['id']),
+                                         chunk_size):
             f.write(chunk)
             md5.update(chunk)
             if other is not None:
