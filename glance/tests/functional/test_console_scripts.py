@@ -91,7 +91,8 @@ class TestConsoleScripts(testtools.TestCase):
 
     def test_scripts_are_the_ones_checked_here(self):
         self.assertEqual({'glance-api', 'glance-manage', 'glance-scrubber',
-                          'glance-status'}, set(console_scripts()))
+                          'glance-status', 'glance-auditor',
+                          'glance-updater'}, set(console_scripts()))
 
     def test_top_level_help(self):
         for name in console_scripts():
