@@ -203,15 +203,21 @@ class ImageCache:
                 pass
         finally:
             follower.close()
-        # The writer publishes before it releases the file.
+        if follower.writer is not None:
+            follower.writer.done.wait()
+            return follower.writer.published
+        # Another request's fill: it publishes (rename, then index) and
+        # then lets go of the file.
+        image_id = image['id']
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if self.index.get(image['id']) is not None:
+            if self.index.get(image_id) is not None:
                 return True
-            if not os.path.exists(self.layout.incomplete(image['id'])):
-                break
+            if not (os.path.exists(self.layout.incomplete(image_id))
+                    or os.path.exists(self.layout.entry(image_id))):
+                return False
             time.sleep(0.05)
-        return self.index.get(image['id']) is not None
+        return False
 
     # -- removal --------------------------------------------------------
 

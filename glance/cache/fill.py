@@ -69,6 +69,8 @@ class Follower:
         self._offset = 0
         self._store = None
         self._poll = POLL_MIN
+        # The writer, when this follower's request started the fill.
+        self.writer = None
 
     def __iter__(self):
         return self
@@ -228,5 +230,7 @@ def begin(cache, image: dict, open_data: typing.Callable):
             raise
         writer = Writer(cache, fd, image, open_data)
         writer.start()
-        return Follower(reader, image['size'], open_data, image_id)
+        follower = Follower(reader, image['size'], open_data, image_id)
+        follower.writer = writer
+        return follower
     return None

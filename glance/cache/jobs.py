@@ -12,8 +12,10 @@ from oslo_log import log as logging
 
 from glance import context
 from glance.cache import cache as cache_mod
+from glance.common import daemon
 from glance.common import exception
 from glance.domain.images import data
+from glance.store import registry
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -81,3 +83,61 @@ def periodic_pass(the_cache=None) -> None:
             job(the_cache)
         except Exception as e:
             LOG.warning('Cache %s failed: %s', name, e)
+
+
+class CacheJob(daemon.Daemon):
+    """A cache job as a process: one pass (``run_once``, for a shell or a
+    systemd timer) or, with --daemon, a pass every
+    ``cache_prefetcher_interval``."""
+
+    job = ''
+    uses_stores = False
+
+    @property
+    def name(self):
+        return 'glance-cache-%s' % self.job
+
+    @property
+    def interval(self):
+        return self.conf.cache_prefetcher_interval
+
+    def prepare(self):
+        """The cache directory, its index and (for the prefetcher) the
+        stores must work; ValueError or RuntimeError say why not."""
+        if not self.conf.image_cache_dir:
+            raise ValueError('image_cache_dir is not set: there is no image '
+                             'cache to work on. Set it in glance-api.conf '
+                             'or glance-cache.conf.')
+        the_cache = cache_mod.get(self.conf)
+        problem = the_cache.layout.writable_problem()
+        if problem:
+            raise RuntimeError('The image cache directory cannot be used: '
+                               '%s' % problem)
+        the_cache.index.prepare()
+        if self.uses_stores:
+            registry.configure()
+
+    def status(self):
+        return '%s every %ss' % (self.job.capitalize(), self.interval)
+
+
+class PrefetcherJob(CacheJob):
+    job = 'prefetcher'
+    uses_stores = True
+
+    def run_pass(self):
+        return prefetch()
+
+
+class PrunerJob(CacheJob):
+    job = 'pruner'
+
+    def run_pass(self):
+        return prune()
+
+
+class CleanerJob(CacheJob):
+    job = 'cleaner'
+
+    def run_pass(self):
+        return clean()

@@ -586,6 +586,17 @@ DESCRIPTIONS = {
     'glance-api': 'The OpenStack Image API v2 server: a standalone daemon '
                   'with pre-forked eventlet workers. SIGTERM drains, SIGHUP '
                   'reloads the configuration and the paste pipeline.',
+    'glance-cache-cleaner': 'Removes from the image cache of this node '
+                            'what must not stay: files that failed '
+                            'verification, unfinished files nobody writes, '
+                            'files the index does not know, and entries '
+                            'that are missing, truncated, corrupted or of '
+                            'deleted, deactivated or changed images.',
+    'glance-cache-prefetcher': 'Fetches the images queued for caching into '
+                               'the image cache of this node.',
+    'glance-cache-pruner': 'Removes the least recently used entries of the '
+                           'image cache of this node until it holds at '
+                           'most image_cache_max_size bytes.',
     'glance-manage': 'Database administration of the Image service.',
     'glance-registry': 'DEPRECATED: the internal service that reads and '
                        'writes image metadata for glance-api when its '

@@ -278,3 +278,219 @@ class TestHerd(CacheTestBase):
         self.assertEqual(1, count, 'store file opened %d times' % count)
         with open(self.entry(image_id), 'rb') as f:
             self.assertEqual(digest, hashlib.sha256(f.read()).hexdigest())
+
+
+class TestGlanceClientCache(CacheTestBase):
+    """python-glanceclient's cache commands against the cache API."""
+
+    def glance(self, *args):
+        from glance.tests.functional import test_clients
+        return test_clients.CLITest.glance(self, *args)
+
+    def test_cache_list_queue_delete_clear(self):
+        first, second = self.upload(), self.upload()
+        self.glance('cache-queue', first)
+        self.wait_cached(first)
+        out = self.glance('cache-list').stdout
+        self.assertIn(first, out)
+        self.assertNotIn(second, out)
+        with open(self.entry(first), 'rb') as f:
+            self.assertEqual(DATA, f.read())
+        self.glance('cache-delete', first)
+        self.assertNotIn(first, self.glance('cache-list').stdout)
+        self.assertFalse(os.path.exists(self.entry(first)))
+        self.glance('cache-queue', second)
+        self.wait_cached(second)
+        self.glance('cache-clear', '--target', 'cache')
+        state = self.request('GET', '/v2/cache', headers=self.admin()).json()
+        self.assertEqual([], state['cached_images'])
+        self.assertFalse(os.path.exists(self.entry(second)))
+
+
+class TestCacheAPI(CacheTestBase):
+
+    def test_policies_and_bad_input(self):
+        image_id = self.upload()
+        member = self.owner()
+        for method, path in (('GET', '/v2/cache'),
+                             ('PUT', '/v2/cache/%s' % image_id),
+                             ('DELETE', '/v2/cache/%s' % image_id),
+                             ('DELETE', '/v2/cache'),
+                             ('POST', '/v2/cache/prune'),
+                             ('POST', '/v2/cache/clean'),
+                             ('GET', '/v2/cache/nodes/%s' % image_id)):
+            resp = self.request(method, path, headers=member)
+            self.assertEqual(403, resp.status_code, (method, path))
+        resp = self.request('DELETE', '/v2/cache', headers=self.admin(
+            **{'x-image-cache-clear-target': 'everything'}))
+        self.assertEqual(400, resp.status_code)
+        queued = self.create_image(headers=self.owner(), disk_format='raw',
+                                   container_format='bare')
+        resp = self.request('PUT', '/v2/cache/%s' % queued['id'],
+                            headers=self.admin())
+        self.assertEqual(400, resp.status_code, resp.text)
+        for method in ('PUT', 'DELETE'):
+            resp = self.request(method, '/v2/cache/%s' % ('0' * 36),
+                                headers=self.admin())
+            self.assertEqual(404, resp.status_code, (method, resp.text))
+            resp = self.request(method, '/v2/cache/..%2F..%2Fetc',
+                                headers=self.admin())
+            self.assertEqual(404, resp.status_code, (method, resp.text))
+        resp = self.request('PUT', '/v2/cache/%s' % image_id,
+                            headers=self.admin())
+        self.assertEqual(202, resp.status_code, resp.text)
+        self.wait_cached(image_id)
+        resp = self.request('GET', '/v2/cache/nodes/%s' % image_id,
+                            headers=self.admin())
+        self.assertEqual(['http://node-a:9292'], resp.json())
+        resp = self.request('GET', '/versions')
+        self.assertEqual(['v2.18', 'CURRENT'],
+                         [resp.json()['versions'][0][k]
+                          for k in ('id', 'status')])
+
+    def test_prune_evicts_least_recently_used_first(self):
+        ids = [self.upload(os.urandom(1024 * 1024)) for _ in range(3)]
+        for image_id in ids:
+            self.download(image_id)
+            self.wait_cached(image_id)
+        # The first is read again: the second is now the oldest.
+        self.assertEqual('hit', self.download(ids[0]).headers[
+            'X-Image-Cache'])
+        self.daemon.stop()
+        with open(self.daemon.conf, 'a') as f:
+            f.write('\n[DEFAULT]\nimage_cache_max_size = %d\n'
+                    % (2 * 1024 * 1024))
+        self.daemon.start()
+        resp = self.request('POST', '/v2/cache/prune', headers=self.admin())
+        self.assertEqual({'total_files_pruned': 1,
+                          'total_bytes_pruned': 1024 * 1024}, resp.json())
+        left = [e['image_id'] for e in self.request(
+            'GET', '/v2/cache', headers=self.admin()).json()['cached_images']]
+        self.assertEqual(sorted([ids[0], ids[2]]), sorted(left))
+
+
+class TestCacheJobs(CacheTestBase):
+    """glance-cache-prefetcher, -pruner and -cleaner beside a serving
+    glance-api, on its configuration, and what a process killed while
+    caching leaves behind."""
+
+    def tool(self, name, *args, conf=None):
+        import subprocess
+        import sys
+        return subprocess.run(
+            [sys.executable, '-m', 'glance.cmd.cache_%s' % name,
+             '--config-file', conf or self.daemon.conf] + list(args),
+            capture_output=True, text=True, timeout=120, cwd=base.ROOT)
+
+    def test_prefetcher_pruner_and_a_bad_configuration(self):
+        image_id = self.upload()
+        os.makedirs(os.path.join(self.cache_dir, 'queue'), exist_ok=True)
+        open(os.path.join(self.cache_dir, 'queue', image_id), 'w').close()
+        proc = self.tool('prefetcher')
+        self.assertEqual(0, proc.returncode, proc.stderr)
+        self.assertIn('Cached 1 queued images', proc.stdout)
+        with open(self.entry(image_id), 'rb') as f:
+            self.assertEqual(DATA, f.read())
+        self.assertEqual('hit', self.download(image_id).headers[
+            'X-Image-Cache'])
+        small = os.path.join(self.workdir, 'glance-cache.conf')
+        with open(small, 'w') as f:
+            f.write('[DEFAULT]\nimage_cache_max_size = 1000\n')
+        proc = self.tool('pruner', '--config-file', small)
+        self.assertEqual(0, proc.returncode, proc.stderr)
+        self.assertIn('Pruned 1 files (%d bytes)' % len(DATA), proc.stdout)
+        self.assertFalse(os.path.exists(self.entry(image_id)))
+        bad = os.path.join(self.workdir, 'bad.conf')
+        with open(bad, 'w') as f:
+            f.write('[DEFAULT]\nimage_cache_max_size = lots\n')
+        proc = self.tool('pruner', '--config-file', bad)
+        self.assertEqual(5, proc.returncode, proc.stderr)
+        self.assertIn('image_cache_max_size', proc.stderr)
+
+    def test_what_a_killed_fill_leaves_is_never_served(self):
+        image_id = self.upload()
+        self.download(image_id)
+        self.wait_cached(image_id)
+        other = self.upload()
+        self.daemon.signal(9)
+        self.daemon.proc.wait()
+        # A fill killed while writing: half a file, its lock gone with
+        # the process. One killed between its rename and its index
+        # record: a whole file the index does not know.
+        with open(os.path.join(self.cache_dir, 'incomplete', other),
+                  'wb') as f:
+            f.write(DATA[:1000])
+        with open(os.path.join(self.cache_dir, other + '.x'), 'wb') as f:
+            f.write(DATA)
+        os.rename(os.path.join(self.cache_dir, other + '.x'),
+                  self.entry(other))
+        # And a cached file cut short on disk.
+        with open(self.entry(image_id), 'r+b') as f:
+            f.truncate(len(DATA) // 2)
+        os.makedirs(os.path.join(self.cache_dir, 'invalid'), exist_ok=True)
+        open(os.path.join(self.cache_dir, 'invalid', other), 'w').close()
+        proc = self.tool('cleaner')
+        self.assertEqual(0, proc.returncode, proc.stderr)
+        self.assertIn('invalid 1', proc.stdout)
+        self.assertIn('stalled 1', proc.stdout)
+        self.assertIn('unknown 1', proc.stdout)
+        self.assertIn('stale 1', proc.stdout)
+        self.assertEqual([], os.listdir(os.path.join(self.cache_dir,
+                                                     'incomplete')))
+        self.assertFalse(os.path.exists(self.entry(other)))
+        self.assertFalse(os.path.exists(self.entry(image_id)))
+        self.daemon.start()
+        for image in (image_id, other):
+            resp = self.download(image)
+            self.assertEqual('miss', resp.headers['X-Image-Cache'])
+            self.assertEqual(DATA, resp.content)
+
+    def test_a_killed_fill_is_taken_over_by_the_next_download(self):
+        image_id = self.upload()
+        os.makedirs(os.path.join(self.cache_dir, 'incomplete'),
+                    exist_ok=True)
+        with open(os.path.join(self.cache_dir, 'incomplete', image_id),
+                  'wb') as f:
+            f.write(b'garbage' * 100)
+        resp = self.download(image_id)
+        self.assertEqual(DATA, resp.content)
+        self.wait_cached(image_id)
+        with open(self.entry(image_id), 'rb') as f:
+            self.assertEqual(DATA, f.read())
+
+
+class TestCacheManageTool(CacheTestBase):
+    """glance-cache-manage against the cachemanagement flavor."""
+
+    flavor = 'cachemanagement'
+
+    def manage(self, *args):
+        import subprocess
+        import sys
+        proc = subprocess.run(
+            [sys.executable, '-m', 'glance.cmd.cache_manage', '--host',
+             '127.0.0.1', '--port', str(self.daemon.port)] + list(args),
+            capture_output=True, text=True, timeout=120, cwd=base.ROOT)
+        return proc
+
+    def test_queue_list_delete(self):
+        image_id = self.upload()
+        proc = self.manage('queue-image', image_id)
+        self.assertEqual(0, proc.returncode, proc.stderr)
+        self.assertIn(image_id, self.manage('list-queued').stdout)
+        # Queued by the older path, it waits for glance-api's periodic
+        # pass; a download caches it now.
+        self.download(image_id)
+        self.wait_cached(image_id)
+        out = self.manage('list-cached').stdout
+        self.assertIn('Found 1 cached images', out)
+        self.assertIn(image_id, out)
+        proc = self.manage('-f', 'delete-all-cached-images')
+        self.assertEqual(0, proc.returncode, proc.stderr)
+        self.assertIn('Deleted 1 images', proc.stdout)
+        self.assertFalse(os.path.exists(self.entry(image_id)))
+        proc = self.manage('-f', 'delete-cached-image', 'not-an-id')
+        self.assertEqual(1, proc.returncode)
+        self.assertIn('404', proc.stderr)
+        proc = self.manage('queue-image')
+        self.assertEqual(2, proc.returncode)

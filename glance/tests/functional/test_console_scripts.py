@@ -92,7 +92,10 @@ class TestConsoleScripts(testtools.TestCase):
     def test_scripts_are_the_ones_checked_here(self):
         self.assertEqual({'glance-api', 'glance-manage', 'glance-scrubber',
                           'glance-status', 'glance-auditor',
-                          'glance-updater'}, set(console_scripts()))
+                          'glance-updater', 'glance-replicator',
+                          'glance-cache-cleaner', 'glance-cache-manage',
+                          'glance-cache-prefetcher', 'glance-cache-pruner'},
+                         set(console_scripts()))
 
     def test_top_level_help(self):
         for name in console_scripts():

@@ -20,7 +20,10 @@ from glance.tests.functional import helpers_systemd as hs
 ETC = os.path.join(base.ROOT, 'etc')
 UNITS = ('glance-api.service', 'glance-scrubber.service',
          'glance-auditor.service', 'glance-updater.service',
-         'glance-updater.timer')
+         'glance-updater.timer', 'glance-cache-prefetcher.service',
+         'glance-cache-prefetcher.timer', 'glance-cache-pruner.service',
+         'glance-cache-pruner.timer', 'glance-cache-cleaner.service',
+         'glance-cache-cleaner.timer')
 
 
 class NotifyTestCase(hd.DaemonTestCase):
