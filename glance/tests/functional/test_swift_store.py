@@ -75,6 +75,12 @@ class SwiftDataTest(helpers_swift.SwiftTest, test_image_data.ImageDataTest):
     def assert_nothing_stored(self, image_id):
         self.assertEqual({}, self.objects(image_id))
 
+    def wait_queued(self, image_id):
+        deadline = time.time() + 60
+        while self.show(image_id)['status'] != 'queued':
+            self.assertLess(time.time(), deadline, 'image stuck in saving')
+            time.sleep(0.1)
+
 
 class TestSwiftData(SwiftDataTest):
 
@@ -161,12 +167,6 @@ class TestSwiftData(SwiftDataTest):
         self.assertIn(resp.status_code, (400, 408, 500, 503))
         self.wait_queued(image['id'])
         self.assert_nothing_stored(image['id'])
-
-    def wait_queued(self, image_id):
-        deadline = time.time() + 60
-        while self.show(image_id)['status'] != 'queued':
-            self.assertLess(time.time(), deadline, 'image stuck in saving')
-            time.sleep(0.1)
 
     def test_interrupted_upload_removes_its_segments(self):
         image = self.new_image()
@@ -477,3 +477,87 @@ class TestSwiftMultiTenant(test_keystone.KeystoneFlavorTest):
         self.assertEqual(204, resp.status_code, resp.text)
         _, containers = conn.get_account()
         self.assertNotIn(container, [c['name'] for c in containers])
+
+
+class TestSwiftOutage(SwiftDataTest):
+    """Swift (its proxy) going away in the middle of an upload."""
+
+    @classmethod
+    def store_options(cls, env, container):
+        # A proxy of the class's own in front of the shared storage
+        # servers, which the tests stop and start.
+        cls.proxy_port = base.free_port()
+        with open(os.path.join(env['SWIFT_DATA'], 'etc',
+                               'proxy-server.conf')) as f:
+            conf = f.read()
+        cls.proxy_conf = os.path.join(
+            tempfile.mkdtemp(prefix='glance-swift-proxy-'), 'proxy.conf')
+        with open(cls.proxy_conf, 'w') as f:
+            f.write(conf.replace('bind_port = %s' % helpers_swift.PORT,
+                                 'bind_port = %d' % cls.proxy_port, 1))
+        cls.proxy = None
+        cls.start_proxy()
+        return helpers_swift.tempauth_options(
+            env, container,
+            **{'glance_store.swift_store_auth_address':
+               'http://127.0.0.1:%d/auth/v1.0' % cls.proxy_port,
+               'glance_store.swift_store_large_object_size': 2,
+               'glance_store.swift_store_large_object_chunk_size': 1})
+
+    @classmethod
+    def start_proxy(cls):
+        cls.proxy = subprocess.Popen(
+            [os.path.join(helpers_swift.HOME, 'venv', 'bin',
+                          'swift-proxy-server'), cls.proxy_conf],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 60
+        while not base.server_answers('http://127.0.0.1:%d/healthcheck'
+                                      % cls.proxy_port):
+            if time.time() > deadline or cls.proxy.poll() is not None:
+                raise RuntimeError('the test proxy did not start')
+            time.sleep(0.1)
+
+    @classmethod
+    def stop_proxy(cls):
+        cls.proxy.kill()
+        cls.proxy.wait()
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            if getattr(cls, 'proxy', None) is not None:
+                cls.stop_proxy()
+                shutil.rmtree(os.path.dirname(cls.proxy_conf), True)
+
+    def test_proxy_down_mid_upload(self):
+        image = self.new_image()
+
+        def body():
+            for n in range(6):
+                if n == 3:
+                    # two segments are in Swift: it goes away
+                    deadline = time.time() + 60
+                    while not self.objects(image['id'] + '-00002'):
+                        self.assertLess(time.time(), deadline)
+                        time.sleep(0.05)
+                    self.stop_proxy()
+                yield os.urandom(ONE_MB)
+        try:
+            resp = self.put_data(image['id'], body())
+        finally:
+            if self.proxy.poll() is not None:
+                self.start_proxy()
+        self.assertEqual(503, resp.status_code, resp.text)
+        self.assertIn('Swift of store swift unreachable', resp.text)
+        self.wait_queued(image['id'])
+        self.assertIsNone(self.show(image['id'])['size'])
+        # What could not be removed while Swift was away
+        self.assertEqual({image['id'] + '-00001', image['id'] + '-00002'},
+                         set(self.objects(image['id'])))
+        # Swift is back: the next upload of the image removes it.
+        data = os.urandom(1000)
+        self.assertEqual(204, self.put_data(image['id'], data).status_code)
+        self.assertEqual({image['id']: 1000}, self.objects(image['id']))
+        self.assertEqual(data, self.download(image['id']).content)
