@@ -191,6 +191,7 @@ def download(ctx, image_id):
 
     def open_data(offset=0, length=None, notify=True):
         refused = False
+        unavailable = None
         for loc in live:
             store = registry.store_for_location(
                 loc['url'], loc['metadata'].get('store'))
@@ -200,6 +201,12 @@ def download(ctx, image_id):
             except exception.NotFound:
                 LOG.warning('Data of image %s missing at %s', image_id,
                             loc['url'])
+                continue
+            except store_exc.RemoteServiceUnavailable as e:
+                # Another location (store) may still serve the data.
+                LOG.warning('Data of image %s not read from store %s: %s',
+                            image_id, store.name, e.msg)
+                unavailable = e
                 continue
             except store_exc.LocationRefused as e:
                 # Added before the URL filter refused it, or written to
@@ -219,6 +226,8 @@ def download(ctx, image_id):
                 on_end=(lambda sent: notifier.image_sent(
                     ctx, image, sent.sent, sent.complete)) if notify
                 else None)
+        if unavailable is not None:
+            raise unavailable
         if refused:
             # The URL and the reason stay in the log: locations are not
             # shown to every caller who may download.

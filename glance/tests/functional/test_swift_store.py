@@ -10,6 +10,7 @@ tokens that expire during an upload, Keystone v3, references files
 """
 
 import hashlib
+import json
 import os
 import shutil
 import socket
@@ -479,13 +480,14 @@ class TestSwiftMultiTenant(test_keystone.KeystoneFlavorTest):
         self.assertNotIn(container, [c['name'] for c in containers])
 
 
-class TestSwiftOutage(SwiftDataTest):
-    """Swift (its proxy) going away in the middle of an upload."""
+class PrivateProxy:
+    """A Swift proxy of the class's own in front of the shared storage
+    servers, which its tests stop and start."""
+
+    proxy = None
 
     @classmethod
-    def store_options(cls, env, container):
-        # A proxy of the class's own in front of the shared storage
-        # servers, which the tests stop and start.
+    def make_proxy(cls, env):
         cls.proxy_port = base.free_port()
         with open(os.path.join(env['SWIFT_DATA'], 'etc',
                                'proxy-server.conf')) as f:
@@ -495,14 +497,8 @@ class TestSwiftOutage(SwiftDataTest):
         with open(cls.proxy_conf, 'w') as f:
             f.write(conf.replace('bind_port = %s' % helpers_swift.PORT,
                                  'bind_port = %d' % cls.proxy_port, 1))
-        cls.proxy = None
         cls.start_proxy()
-        return helpers_swift.tempauth_options(
-            env, container,
-            **{'glance_store.swift_store_auth_address':
-               'http://127.0.0.1:%d/auth/v1.0' % cls.proxy_port,
-               'glance_store.swift_store_large_object_size': 2,
-               'glance_store.swift_store_large_object_chunk_size': 1})
+        return 'http://127.0.0.1:%d/auth/v1.0' % cls.proxy_port
 
     @classmethod
     def start_proxy(cls):
@@ -527,9 +523,22 @@ class TestSwiftOutage(SwiftDataTest):
         try:
             super().tearDownClass()
         finally:
-            if getattr(cls, 'proxy', None) is not None:
-                cls.stop_proxy()
+            if cls.proxy is not None:
+                if cls.proxy.poll() is None:
+                    cls.stop_proxy()
                 shutil.rmtree(os.path.dirname(cls.proxy_conf), True)
+
+
+class TestSwiftOutage(PrivateProxy, SwiftDataTest):
+    """Swift (its proxy) going away in the middle of an upload."""
+
+    @classmethod
+    def store_options(cls, env, container):
+        return helpers_swift.tempauth_options(
+            env, container,
+            **{'glance_store.swift_store_auth_address': cls.make_proxy(env),
+               'glance_store.swift_store_large_object_size': 2,
+               'glance_store.swift_store_large_object_chunk_size': 1})
 
     def test_proxy_down_mid_upload(self):
         image = self.new_image()
@@ -561,3 +570,96 @@ class TestSwiftOutage(SwiftDataTest):
         self.assertEqual(204, self.put_data(image['id'], data).status_code)
         self.assertEqual({image['id']: 1000}, self.objects(image['id']))
         self.assertEqual(data, self.download(image['id']).content)
+
+
+class TestSwiftMultiStore(PrivateProxy, SwiftDataTest):
+    """enabled_backends = fast:file, objects:swift."""
+
+    @classmethod
+    def store_options(cls, env, container):
+        cls.key = env['SWIFT_KEY']
+        return {
+            'enabled_backends': 'fast:file,objects:swift',
+            'glance_store.default_backend': 'fast',
+            'objects.store_description': 'Object storage',
+            'objects.weight': 10,
+            'objects.swift_store_auth_version': '1',
+            'objects.swift_store_auth_address': cls.make_proxy(env),
+            'objects.swift_store_user': env['SWIFT_USER'],
+            'objects.swift_store_key': env['SWIFT_KEY'],
+            'objects.swift_store_container': container,
+            'objects.swift_store_create_container_on_put': True,
+            'objects.swift_store_large_object_size': 2,
+            'objects.swift_store_large_object_chunk_size': 1,
+        }
+
+    def admin(self):
+        return self.headers(roles='admin,member,reader')
+
+    def copy_to(self, image_id, store):
+        resp = self.request('POST', '/v2/images/%s/import' % image_id,
+                            json={'method': {'name': 'copy-image'},
+                                  'stores': [store]}, headers=self.admin())
+        self.assertEqual(202, resp.status_code, resp.text)
+        deadline = time.time() + 60
+        while set(self.show(image_id)['stores'].split(',')) != {
+                'fast', 'objects'}:
+            self.assertLess(time.time(), deadline, self.show(image_id))
+            time.sleep(0.1)
+
+    def test_stores_detail_shows_no_secret(self):
+        resp = self.request('GET', '/v2/info/stores/detail',
+                            headers=self.admin())
+        self.assertEqual(200, resp.status_code, resp.text)
+        [objects] = [s for s in resp.json()['stores']
+                     if s['id'] == 'objects']
+        self.assertEqual('swift', objects['type'])
+        self.assertEqual('Object storage', objects['description'])
+        self.assertEqual(self.container,
+                         objects['properties']['container'])
+        self.assertEqual(2 * ONE_MB,
+                         objects['properties']['large_object_size'])
+        self.assertNotIn(self.key, json.dumps(objects))
+
+    def test_copy_delete_from_store_and_fallback(self):
+        data = os.urandom(3 * ONE_MB + 5)
+        image = self.new_image()
+        self.assertEqual(204, self.put_data(image['id'], data).status_code)
+        self.assertEqual('fast', self.show(image['id'])['stores'])
+        self.copy_to(image['id'], 'objects')
+        self.assertEqual(5, len(self.objects(image['id'])))
+        self.assertEqual(data, self.download(image['id']).content)
+        # The swift copy comes first (weight 10); with Swift away the
+        # file copy is served.
+        self.stop_proxy()
+        try:
+            got = self.download(image['id'])
+        finally:
+            self.start_proxy()
+        self.assertEqual(200, got.status_code, got.text)
+        self.assertEqual(data, got.content)
+        resp = self.request('DELETE', '/v2/stores/objects/%s' % image['id'],
+                            headers=self.admin())
+        self.assertEqual(204, resp.status_code, resp.text)
+        self.assertEqual({}, self.objects(image['id']))
+        shown = self.show(image['id'])
+        self.assertEqual(('active', 'fast'),
+                         (shown['status'], shown['stores']))
+        self.assertEqual(data, self.download(image['id']).content)
+
+    def test_upload_to_swift_store(self):
+        data = os.urandom(1000)
+        image = self.new_image()
+        resp = self.put_data(image['id'], data,
+                             {'X-Image-Meta-Store': 'objects'})
+        self.assertEqual(204, resp.status_code, resp.text)
+        self.assertEqual('objects', self.show(image['id'])['stores'])
+        self.assertEqual({image['id']: 1000}, self.objects(image['id']))
+        # Swift away and no other copy: 503 naming the store
+        self.stop_proxy()
+        try:
+            got = self.download(image['id'])
+        finally:
+            self.start_proxy()
+        self.assertEqual(503, got.status_code, got.text)
+        self.assertIn('store objects unreachable', got.text)
