@@ -122,15 +122,16 @@ class Summary:
 
 
 class Progress:
-    """A progress bar (rich) of images and bytes done, on a terminal
-    only: elsewhere every call does nothing."""
+    """A progress bar (rich) of images and bytes done, and the rate, on a
+    terminal only: elsewhere every call does nothing."""
 
     def __init__(self, enabled: Optional[bool] = None,
                  stream: TextIO = sys.stderr) -> None:
         if enabled is None:
             enabled = stream.isatty()
         self._bar = None
-        self._images = self._bytes = None
+        self._task = None
+        self._images = self._done = 0
         if not enabled:
             return
         from rich import console
@@ -138,26 +139,30 @@ class Progress:
         self._bar = progress.Progress(
             progress.TextColumn('{task.description}'),
             progress.BarColumn(),
-            progress.MofNCompleteColumn(),
             progress.DownloadColumn(),
             progress.TransferSpeedColumn(),
             progress.TimeRemainingColumn(),
             console=console.Console(file=stream), transient=False)
 
+    def _describe(self) -> str:
+        return 'images %d/%d' % (self._done, self._images)
+
     def start(self, images: int, size: int) -> None:
         if self._bar is None:
             return
+        self._images = images
         self._bar.start()
-        self._images = self._bar.add_task('images', total=images)
-        self._bytes = self._bar.add_task('bytes', total=size or None)
+        self._task = self._bar.add_task(self._describe(),
+                                        total=size or None)
 
     def advanced(self, count: int) -> None:
         if self._bar is not None:
-            self._bar.advance(self._bytes, count)
+            self._bar.advance(self._task, count)
 
     def image_done(self) -> None:
         if self._bar is not None:
-            self._bar.advance(self._images, 1)
+            self._done += 1
+            self._bar.update(self._task, description=self._describe())
 
     def stop(self) -> None:
         if self._bar is not None:
