@@ -10,6 +10,7 @@ unknown command or arguments the function does not take refuse the whole
 request (400, 404) before anything runs.
 """
 
+import functools
 import inspect
 from typing import Any, Callable, Dict, List, Tuple
 
@@ -43,6 +44,11 @@ REPOSITORIES = (db_api, leases, members, metadefs, tasks, usage)
 Call = Tuple[Callable[..., Any], Dict[str, Any]]
 
 
+@functools.lru_cache(maxsize=None)
+def _signature(func: Callable[..., Any]) -> inspect.Signature:
+    return inspect.signature(func)
+
+
 def _parse(body: bytes) -> List[Call]:
     """The calls of a request body; BadRequest or NotFound."""
     try:
@@ -71,7 +77,7 @@ def _parse(body: bytes) -> List[Call]:
             raise exception.NotFound('Unknown command %r.' % name[:100])
         kwargs = item.get('kwargs', {})
         try:
-            inspect.signature(func).bind(None, **kwargs)
+            _signature(func).bind(None, **kwargs)
         except TypeError as e:
             raise exception.BadRequest('Command %s: %s' % (name, e))
         calls.append((func, kwargs))
