@@ -24,14 +24,16 @@ THREAD_MIN = 256 * 1024
 
 class RateLimiter:
     """Keeps the bytes passed through ``spend`` under ``rate`` a second
-    (0: no limit), sleeping as needed; ``wait`` is the sleep (a stopping
-    process passes one that ends early)."""
+    (0: no limit), sleeping as needed; ``sleep`` is the sleep (a stopping
+    process passes one that ends early), ``clock`` the time."""
 
     def __init__(self, rate: int,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.rate = rate
         self.sleep = sleep
-        self.started = time.monotonic()
+        self.clock = clock
+        self.started = clock()
         self.spent = 0
 
     def spend(self, count: int) -> None:
@@ -39,7 +41,7 @@ class RateLimiter:
             return
         self.spent += count
         due = self.started + self.spent / self.rate
-        now = time.monotonic()
+        now = self.clock()
         if due > now:
             self.sleep(due - now)
         elif now - due > 1.0:

@@ -163,6 +163,23 @@ class UpdaterTest(hi.IntegrityMixin, base.FunctionalTest):
         self.assertEqual([], self.leases())
         self.assertFalse(os.path.exists(state))
 
+    def test_api_recovery_removes_a_dead_updaters_lease_only(self):
+        image_id, before = self.stripped()
+        proc = self.start_tool('updater', '--once', conf=self.conf(
+            updater_bytes_per_second=16 * 1024))
+        hd.wait_for(lambda: self.leases(), what='a lease')
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+        self.assertEqual(['update'], [r.kind for r in self.leases()])
+        # glance-api's recovery at start takes the lease of the dead
+        # holder over: the row goes, the image and its data stay.
+        self.daemon.stop()
+        self.daemon.start()
+        self.assertEqual([], self.leases())
+        self.assertEqual('active', self.row(image_id)['status'])
+        self.assertEqual(DATA, self.download(image_id).content)
+        self.assertIsNone(self.row(image_id)['os_hash_value'])
+
     def test_two_updaters_never_read_the_same_image(self):
         ids = {self.stripped()[0] for _ in range(6)}
         procs = []
