@@ -54,6 +54,9 @@ THINGS = {
               'Keystone of tools/keystone)',
               'make "tools/swift start" succeed (it installs Swift from '
               'PyPI and memcached from Debian on first use)'),
+    'HAPROXY': ('HAProxy, in front of the nodes of tools/several-nodes',
+                'install haproxy (tools/several-nodes installs it when run '
+                'as root)'),
     'QEMU_IMG': ('qemu-img', 'install qemu-utils'),
     'SYSTEMD': ('a tool of systemd (systemd-analyze, systemd-tmpfiles or '
                 'systemd-sysusers)', 'install systemd'),
