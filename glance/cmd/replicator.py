@@ -8,13 +8,14 @@
     glance-replicator help COMMAND
 
 SOURCE and TARGET are ``host:port`` or URLs (or ``url`` in the
-``--config`` file). See ``glance.replicator`` for the pieces.
+``--config-file``). See ``glance.replicator`` for the pieces.
 """
 
 import argparse
 import logging
 import sys
 
+from glance import version
 from glance.replicator import client
 from glance.replicator import commands
 from glance.replicator import copy
@@ -38,7 +39,7 @@ interrupted run is resumed by running it again: finished images are seen
 equal and not copied again."""
 
 EPILOG = """Identity, per side: a Keystone token (--token, --source-token,
---target-token), Keystone credentials from the --config file (INI sections
+--target-token), Keystone credentials from the --config-file (INI sections
 [source] and [target]: auth_type, auth_url, username, password,
 project_name, user_domain_name, project_domain_name, ... and url, which
 otherwise comes from the catalogue), or, for deployments without Keystone,
@@ -74,7 +75,8 @@ def _positive(text):
 def _common():
     parent = argparse.ArgumentParser(add_help=False)
     who = parent.add_argument_group('identity')
-    who.add_argument('--config', metavar='FILE',
+    who.add_argument('--config-file', '--config', dest='config',
+                     metavar='FILE',
                      help='INI file with [source] and [target] sections '
                           '(see below)')
     who.add_argument('-t', '--token', help='Keystone token for both sides')
@@ -127,7 +129,11 @@ def parser():
     top = argparse.ArgumentParser(
         prog='glance-replicator', description=DESCRIPTION, epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = top.add_subparsers(dest='command', metavar='COMMAND')
+    top.add_argument('--version', action='version',
+                     version=version.VERSION)
+    sub = top.add_subparsers(dest='command', metavar='COMMAND',
+                             help='what to do ("help COMMAND" for its '
+                                  'options)')
     sub.required = True
     common = _common()
     for name, (args, text) in COMMANDS.items():
@@ -135,15 +141,20 @@ def parser():
                            description=text, epilog=EPILOG)
         first, *rest = args.split()
         p.add_argument('first', metavar=first, nargs='?',
-                       help='host:port or URL (default: url of the '
-                            '--config file)' if first != 'DIR' else '')
+                       help='host:port or URL (default: url in the '
+                            '[%s] section of --config-file)'
+                            % ('target' if name == 'load' else 'source'))
         if rest:
             p.add_argument('second', metavar=rest[0],
                            nargs='?' if rest[0] != 'DIR' else None,
-                           help='host:port or URL' if rest[0] != 'DIR'
-                           else 'a directory')
-    helper = sub.add_parser('help', help='help on a command')
-    helper.add_argument('topic', nargs='?', choices=sorted(COMMANDS))
+                           help='host:port or URL (default: url in the '
+                                '[target] section of --config-file)'
+                           if rest[0] != 'DIR' else 'the dump directory')
+    helper = sub.add_parser('help', help='help on a command',
+                            description='Help on a command.')
+    helper.add_argument('topic', nargs='?', choices=sorted(COMMANDS),
+                        metavar='COMMAND', help='one of %s'
+                        % ', '.join(sorted(COMMANDS)))
     return top, sub
 
 

@@ -1,5 +1,5 @@
 """Who the replicator is on each side: command-line options and the
-``--config`` file, turned into a ``client.Identity`` per side.
+``--config-file``, turned into a ``client.Identity`` per side.
 
 The file is INI with a ``[source]`` and a ``[target]`` section (a
 ``[DEFAULT]`` section applies to both). Keys: ``url``, ``token``,
@@ -24,7 +24,7 @@ TRUE = ('1', 'true', 'yes', 'on')
 
 
 class ConfigError(client.ReplicatorError):
-    """The --config file cannot be used."""
+    """The --config-file cannot be used."""
 
 
 def read_config(path: typing.Optional[str]) -> typing.Dict[str, dict]:

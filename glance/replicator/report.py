@@ -106,8 +106,8 @@ def render(command: str, results: typing.List[copy.Result], seconds: float,
              if r.outcome not in ('unchanged', 'counted')]
     if shown:
         table = rich_table.Table(title='glance-replicator %s' % command)
-        for column in ('image', 'name', 'outcome', 'bytes', 'seconds',
-                       'detail'):
+        table.add_column('image', no_wrap=True)
+        for column in ('name', 'outcome', 'bytes', 'seconds', 'detail'):
             table.add_column(column, overflow='fold')
         for r in shown:
             table.add_row(r.image_id, r.name or '', r.outcome,

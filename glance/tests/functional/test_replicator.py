@@ -417,14 +417,14 @@ class ReplicatorTest(testtools.TestCase):
             f.write('[source]\nurl = %s\nproject = admin\n\n'
                     '[target]\nurl = %s\ntoken = %s\n'
                     % (self.source.url, self.target.url, TARGET_TOKEN))
-        proc = replicator('livecopy', '--config', conf, '--owner',
+        proc = replicator('livecopy', '--config-file', conf, '--owner',
                           self.owner)
         self.assertEqual(0, proc.returncode, proc.stdout + proc.stderr)
         self.assertIn('1 copied', proc.stdout)
         self.assert_same(image)
         with open(conf, 'a') as f:
             f.write('[elsewhere]\n')
-        proc = replicator('compare', '--config', conf)
+        proc = replicator('compare', '--config-file', conf)
         self.assertEqual(2, proc.returncode)
         self.assertIn('unknown section [elsewhere]', proc.stderr)
 
@@ -598,13 +598,14 @@ class KeystoneTargetTest(test_keystone.KeystoneFlavorTest):
                             test_keystone.ADMIN_C, password,
                             test_keystone.PROJECT_C))
         write('wrong-password')
-        proc = replicator('compare', '--config', conf, '--image-id', image)
+        proc = replicator('compare', '--config-file', conf, '--image-id',
+                          image)
         self.assertEqual(4, proc.returncode, proc.stdout + proc.stderr)
         self.assertIn('Keystone refused the credentials', proc.stderr)
 
         write(self.password)
-        proc = replicator('livecopy', '--config', conf, '--image-id', image,
-                          '--json')
+        proc = replicator('livecopy', '--config-file', conf, '--image-id',
+                          image, '--json')
         self.assertEqual(0, proc.returncode, proc.stdout + proc.stderr)
         self.assertEqual({'copied': 1}, json.loads(
             proc.stdout)['summary']['outcomes'])
@@ -614,5 +615,6 @@ class KeystoneTargetTest(test_keystone.KeystoneFlavorTest):
         ours = source.image(image)
         for key in COMPARED + ('color',):
             self.assertEqual(ours.get(key), resp.json().get(key), key)
-        proc = replicator('compare', '--config', conf, '--image-id', image)
+        proc = replicator('compare', '--config-file', conf, '--image-id',
+                          image)
         self.assertEqual(0, proc.returncode, proc.stdout + proc.stderr)
