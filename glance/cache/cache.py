@@ -125,7 +125,13 @@ class ImageCache:
     def open_entry(self, image_id: str, offset: int, length: int):
         """Chunks (with ``file_range`` for sendfile) of a usable entry."""
         f = open(self.layout.entry(image_id), 'rb', buffering=0)
-        self.index.hit(image_id)
+        try:
+            os.posix_fadvise(f.fileno(), offset, length,
+                             os.POSIX_FADV_SEQUENTIAL)
+            self.index.hit(image_id)
+        except BaseException:
+            f.close()
+            raise
         return filesystem.FileChunks(f, offset, length, fill.CHUNK)
 
     # -- fills ----------------------------------------------------------
@@ -164,6 +170,9 @@ class ImageCache:
         if getattr(self.index, 'marks_files', False):
             xattr_index.mark(incomplete, image['size'], md5)
         os.rename(incomplete, self.layout.entry(image_id))
+        # Hashed as it was written: this process need not hash it again.
+        st = os.stat(self.layout.entry(image_id))
+        self._verified.add((image_id, st.st_ino, st.st_mtime_ns))
         self.index.add(image_id, image['size'], md5)
         layout_mod.remove(self.layout.queued(image_id))
         self._fine()

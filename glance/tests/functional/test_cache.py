@@ -494,3 +494,34 @@ class TestCacheManageTool(CacheTestBase):
         self.assertIn('404', proc.stderr)
         proc = self.manage('queue-image')
         self.assertEqual(2, proc.returncode)
+
+
+class TestFullCacheDisk(CacheTestBase):
+    """A cache that fills up mid-entry (the daemon's file size limit is
+    lowered while it runs: its writes past it fail as on a full disk):
+    the clients get every byte from the store, nothing half-written is
+    kept, and the problem is logged once."""
+
+    def test_fill_that_cannot_finish(self):
+        import resource
+        image_id = self.upload()
+        pid = self.daemon.proc.pid
+        old = resource.prlimit(pid, resource.RLIMIT_FSIZE)
+        resource.prlimit(pid, resource.RLIMIT_FSIZE,
+                         (1024 * 1024, old[1]))
+        self.addCleanup(resource.prlimit, pid, resource.RLIMIT_FSIZE, old)
+        for _ in range(2):
+            resp = self.download(image_id)
+            self.assertEqual(200, resp.status_code)
+            self.assertEqual(hashlib.md5(DATA).hexdigest(),
+                             hashlib.md5(resp.content).hexdigest())
+        resource.prlimit(pid, resource.RLIMIT_FSIZE, old)
+        self.assertFalse(os.path.exists(self.entry(image_id)))
+        log = self.daemon.output()
+        self.assertEqual(1, log.count('not used, downloads are served from '
+                                      'the stores'), log[-3000:])
+        self.assertIn('reading the rest from the store', log)
+        # Room again: the next download caches it.
+        self.download(image_id)
+        self.wait_cached(image_id)
+        self.assertIn('works again', self.daemon.output())
