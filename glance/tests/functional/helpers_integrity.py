@@ -48,10 +48,11 @@ class IntegrityMixin:
         self.assertEqual(expect, out.returncode, out.stdout + out.stderr)
         return json.loads(out.stdout)
 
-    def start_tool(self, prog, *args, conf=None, log=None):
+    def start_tool(self, prog, *args, conf=None, log=None, env=None):
         proc = subprocess.Popen(self.command(prog, *args, conf=conf, log=log),
                                 cwd=base.ROOT, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE)
+                                stderr=subprocess.PIPE,
+                                env=dict(os.environ, **(env or {})))
         self.addCleanup(_reap, proc)
         return proc
 

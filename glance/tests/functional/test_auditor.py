@@ -12,6 +12,7 @@ import time
 from glance.tests.functional import base
 from glance.tests.functional import helpers_daemon as hd
 from glance.tests.functional import helpers_integrity as hi
+from glance.tests.functional import helpers_systemd as hs
 
 DATA = b''.join(b'%08d' % i for i in range(8192))     # 64 KiB
 
@@ -121,9 +122,14 @@ class AuditorTest(hi.IntegrityMixin, base.FunctionalTest):
         state = os.path.join(self.workdir, 'audit.state')
         conf = self.conf(auditor_bytes_per_second=64 * 1024,
                          auditor_interval=3600)
-        proc = self.start_tool('auditor', conf=conf)
+        listener = hs.NotifyListener(self.workdir)
+        self.addCleanup(listener.close)
+        proc = self.start_tool('auditor', conf=conf, env=listener.env())
+        index, ready = listener.wait('READY')
+        self.assertIn('Auditing every 3600s', ready.fields.get('STATUS'))
         after = hi.wait_state(state)
         proc.send_signal(signal.SIGTERM)
+        listener.wait('STOPPING', after=index)
         self.assertEqual(0, proc.wait(hd.PATIENCE))
         # Stopped within the image it was reading: the state names one
         # finished before.
