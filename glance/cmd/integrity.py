@@ -12,6 +12,7 @@ from glance import notifier
 from glance import version
 from glance.cmd import startup
 from glance.common import exception
+from glance.db import session
 from glance.integrity import options
 from glance.integrity import walk
 
@@ -60,6 +61,13 @@ def parse(prog: str, description: str, extra_cli: list,
 def checks(wait: bool) -> None:
     """The start-up checks of a walker (see ``walk.Walker.prepare``)."""
     startup.check_options()
+    if session.remote_factory() is not None:
+        # Leases and conditional fills are not among the registry's
+        # commands: these processes run where the database is.
+        raise RuntimeError('data_api = %s: glance-auditor and '
+                           'glance-updater need the database itself '
+                           '([database] connection, data_api = '
+                           'glance.db.api)' % CONF.data_api)
     startup.check_database(wait=wait)
 
 
