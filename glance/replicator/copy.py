@@ -42,12 +42,14 @@ class Result:
 
 
 class Body:
-    """The upload body: the chunks of ``stream`` with a known length (so
-    the request has a Content-Length), counted and reported to
-    ``progress``. A stream ending early or running long is an error,
-    which aborts the upload (the target then keeps no data)."""
+    """The upload body: the chunks of ``stream`` with their length when
+    known (so the request has a Content-Length), counted, hashed with
+    ``hasher`` and reported to ``progress``. A stream ending early or
+    running long is an error, which aborts the upload (the target then
+    keeps no data)."""
 
-    def __init__(self, chunks: typing.Iterable[bytes], size: int,
+    def __init__(self, chunks: typing.Iterable[bytes],
+                 size: typing.Optional[int],
                  progress: typing.Optional[Progress] = None,
                  hasher=None):
         self.chunks = chunks
@@ -57,14 +59,14 @@ class Body:
         self.sent = 0
 
     def __len__(self) -> int:
-        return self.size
+        return self.size or 0
 
     def __iter__(self):
         for chunk in self.chunks:
             if not chunk:
                 continue
             self.sent += len(chunk)
-            if self.sent > self.size:
+            if self.size is not None and self.sent > self.size:
                 raise Failed('the source sent more than its %d bytes'
                              % self.size)
             if self.hasher is not None:
@@ -72,7 +74,7 @@ class Body:
             if self.progress is not None:
                 self.progress(len(chunk))
             yield chunk
-        if self.sent != self.size:
+        if self.size is not None and self.sent != self.size:
             raise Failed('the source sent %d of its %d bytes'
                          % (self.sent, self.size))
 
@@ -110,27 +112,34 @@ def send_data(target: client_mod.ImageClient, image: dict,
     sent are hashed here (md5) and compared with the target's checksum.
     A mismatch deletes the target's image and raises ``Failed``."""
     image_id = image['id']
-    size = image.get('size') or 0
+    size = image.get('size')
     hasher = None
     if not image.get('checksum') and not image.get('os_hash_value'):
         hasher = hashlib.md5(usedforsecurity=False)
     body = Body(chunks, size, progress, hasher)
+    if size is None:
+        # Unknown size: sent chunked (a generator has no length).
+        data = iter(body)
+    else:
+        data = body if size else b''
     try:
-        target.upload(image_id, body if size else b'')
+        target.upload(image_id, data)
     except Failed:
         raise
     except client_mod.ReplicatorError as e:
-        if body.sent < size and getattr(e, 'status', None) is None:
-            raise Failed('upload interrupted after %d of %d bytes: %s'
+        if getattr(e, 'status', None) is None:
+            raise Failed('upload interrupted after %d of %s bytes: %s'
                          % (body.sent, size, e))
         raise Failed('upload refused: %s' % e)
     except Exception as e:
         # The source or the connection failed while streaming; the
         # target puts the image back to queued without data.
-        raise Failed('upload interrupted after %d of %d bytes: %s'
+        raise Failed('upload interrupted after %d of %s bytes: %s'
                      % (body.sent, size, e))
     arrived = target.get_image(image_id) or {}
     expected = dict(image)
+    if size is None:
+        expected['size'] = body.sent
     if hasher is not None:
         expected['checksum'] = hasher.hexdigest()
     differs = planning.data_equal(expected, arrived)

@@ -45,9 +45,11 @@ def create_body(image: dict, dontreplicate=DONTREPLICATE) -> dict:
 
 def data_equal(source: dict, target: dict) -> typing.Optional[str]:
     """None when the target's data is the source's by size and hashes;
-    otherwise what differs. Hashes of different algorithms are not
-    compared (only ``checksum`` then)."""
-    if source.get('size') != target.get('size'):
+    otherwise what differs. What the source does not record (a size or
+    hash) is not compared, nor hashes of different algorithms (only
+    ``checksum`` then)."""
+    if (source.get('size') is not None
+            and source.get('size') != target.get('size')):
         return 'size %s, source %s' % (target.get('size'),
                                        source.get('size'))
     if (source.get('checksum') and target.get('checksum')

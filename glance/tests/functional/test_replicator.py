@@ -10,6 +10,7 @@ speaks to each with a different identity.
 """
 
 import hashlib
+import http.server
 import json
 import os
 import shutil
@@ -28,6 +29,7 @@ import testtools
 from glance.tests import prerequisites
 from glance.tests.functional import base
 from glance.tests.functional import test_keystone
+from glance.tests.functional import test_takeover_db
 
 ADMIN = {'X-Project-Id': 'admin', 'X-User-Id': 'admin',
          'X-Roles': 'admin,member,reader'}
@@ -543,12 +545,34 @@ class FromUpstreamTest(testtools.TestCase):
         hidden = self.up_image(os.urandom(1000), name='hidden',
                                os_hidden=True)
         ids = (big, shared, off, hidden)
+        # Data upstream never hashed (an http location): hashed by the
+        # replicator on the way and compared with what the target made.
+        web = http.server.ThreadingHTTPServer(
+            ('127.0.0.1', 0), test_takeover_db.WebHandler)
+        web.daemon_threads = True
+        threading.Thread(target=web.serve_forever,
+                         kwargs={'poll_interval': 0.05}, daemon=True).start()
+        self.addCleanup(web.server_close)
+        self.addCleanup(web.shutdown)
+        located = self.up_image(None, name='web')
+        self.up('PATCH', '/v2/images/%s' % located, 200, headers={
+            'Content-Type': 'application/openstack-images-v2.1-json-patch'},
+            json=[{'op': 'add', 'path': '/locations/-', 'value': {
+                'url': 'http://127.0.0.1:%d/data' % web.server_port,
+                'metadata': {}}}])
+        self.assertIsNone(self.up('GET', '/v2/images/%s' % located,
+                                  200).json()['checksum'])
 
         args = [self.upstream_url, self.target.url, '--json']
         proc = replicator('livecopy', *args)
         self.assertEqual(0, proc.returncode, proc.stdout + proc.stderr)
-        self.assertEqual({'copied': 4}, json.loads(
+        self.assertEqual({'copied': 5}, json.loads(
             proc.stdout)['summary']['outcomes'])
+        copied = self.target.image(located)
+        self.assertEqual(
+            ('active', len(test_takeover_db.WEB_DATA),
+             hashlib.md5(test_takeover_db.WEB_DATA).hexdigest()),
+            (copied['status'], copied['size'], copied['checksum']))
         for image_id in ids:
             theirs = self.up('GET', '/v2/images/%s' % image_id, 200).json()
             ours = self.target.image(image_id)

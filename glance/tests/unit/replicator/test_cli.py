@@ -100,6 +100,10 @@ class TestBody(testtools.TestCase):
         self.assertIn('2 of its 4 bytes', str(e))
         long = copy.Body(iter([b'abc', b'de']), 4)
         self.assertRaises(copy.Failed, list, long)
+        # Unknown size: whatever comes, counted.
+        unsized = copy.Body(iter([b'abc', b'de']), None)
+        self.assertEqual(b'abcde', b''.join(unsized))
+        self.assertEqual(5, unsized.sent)
 
 
 class TestReport(testtools.TestCase):
