@@ -525,3 +525,78 @@ class TestFullCacheDisk(CacheTestBase):
         self.download(image_id)
         self.wait_cached(image_id)
         self.assertIn('works again', self.daemon.output())
+
+
+class TestTwoNodes(CacheTestBase):
+    """Two glance-api nodes sharing the database (and the store), each
+    with a cache of its own: what one node does to an image reaches the
+    other's cache."""
+
+    def setUp(self):
+        super().setUp()
+        self.other_cache = os.path.join(self.workdir, 'cache-b')
+        self.other = self.make_daemon(options=dict(self.options, **{
+            'image_cache_dir': self.other_cache,
+            'worker_self_reference_url': 'http://node-b:9292'}))
+        # Its own configuration file and log beside the first node's.
+        self.other.conf = os.path.join(self.workdir, 'glance-api-b.conf')
+        self.other.log = os.path.join(self.workdir, 'glance-api-b.log')
+        with open(self.daemon.conf) as f:
+            text = f.read()
+        with open(self.other.conf, 'w') as f:
+            f.write(text.replace(self.cache_dir, self.other_cache)
+                    .replace('node-a', 'node-b')
+                    .replace(str(self.daemon.port), str(self.other.port))
+                    .replace(self.daemon.log, self.other.log))
+        self.other.start()
+        self.addCleanup(self.other.stop)
+
+    def on_b(self, method, path, headers=None):
+        return requests.request(method, self.other.url + path,
+                                headers=headers or self.owner(), timeout=60)
+
+    def test_delete_and_deactivate_on_one_node_reach_the_other(self):
+        image_id = self.upload()
+        self.assertEqual(DATA, self.download(image_id).content)
+        self.assertEqual(DATA, self.on_b('GET', '/v2/images/%s/file'
+                                         % image_id).content)
+        self.wait_cached(image_id)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            nodes = self.request('GET', '/v2/cache/nodes/%s' % image_id,
+                                 headers=self.admin()).json()
+            if len(nodes) == 2:
+                break
+            time.sleep(0.1)
+        self.assertEqual(['http://node-a:9292', 'http://node-b:9292'],
+                         nodes)
+        self.assertEqual('hit', self.on_b(
+            'GET', '/v2/images/%s/file' % image_id).headers['X-Image-Cache'])
+        # Deactivated through node A: node B never serves its entry.
+        resp = self.request('POST', '/v2/images/%s/actions/deactivate'
+                            % image_id, headers=self.admin())
+        self.assertEqual(204, resp.status_code)
+        resp = self.on_b('GET', '/v2/images/%s/file' % image_id,
+                         headers=self.admin())
+        self.assertEqual(200, resp.status_code)
+        self.assertNotIn('X-Image-Cache', resp.headers)
+        self.assertFalse(os.path.exists(os.path.join(self.other_cache,
+                                                     image_id)))
+        self.request('POST', '/v2/images/%s/actions/reactivate' % image_id,
+                     headers=self.admin())
+        self.on_b('GET', '/v2/images/%s/file' % image_id)
+        deadline = time.time() + 20
+        while time.time() < deadline and not os.path.exists(
+                os.path.join(self.other_cache, image_id)):
+            time.sleep(0.1)
+        # Deleted through node A: node B's index forgets it at once, and
+        # its clean removes the file.
+        resp = self.request('DELETE', '/v2/images/%s' % image_id,
+                            headers=self.owner())
+        self.assertEqual(204, resp.status_code)
+        state = self.on_b('GET', '/v2/cache', headers=self.admin()).json()
+        self.assertEqual([], state['cached_images'])
+        resp = self.on_b('POST', '/v2/cache/clean', headers=self.admin())
+        self.assertEqual(200, resp.status_code)
+        self.assertFalse(os.path.exists(os.path.join(self.other_cache,
+                                                     image_id)))
