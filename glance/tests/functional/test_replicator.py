@@ -148,14 +148,20 @@ class ReplicatorTest(testtools.TestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.workdir = tempfile.mkdtemp(prefix='glance-replicator-')
-        cls.source = Side(os.path.join(cls.workdir, 'source'))
-        cls.target = Side(os.path.join(cls.workdir, 'target'),
-                          flavor='fakeauth')
+        cls.source = cls.target = None
+        try:
+            cls.source = Side(os.path.join(cls.workdir, 'source'))
+            cls.target = Side(os.path.join(cls.workdir, 'target'),
+                              flavor='fakeauth')
+        except Exception:
+            cls.tearDownClass()
+            raise
 
     @classmethod
     def tearDownClass(cls):
-        cls.source.stop()
-        cls.target.stop()
+        for side in (cls.source, cls.target):
+            if side is not None:
+                side.stop()
         shutil.rmtree(cls.workdir, True)
         super().tearDownClass()
 
