@@ -84,7 +84,10 @@ def main(argv=None):
                             before_serving=session.dispose,
                             # Notifications still queued at SIGTERM are
                             # sent within the drain bound.
-                            after_serving=notifier.flush)
+                            after_serving=notifier.flush,
+                            # Loads the options of every library: after
+                            # the workers are serving.
+                            after_ready=startup.report_unused_options)
         # Invalid values fail here, with the exit code of ValueError.
         srv.workers
         pipeline.check_exposure(CONF)
@@ -98,7 +101,6 @@ def main(argv=None):
         # at its first notification.
         notifier.drivers()
         srv.start()
-        startup.report_unused_options()
     except Exception as e:
         sys.stderr.write('ERROR: %s\n' % e)
         return startup.exit_code(e)

@@ -48,6 +48,10 @@ WORKER_SIGNALS = {signal.SIGTERM, signal.SIGHUP, signal.SIGINT,
 # graceful_shutdown_timeout) to put their images back and remove partial
 # data before it exits.
 REVERT_WAIT = 3
+# A worker begins its background jobs this many seconds after it begins
+# to serve: its first requests are not kept waiting behind a recovery
+# pass the parent has just made.
+BACKGROUND_DELAY = 1.0
 
 
 class AppHolder:
@@ -268,10 +272,11 @@ class Server:
     """Runs ``load_app()`` on a socket until told to stop."""
 
     def __init__(self, load_app, reload_config=None, background=(),
-                 before_serving=None, after_serving=None):
+                 before_serving=None, after_serving=None, after_ready=None):
         self.load_app = load_app
-        # Callables run in a green thread of every worker, given the event
-        # that fires when the worker stops.
+        # Callables run in a green thread of every worker (from
+        # BACKGROUND_DELAY seconds after it starts), given the event that
+        # fires when the worker stops.
         self.background = background
         self.reload_config = reload_config or (lambda: None)
         # Called in each process that serves, before it serves: a worker
@@ -283,6 +288,10 @@ class Server:
         # with the seconds left of graceful_shutdown_timeout (None: no
         # bound): what the process still has to send goes out in them.
         self.after_serving = after_serving or (lambda timeout: None)
+        # Called once in the parent after the first requests can be served
+        # (the workers forked): work that only reports, kept off the path
+        # to the first answer.
+        self.after_ready = after_ready or (lambda: None)
         self.sock = None
         self.holder = None
         self.children = {}     # pid -> (generation, start time, board slot)
@@ -323,6 +332,7 @@ class Server:
             self._spawn()
         self._start_watchdog()
         systemd.ready(self._status())
+        self._after_ready()
         while self.children or not self.stopping:
             self._handle_pending()
             try:
@@ -344,6 +354,12 @@ class Server:
         signal.setitimer(signal.ITIMER_REAL, 0)
         LOG.info('glance-api stopped')
         return 0
+
+    def _after_ready(self):
+        try:
+            self.after_ready()
+        except Exception:
+            LOG.exception('After start')
 
     def _parent_signal(self, signum, frame):
         self.pending.append(signum)
@@ -466,6 +482,7 @@ class Server:
 
     def _serve_in_parent(self):
         signal.signal(signal.SIGHUP, self._reload_in_place)
+        eventlet.spawn_n(self._after_ready)
         self._serve()
         return 0
 
@@ -512,7 +529,7 @@ class Server:
         if parent is not None:
             eventlet.spawn_n(orphan_watch)
         for job in self.background:
-            eventlet.spawn_n(job, stop)
+            eventlet.spawn_after(BACKGROUND_DELAY, job, stop)
         eventlet.spawn_n(_wake_on_signals)
 
         signal.signal(signal.SIGTERM, on_stop)

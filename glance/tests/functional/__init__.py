@@ -6,8 +6,17 @@ end it, saying so on standard error: when the process starts to exit, a
 small watcher process kills it if it has not ended EXIT_GRACE seconds
 later; and a thread kills it when no test has started or ended for
 STALL_LIMIT seconds (far more than any test or class fixture takes,
-installs of Keystone, Barbican or upstream Glance included).
+installs of Keystone, Barbican or upstream Glance included), after
+writing the stacks of its threads and green threads there.
+
+A test process must never be monkey-patched by eventlet (its threads,
+locks and sockets would turn green under the tests' feet): the test that
+patched it is named on standard error and fails.
 """
+
+import faulthandler
+import gc
+import traceback
 
 import os
 import signal
@@ -47,14 +56,42 @@ threading._register_atexit(_watch_exit)
 _progress = [time.monotonic()]
 
 
+def _patched():
+    patcher = sys.modules.get('eventlet.patcher')
+    return bool(patcher) and any(patcher.is_monkey_patched(name)
+                                 for name in ('socket', 'thread', 'select'))
+
+
 def _noting_progress(run):
     def run_noting_progress(self, result=None):
         _progress[0] = time.monotonic()
+        was_patched = _patched()
         try:
             return run(self, result)
         finally:
             _progress[0] = time.monotonic()
+            if not was_patched and _patched():
+                sys.stderr.write('glance functional tests: %s monkey-patched '
+                                 'the test process (eventlet)\n' % self.id())
+                if result is not None:
+                    try:
+                        raise AssertionError(
+                            'this test monkey-patched the test process')
+                    except AssertionError:
+                        result.addError(self, sys.exc_info())
     return run_noting_progress
+
+
+def _dump_stacks():
+    """Every thread's stack, then every suspended green thread's."""
+    faulthandler.dump_traceback(sys.stderr, all_threads=True)
+    greenlet = sys.modules.get('greenlet')
+    if greenlet is None:
+        return
+    for obj in gc.get_objects():
+        if isinstance(obj, greenlet.greenlet) and obj.gr_frame is not None:
+            sys.stderr.write('Green thread %r:\n%s' % (
+                obj, ''.join(traceback.format_stack(obj.gr_frame))))
 
 
 def _watch_stall():
@@ -65,6 +102,10 @@ def _watch_stall():
             sys.stderr.write('glance functional tests: no test started or '
                              'ended for %d s; process %d killed\n'
                              % (stalled, os.getpid()))
+            try:
+                _dump_stacks()
+            except Exception:
+                pass
             sys.stderr.flush()
             os.kill(os.getpid(), signal.SIGKILL)
 
