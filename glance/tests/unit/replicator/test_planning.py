@@ -1,7 +1,9 @@
-"""What the replicator plans for one image, from both sides' JSON."""
+"""What the replicator plans for one image, from both sides' JSON, and
+which images the filters keep."""
 
 import testtools
 
+from glance.replicator import commands
 from glance.replicator import planning
 
 ID = '6c7f0c3e-1d2b-4d3a-9a51-6a1f3f0d2b11'
@@ -125,3 +127,20 @@ class TestPlan(testtools.TestCase):
     def test_data_equal(self):
         self.assertIsNone(planning.data_equal(image(), image()))
         self.assertIn('size', planning.data_equal(image(), image(size=11)))
+
+
+class TestSelect(testtools.TestCase):
+
+    def test_filters(self):
+        images = [image(id='1', owner='a', visibility='public'),
+                  image(id='2', owner='b', status='deactivated'),
+                  image(id='3', owner='a', visibility='shared')]
+
+        def ids(**kw):
+            return [i['id'] for i in commands.select(
+                images, commands.Options(**kw))]
+        self.assertEqual(['1', '2', '3'], ids())
+        self.assertEqual(['1', '3'], ids(owner='a'))
+        self.assertEqual(['3'], ids(owner='a', visibility='shared'))
+        self.assertEqual(['2'], ids(status='deactivated'))
+        self.assertEqual(['1', '2'], ids(image_ids=['2', '1']))
