@@ -215,11 +215,18 @@ class StoreRegistry:
         if not candidates and scheme in UNDRIVEN_SCHEMES:
             named = ' %r' % store_name if isinstance(store_name, str) \
                 else ''
+            type_name = UNDRIVEN_SCHEMES[scheme]
+            if type_name in discovery.driver_classes(strict=False):
+                why = ('which is not configured here: the location is '
+                       'kept as it is, its data cannot be read or deleted '
+                       'until a %s store is' % type_name)
+            else:
+                why = ('which this service does not drive yet: the '
+                       'location is kept as it is, its data cannot be read '
+                       'or deleted until then')
             raise exceptions.StoreNotDriven(
-                'The image data is in the %s store%s, which this service '
-                'does not drive yet: the location is kept as it is, its '
-                'data cannot be read or deleted until then.'
-                % (UNDRIVEN_SCHEMES[scheme], named))
+                'The image data is in the %s store%s, %s.'
+                % (type_name, named, why))
         if not candidates:
             raise exceptions.UnknownScheme(
                 'No store handles %s:// locations' % scheme)
