@@ -20,6 +20,7 @@ expected, with its status code and message).
 import dataclasses
 import json
 import logging
+import re
 import time
 import typing
 import urllib.parse
@@ -178,7 +179,7 @@ class ImageClient:
                                          '%s' % e)
             except (ks_exc.ConnectFailure, ks_exc.ConnectionError,
                     ks_exc.ConnectTimeout) as e:
-                raise Unreachable('Keystone cannot be reached: %s' % e)
+                raise Unreachable('Keystone cannot be reached: %s' % _why(e))
             except ks_exc.ClientException as e:
                 raise ReplicatorError('Keystone: %s' % e)
             if not found:
@@ -203,7 +204,8 @@ class ImageClient:
                                      % e)
         except (ks_exc.ConnectFailure, ks_exc.ConnectionError,
                 ks_exc.ConnectTimeout) as e:
-            raise Unreachable('%s cannot be reached: %s' % (self.url, e))
+            raise Unreachable('%s cannot be reached: %s' % (self.url,
+                                                            _why(e)))
         except ks_exc.ClientException as e:
             raise ReplicatorError('%s %s: %s' % (method, url, e))
         if resp.status_code in expect:
@@ -214,8 +216,9 @@ class ImageClient:
             raise CredentialsRefused('%s refused the credentials (%s): %s'
                                      % (self.url, self.identity.describe(),
                                         message))
-        raise ApiError('%s %s: %d %s' % (method, path, resp.status_code,
-                                         message), resp.status_code)
+        raise ApiError(('%s %s: %d %s' % (method, path, resp.status_code,
+                                          message)).rstrip(),
+                       resp.status_code)
 
     def json(self, method, path, expect=(200,), **kwargs):
         resp = self.request(method, path, expect=expect, **kwargs)
@@ -231,7 +234,13 @@ class ImageClient:
     def probe(self) -> None:
         """Fail with a clear error unless the side answers Image API v2
         requests with this identity."""
-        self.json('GET', '/v2/images?limit=1')
+        try:
+            self.json('GET', '/v2/images?limit=1')
+        except ApiError as e:
+            if e.status in (403, 409) or e.status is None:
+                raise
+            raise ApiError('%s does not answer as an Image API v2 endpoint '
+                           '(%s)' % (self.url, e), e.status)
 
     def list_images(self) -> typing.List[dict]:
         """Every image the identity may see, hidden ones included."""
@@ -318,6 +327,18 @@ class ImageClient:
     def remove_member(self, image_id: str, member: str) -> None:
         self.request('DELETE', '/v2/images/%s/members/%s'
                      % (image_id, member), expect=(204, 404))
+
+
+def _why(error) -> str:
+    """The cause of a connection failure in a few words (the library's
+    message nests three exceptions deep)."""
+    text = str(error)
+    found = re.search(r'\[Errno -?\d+\] ([^\'"()]+)', text)
+    if found:
+        return found.group(1).strip()
+    if 'timed out' in text.lower():
+        return 'no answer in time'
+    return text
 
 
 def _message(resp) -> str:

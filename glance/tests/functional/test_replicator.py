@@ -49,6 +49,13 @@ def replicator(*args, timeout=300, **kwargs):
         **kwargs)
 
 
+class NotGlance(http.server.BaseHTTPRequestHandler):
+    """A web server that knows no method (501 to everything)."""
+
+    def log_message(self, *args):
+        pass
+
+
 class Throttle:
     """A TCP relay in front of a server that passes what the server
     sends at about ``rate`` bytes per second: a copy through it is slow
@@ -410,7 +417,20 @@ class ReplicatorTest(testtools.TestCase):
         proc = replicator('compare', self.source.url,
                           '127.0.0.1:%d' % closed)
         self.assertEqual(3, proc.returncode)
-        self.assertIn('127.0.0.1:%d cannot be reached' % closed, proc.stderr)
+        self.assertIn('127.0.0.1:%d cannot be reached: Connection refused'
+                      % closed, proc.stderr)
+
+        # Something that is not the Image API.
+        other = http.server.ThreadingHTTPServer(
+            ('127.0.0.1', 0), NotGlance)
+        threading.Thread(target=other.serve_forever,
+                         kwargs={'poll_interval': 0.05}, daemon=True).start()
+        self.addCleanup(other.server_close)
+        self.addCleanup(other.shutdown)
+        proc = replicator('size', '127.0.0.1:%d' % other.server_port)
+        self.assertEqual(1, proc.returncode)
+        self.assertIn('127.0.0.1:%d does not answer as an Image API v2 '
+                      'endpoint' % other.server_port, proc.stderr)
 
         proc = replicator('compare', self.source.url, self.target.url,
                           '--target-token', 'not-a-token')
