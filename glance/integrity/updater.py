@@ -245,8 +245,10 @@ def take(lease: leases.Lease) -> bool:
                 conn, image_id, leases.UPDATE, leases.holder(), lease.token,
                 timeutils.now(), db_leases.expiry(now, leases.timeout()))
         return True
-    except sa.exc.IntegrityError:
-        return False    # another updater inserted it first
+    except (sa.exc.IntegrityError, exception.DatabaseDeadlock):
+        # Another updater inserted it first (InnoDB may report the race
+        # as a deadlock).
+        return False
 
 
 def _dead(found: dict, now: datetime.datetime) -> bool:

@@ -13,6 +13,7 @@ from typing import Callable, Optional, TextIO
 from oslo_config import cfg
 
 from glance.common import daemon
+from glance.common import exception
 from glance.db import integrity as integrity_db
 from glance.db import session
 from glance.integrity import options
@@ -127,7 +128,16 @@ class Walker(daemon.Daemon, abc.ABC):
         return self.summary
 
     def _one(self, image_id: str) -> None:
-        self.check_image(image_id)
+        try:
+            self.check_image(image_id)
+        except exception.ServiceUnavailable:
+            # The database is away: the pass ends here, and the next one
+            # continues with this image.
+            raise
+        except Exception as e:
+            self.log.exception('%s: image %s not checked', self.name,
+                               image_id)
+            self.finding(image_id, 'error', str(e), action='none')
         if not self.halted():
             self.summary.images += 1
             self.progress.image_done()

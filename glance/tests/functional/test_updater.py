@@ -24,9 +24,7 @@ STRIP = ('UPDATE images SET checksum = NULL, os_hash_algo = NULL, '
 READING = re.compile(r'Image (\S+): reading its data')
 
 
-class UpdaterTest(hi.IntegrityMixin, base.FunctionalTest):
-
-    options = {'oslo_messaging_notifications.driver': 'log'}
+class UpdaterMixin(hi.IntegrityMixin):
 
     def conf(self, name='updater', **extra):
         options = {
@@ -46,6 +44,11 @@ class UpdaterTest(hi.IntegrityMixin, base.FunctionalTest):
 
     def leases(self):
         return self.sql('SELECT image_id, kind FROM image_leases')
+
+
+class UpdaterTest(UpdaterMixin, base.FunctionalTest):
+
+    options = {'oslo_messaging_notifications.driver': 'log'}
 
     def test_fills_in_stripped_rows(self):
         first, first_row = self.stripped()
@@ -180,6 +183,10 @@ class UpdaterTest(hi.IntegrityMixin, base.FunctionalTest):
         self.assertEqual(DATA, self.download(image_id).content)
         self.assertIsNone(self.row(image_id)['os_hash_value'])
 
+
+class TwoUpdatersTest(UpdaterMixin, base.FunctionalTest):
+    """Two updaters (two nodes) on one catalogue, on each database."""
+
     def test_two_updaters_never_read_the_same_image(self):
         ids = {self.stripped()[0] for _ in range(6)}
         procs = []
@@ -203,3 +210,11 @@ class UpdaterTest(hi.IntegrityMixin, base.FunctionalTest):
         for image_id in ids:
             self.assertIsNotNone(self.row(image_id)['os_hash_value'])
         self.assertEqual([], self.leases())
+
+
+class TwoUpdatersMariaDBTest(TwoUpdatersTest):
+    db_kind = 'mysql'
+
+
+class TwoUpdatersPostgreSQLTest(TwoUpdatersTest):
+    db_kind = 'postgresql'
