@@ -160,7 +160,9 @@ class TwoCopiesTest(hi.IntegrityMixin, base.FunctionalTest):
 
     def setUp(self):
         self.options = {'enabled_backends': 'fast:file,cheap:file',
-                        'glance_store.default_backend': 'fast'}
+                        'glance_store.default_backend': 'fast',
+                        'show_multiple_locations': True,
+                        'show_image_direct_url': True}
         super().setUp()
 
     def test_good_copy_served_then_503_then_restored(self):
@@ -194,7 +196,11 @@ class TwoCopiesTest(hi.IntegrityMixin, base.FunctionalTest):
         resp = self.download(image_id)
         self.assertEqual(200, resp.status_code)
         self.assertEqual(DATA, resp.content)
-        self.assertEqual('cheap', self.show_image(image_id)['stores'])
+        shown = self.show_image(image_id)
+        self.assertEqual('cheap', shown['stores'])
+        self.assertEqual(['file://' + cheap],
+                         [loc['url'] for loc in shown['locations']])
+        self.assertEqual('file://' + cheap, shown['direct_url'])
         # A bad copy may be removed even though it is not the last one
         # stored; the only good one may not.
         admin = self.headers('p1', roles='admin,member,reader')
