@@ -28,7 +28,7 @@ class Registry:
         self.conf = os.path.join(workdir, 'glance-registry.conf')
         self.log = os.path.join(workdir, 'glance-registry.log')
         self.proc = None
-        sections = {
+        self.sections = sections = {
             'DEFAULT': {'bind_port': self.port, 'workers': workers,
                         'log_file': self.log},
             'database': {'connection': db_url},
@@ -39,8 +39,11 @@ class Registry:
         for key, value in (options or {}).items():
             group, _, name = key.rpartition('.')
             sections.setdefault(group or 'DEFAULT', {})[name] = value
+        self.write_config()
+
+    def write_config(self):
         with open(self.conf, 'w') as f:
-            for group, values in sections.items():
+            for group, values in self.sections.items():
                 f.write('[%s]\n' % group)
                 for name, value in values.items():
                     f.write('%s = %s\n' % (name, value))
@@ -51,11 +54,11 @@ class Registry:
              self.conf] + list(args), capture_output=True, text=True,
             check=True, cwd=base.ROOT)
 
-    def start(self, wait=True):
+    def start(self, wait=True, env=None):
         self.proc = subprocess.Popen(
             [sys.executable, '-m', 'glance.cmd.registry', '--config-file',
              self.conf], cwd=base.ROOT, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT)
+            stderr=subprocess.STDOUT, env=dict(os.environ, **(env or {})))
         if wait:
             self.wait_ready()
         return self

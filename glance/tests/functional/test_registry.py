@@ -18,6 +18,7 @@ import requests
 import testtools
 
 from glance.tests.functional import base
+from glance.tests.functional import helpers_daemon as hd
 from glance.tests.functional import helpers_registry as hr
 
 SECRET = 'test-secret-%s' % uuid.uuid4().hex[:8]
@@ -360,3 +361,75 @@ class TestRegistryKeystone(testtools.TestCase):
                             headers=headers, timeout=60)
         self.assertEqual(200, resp.status_code, resp.text)
         self.assertEqual('k', resp.json()['name'])
+
+
+class TestRegistryDaemon(RegistryTest):
+    """The daemon code glance-api runs on: TLS, sd_notify, SIGHUP reload
+    and SIGTERM, with a worker."""
+
+    def test_tls_notify_reload_and_stop(self):
+        from glance.tests.functional import helpers_systemd as hs
+        from glance.tests.functional import test_tls
+        certs = test_tls.Certificates(self.workdir)
+        listener = hs.NotifyListener(self.workdir)
+        self.addCleanup(listener.close)
+        reg = self.registry(start=False, workers=1, options={
+            'cert_file': certs.server, 'key_file': certs.server_key,
+            'registry_shared_secret': SECRET})
+        reg.manage('db', 'sync')
+        reg.start(wait=False, env=listener.env())
+        listener.wait('READY')
+        url = 'https://127.0.0.1:%d' % reg.port
+        resp = requests.post(url + '/rpc', data=json.dumps(GET_MISSING),
+                             headers={'X-Registry-Secret': SECRET},
+                             verify=certs.ca, timeout=30)
+        self.assertEqual(200, resp.status_code, resp.text)
+        self.assertRaises(requests.RequestException, requests.post,
+                          'http://127.0.0.1:%d/rpc' % reg.port, timeout=5,
+                          data=json.dumps(GET_MISSING))
+
+        # glance-api through it over https, checking its certificate.
+        options = hr.api_options(reg, SECRET)
+        options.update(registry_client_protocol='https',
+                       registry_client_ca_file=certs.ca)
+        api = base.Daemon(self.workdir, hr.NO_DATABASE, options=options)
+        api.start()
+        self.addCleanup(api.stop)
+        h = {'X-Project-Id': 'p-tls', 'X-Roles': 'member,reader'}
+        resp = requests.post(api.url + '/v2/images', json={'name': 't'},
+                             headers=h, timeout=60)
+        self.assertEqual(201, resp.status_code, resp.text)
+        image_id = resp.json()['id']
+
+        # SIGHUP: the new secret is required, the old one refused.
+        reg.sections['DEFAULT']['registry_shared_secret'] = SECRET + '2'
+        reg.write_config()
+        mark = listener.sync()
+        reg.proc.send_signal(signal.SIGHUP)
+        listener.wait('RELOADING', after=mark)
+        listener.wait('READY', after=mark + 1)
+
+        def answered(secret):
+            return requests.post(
+                url + '/rpc', data=json.dumps(GET_MISSING), timeout=30,
+                headers={'X-Registry-Secret': secret},
+                verify=certs.ca).status_code
+        hd.wait_for(lambda: answered(SECRET) == 401,
+                    what='the old secret refused')
+        self.assertEqual(200, answered(SECRET + '2'))
+        # glance-api still has the old secret: once the worker of before
+        # the reload has answered its kept-alive connection, a clear error.
+
+        def refused():
+            resp = requests.get(api.url + '/v2/images/' + image_id,
+                                headers=h, timeout=60)
+            return [resp] if resp.status_code != 200 else None
+        resp, = hd.wait_for(refused,
+                            what='glance-api refused by the registry')
+        self.assertEqual(500, resp.status_code, resp.text)
+        self.assertIn('glance-registry refused', resp.text)
+
+        mark = listener.sync()
+        reg.proc.send_signal(signal.SIGTERM)
+        listener.wait('STOPPING', after=mark)
+        self.assertEqual(0, reg.proc.wait(30))
