@@ -13,6 +13,7 @@ SOURCE and TARGET are ``host:port`` or URLs (or ``url`` in the
 
 import argparse
 import logging
+import os
 import sys
 
 from glance import version
@@ -28,6 +29,7 @@ EXIT_FAILED = 1       # an image failed, or compare found differences
 EXIT_USAGE = 2        # bad arguments (argparse's status too)
 EXIT_UNREACHABLE = 3  # an endpoint or Keystone does not answer
 EXIT_REFUSED = 4      # the credentials were refused
+EXIT_INTERRUPTED = 130  # SIGINT (Ctrl-C)
 
 DESCRIPTION = """Copies images between two deployments of the Image
 service over Image API v2 (this project's or upstream Glance), keeping
@@ -47,7 +49,7 @@ the identity headers X-Project-Id (--project, default admin) and X-Roles
 (--roles, default admin,member,reader). Exit status: 0 done (compare:
 no difference); 1 an image failed (compare: differences found); 2 bad
 arguments; 3 an endpoint or Keystone cannot be reached; 4 credentials
-refused."""
+refused; 130 interrupted (Ctrl-C: run the command again to continue)."""
 
 COMMANDS = {
     'livecopy': ('SOURCE TARGET', 'copy the images the target lacks or has '
@@ -240,7 +242,11 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write('glance-replicator: interrupted; run the command '
                          'again to continue\n')
-        return 130
+        sys.stderr.flush()
+        sys.stdout.flush()
+        # Copying threads may be in the middle of an image: they are not
+        # waited for (the target drops an upload cut short).
+        os._exit(EXIT_INTERRUPTED)
 
 
 if __name__ == '__main__':

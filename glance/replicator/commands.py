@@ -158,9 +158,16 @@ def run_plans(command: str, plans, source, target, options: Options,
             bar.image_done(0 if result.outcome != 'failed' or not plan.upload
                            else plan.size)
             return result
-        with concurrent.futures.ThreadPoolExecutor(
-                max(1, options.workers)) as pool:
+        pool = concurrent.futures.ThreadPoolExecutor(max(1, options.workers))
+        try:
             results.extend(pool.map(one, work))
+        except BaseException:
+            # Interrupted: no image is started any more; the caller ends
+            # the process without waiting for those under way (the
+            # target drops an upload cut short, a rerun continues).
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
     report.render(command, results, time.monotonic() - started,
                   options.as_json)
     return results

@@ -361,33 +361,40 @@ class ReplicatorTest(testtools.TestCase):
         self.assert_same(good)
         self.assertIsNone(self.target.image(bad))
 
-    def test_killed_mid_copy_then_rerun(self):
+    def test_interrupted_or_killed_mid_copy_then_rerun(self):
         ids = [self.make_image(os.urandom(4 * MIB), name='slow-%d' % n)
                for n in range(2)]
         throttle = Throttle(self.source.daemon.port, rate=2 * MIB)
         self.addCleanup(throttle.close)
-        killed = subprocess.Popen(
-            [sys.executable, '-m', 'glance.cmd.replicator', 'livecopy',
-             throttle.url, self.target.url, '--target-token', TARGET_TOKEN,
-             '--owner', self.owner, '--workers', '1'],
-            cwd=base.ROOT, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL)
-        self.addCleanup(lambda: killed.poll() is None and killed.kill())
-        deadline = time.monotonic() + 60
-        # Killed once the first image is being written on the target.
-        while time.monotonic() < deadline:
-            there = [self.target.image(i) for i in ids]
-            if any(t and t['status'] == 'saving' for t in there):
-                break
-            self.assertIsNone(killed.poll(), 'the copy ended before it was '
-                              'killed')
-            time.sleep(0.05)
-        time.sleep(0.5)
-        killed.send_signal(signal.SIGKILL)
-        killed.wait()
-        self.assertNotEqual(
-            ['active', 'active'],
-            [(self.target.image(i) or {}).get('status') for i in ids])
+        # Ctrl-C ends the run at once (status 130); SIGKILL too.
+        for signum, status in ((signal.SIGINT, 130),
+                               (signal.SIGKILL, -signal.SIGKILL)):
+            proc = subprocess.Popen(
+                [sys.executable, '-m', 'glance.cmd.replicator', 'livecopy',
+                 throttle.url, self.target.url, '--target-token',
+                 TARGET_TOKEN, '--owner', self.owner, '--workers', '1'],
+                cwd=base.ROOT, stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE, text=True)
+            self.addCleanup(proc.stderr.close)
+            self.addCleanup(lambda p=proc: p.poll() is None and p.kill())
+            deadline = time.monotonic() + 60
+            # Stopped once an image is being written on the target.
+            while time.monotonic() < deadline:
+                there = [self.target.image(i) for i in ids]
+                if any(t and t['status'] == 'saving' for t in there):
+                    break
+                self.assertIsNone(proc.poll(), 'the copy ended before it '
+                                  'was stopped')
+                time.sleep(0.05)
+            time.sleep(0.5)
+            proc.send_signal(signum)
+            self.assertEqual(status, proc.wait(timeout=15))
+            if signum == signal.SIGINT:
+                self.assertIn('interrupted; run the command again',
+                              proc.stderr.read())
+            self.assertNotEqual(
+                ['active', 'active'],
+                [(self.target.image(i) or {}).get('status') for i in ids])
 
         proc = self.run_replicator('livecopy')
         self.assertEqual(0, proc.returncode, proc.stdout + proc.stderr)
