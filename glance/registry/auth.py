@@ -12,8 +12,9 @@
 """
 
 import hmac
+import http.client
+import json
 
-import webob.exc
 from oslo_config import cfg
 
 from glance.api import pipeline
@@ -23,8 +24,12 @@ SECRET_HEADER = 'X-Registry-Secret'
 ADMIN_ROLE = 'admin'
 
 
-def _refuse(cls, message, environ, start_response):
-    return cls(explanation=message)(environ, start_response)
+def _refuse(status, message, environ, start_response):
+    body = json.dumps({'error': {'code': status, 'message': message}})
+    start_response('%d %s' % (status, http.client.responses[status]),
+                   [('Content-Type', 'application/json'),
+                    ('Content-Length', str(len(body)))])
+    return [body.encode('utf-8')]
 
 
 class SecretCheck:
@@ -37,7 +42,7 @@ class SecretCheck:
             given = environ.get('HTTP_X_REGISTRY_SECRET', '')
             if not hmac.compare_digest(given.encode('utf-8', 'replace'),
                                        secret.encode('utf-8')):
-                return _refuse(webob.exc.HTTPUnauthorized,
+                return _refuse(401,
                                'glance-registry needs the shared secret '
                                '(X-Registry-Secret).', environ,
                                start_response)
@@ -50,13 +55,13 @@ class AdminCheck:
 
     def __call__(self, environ, start_response):
         if environ.get('HTTP_X_IDENTITY_STATUS') != 'Confirmed':
-            return _refuse(webob.exc.HTTPUnauthorized,
+            return _refuse(401,
                            'glance-registry needs a valid Keystone token.',
                            environ, start_response)
         roles = [r.strip().lower()
                  for r in environ.get('HTTP_X_ROLES', '').split(',')]
         if ADMIN_ROLE not in roles:
-            return _refuse(webob.exc.HTTPForbidden,
+            return _refuse(403,
                            'glance-registry serves administrators only.',
                            environ, start_response)
         return self.app(environ, start_response)
