@@ -193,10 +193,13 @@ def size(source, options: Options) -> list:
         results.append(copy.Result(image['id'], image.get('name'),
                                    'counted',
                                    message=str(image.get('size') or 0)))
-    report.render('size', results, time.monotonic() - started,
-                  options.as_json,
-                  extra={'active_bytes': total,
-                         'active_size': report.human(total)})
+    if options.as_json:
+        report.render('size', results, time.monotonic() - started, True,
+                      extra={'active_bytes': total,
+                             'active_size': report.human(total)})
+    else:
+        print('Total size is %d bytes (%s) across %d active images'
+              % (total, report.human(total), len(results)))
     return results
 
 

@@ -307,6 +307,9 @@ class ReplicatorTest(testtools.TestCase):
         self.assertEqual(0, proc.returncode, proc.stderr)
         self.assertEqual(11 * MIB + 1017,
                          json.loads(proc.stdout)['summary']['active_bytes'])
+        proc = self.run_replicator('size', target=False)
+        self.assertEqual('Total size is %d bytes (11.0 MiB) across 5 active '
+                         'images\n' % (11 * MIB + 1017), proc.stdout)
 
     def test_dump_then_load(self):
         member = 'member-%s' % uuid.uuid4().hex[:6]
