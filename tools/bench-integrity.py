@@ -14,7 +14,8 @@ It uploads --images images of --size-mib each, then prints:
   GET /v2/images?limit=20, requested in a loop for --seconds: with nothing
   else running, while `glance-auditor` runs at its default rate
   (auditor_bytes_per_second), and while `glance-updater` runs at its
-  default rate (updater_bytes_per_second) on stripped rows.
+  default rate (updater_bytes_per_second) on stripped rows, both at the
+  priority their systemd units give them (nice 10).
 """
 
 import argparse
@@ -166,9 +167,11 @@ def main():
             if prog == 'updater':
                 with engine.begin() as conn:
                     conn.execute(sa.text(STRIP))
+            # At the priority the systemd units give them (Nice=10).
             proc = subprocess.Popen(
-                tool(prog, daemon.conf, log=os.path.join(
-                    workdir, '%s-daemon.log' % prog)),
+                ['nice', '-n', '10'] + tool(
+                    prog, daemon.conf,
+                    log=os.path.join(workdir, '%s-daemon.log' % prog)),
                 cwd=base.ROOT, stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL)
             try:
