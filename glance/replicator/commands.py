@@ -97,7 +97,10 @@ def _plans(source, target, images, options):
 
 
 def _describe(plan: planning.Plan) -> str:
-    return '; '.join(plan.differences)
+    parts = list(plan.differences)
+    if plan.conflict and plan.conflict not in parts:
+        parts.append(plan.conflict)
+    return '; '.join(parts)
 
 
 def compare(source, target, options: Options) -> list:
@@ -155,6 +158,12 @@ def run_plans(command: str, plans, source, target, options: Options,
                 result = copy.Result(plan.image_id, plan.name, 'failed',
                                      seconds=time.monotonic() - begun,
                                      message=str(e))
+            except Exception as e:
+                # Anything else fails this image, not the run.
+                result = copy.Result(plan.image_id, plan.name, 'failed',
+                                     seconds=time.monotonic() - begun,
+                                     message='%s: %s' % (type(e).__name__,
+                                                         e))
             bar.image_done(0 if result.outcome != 'failed' or not plan.upload
                            else plan.size)
             return result

@@ -153,11 +153,16 @@ def dump(source: client_mod.ImageClient, directory: str,
                 results.append(copy.Result(image['id'], image.get('name'),
                                            outcome, sent,
                                            time.monotonic() - begun))
-            except (client_mod.ReplicatorError, OSError) as e:
+            except Exception as e:
+                # A server's answer, the disk, or the source's stream
+                # breaking: this image fails, the dump goes on.
+                message = (str(e) if isinstance(e, (
+                    client_mod.ReplicatorError, OSError))
+                    else '%s: %s' % (type(e).__name__, e))
                 results.append(copy.Result(image['id'], image.get('name'),
                                            'failed',
                                            seconds=time.monotonic() - begun,
-                                           message=str(e)))
+                                           message=message))
             bar.image_done()
     report.render('dump', results, time.monotonic() - started,
                   options.as_json)
