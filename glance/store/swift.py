@@ -204,8 +204,11 @@ class _SegmentReader:
     def read(self, size=-1):
         if self.remaining <= 0 or self.ended:
             return b''
-        if size is None or size < 0:
-            size = self.remaining
+        # HTTP libraries ask for a few KiB at a time; handing them whole
+        # pieces of the image (they send what they get) saves a call and
+        # a copy per few KiB.
+        if size is None or size < READ_CHUNK:
+            size = READ_CHUNK
         size = min(size, self.remaining)
         try:
             data = self._chunks.take(size)
@@ -225,23 +228,24 @@ class _SegmentReader:
 
 
 class _Chunks:
-    """Pieces of the image reader, split to the sizes asked for."""
+    """Pieces of the image reader, split to the sizes asked for (views,
+    not copies: a piece is split only at a segment's end)."""
 
     def __init__(self, reader):
         self._iter = driver.read_chunks(reader, READ_CHUNK)
-        self._left = b''
+        self._left = memoryview(b'')
         self.total = 0
 
     def take(self, size):
         if not self._left:
-            self._left = next(self._iter, b'')
+            self._left = memoryview(next(self._iter, b''))
         data, self._left = self._left[:size], self._left[size:]
         self.total += len(data)
         return data
 
     def at_end(self):
         if not self._left:
-            self._left = next(self._iter, b'')
+            self._left = memoryview(next(self._iter, b''))
         return not self._left
 
 

@@ -663,3 +663,26 @@ class TestSwiftMultiStore(PrivateProxy, SwiftDataTest):
             self.start_proxy()
         self.assertEqual(503, got.status_code, got.text)
         self.assertIn('store objects unreachable', got.text)
+
+
+class TestSwiftSeededContainers(SwiftDataTest):
+    """swift_store_multiple_containers_seed: containers named after the
+    first characters of the image id."""
+
+    @classmethod
+    def store_options(cls, env, container):
+        return helpers_swift.tempauth_options(
+            env, container,
+            **{'glance_store.swift_store_multiple_containers_seed': 2})
+
+    def test_images_spread_over_seeded_containers(self):
+        for _ in range(2):
+            data = os.urandom(2000)
+            image_id = self.upload(data)
+            container = '%s_%s' % (self.container, image_id[:2])
+            self.assertEqual({image_id: 2000},
+                             self.objects(image_id, container))
+            self.assertEqual(data, self.download(image_id).content)
+            self.assertEqual(204, self.request(
+                'DELETE', '/v2/images/%s' % image_id).status_code)
+            self.assertEqual({}, self.objects(image_id, container))
