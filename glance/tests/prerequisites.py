@@ -54,6 +54,10 @@ THINGS = {
               'Keystone of tools/keystone)',
               'make "tools/swift start" succeed (it installs Swift from '
               'PyPI and memcached from Debian on first use)'),
+    'VCSIM': ('the vCenter simulator of tools/vcsim',
+              'make "tools/vcsim start" succeed (as root it installs '
+              'golang-go and golang-github-vmware-govmomi-dev from Debian '
+              'and builds the simulator on first use)'),
     'HAPROXY': ('HAProxy, in front of the nodes of tools/several-nodes',
                 'install haproxy (tools/several-nodes installs it when run '
                 'as root)'),
