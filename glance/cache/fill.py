@@ -104,6 +104,30 @@ class Follower:
                 self._offset, self._expected - self._offset, notify=False))
             return next(self._store)
 
+    def file_range(self):
+        """(fd, offset, bytes written past it) for sendfile, once some
+        are (waiting for the writer meanwhile); None when the rest must
+        come from the chunks (the writer stopped early, or all is read)."""
+        if self._store is not None or self._fd < 0:
+            return None
+        while self._offset < self._expected:
+            written = min(os.fstat(self._fd).st_size, self._expected)
+            if written > self._offset:
+                self._poll = POLL_MIN
+                return self._fd, self._offset, written - self._offset
+            if not writer_active(self._fd):
+                written = min(os.fstat(self._fd).st_size, self._expected)
+                if written > self._offset:
+                    continue
+                return None
+            time.sleep(self._poll)
+            self._poll = min(self._poll * 2, POLL_MAX)
+        return self._fd, self._offset, 0
+
+    def consumed(self, count: int) -> None:
+        """``count`` more bytes left straight from the file."""
+        self._offset += count
+
     def close(self) -> None:
         if self._fd >= 0:
             os.close(self._fd)

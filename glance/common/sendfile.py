@@ -62,7 +62,18 @@ def _sendfile(sock, chunks):
             chunks.consumed(len(head))
             yield head
         send(sock, chunks)
-        # Nothing is left unless sendfile stopped short (the file shrank).
+        # A file still being written (an image cache entry) offers more
+        # once that is sent: its file_range waits for it.
+        while True:
+            more = chunks.file_range()
+            if more is None or more[2] <= 0:
+                break
+            send(sock, chunks)
+            after = chunks.file_range()
+            if after is None or after[1] == more[1]:
+                break
+        # Nothing is left unless sendfile stopped short (the file shrank,
+        # or the writer of a growing one stopped).
         yield from chunks
     finally:
         _close(chunks)

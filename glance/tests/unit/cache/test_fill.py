@@ -72,6 +72,26 @@ class TestFollower(testtools.TestCase):
         self.assertEqual([(fill.CHUNK + 7, len(self.data) - fill.CHUNK - 7,
                            False)], source.calls)
 
+    def test_file_range_offers_what_is_written(self):
+        fd = self.writer_fd(self.data[:1000])
+        follower = self.follower(FakeSource(self.data))
+        reader, offset, count = follower.file_range()
+        self.assertEqual((0, 1000), (offset, count))
+        follower.consumed(1000)
+
+        def finish():
+            time.sleep(0.2)
+            os.write(fd, self.data[1000:2000])
+            os.close(fd)     # stops early
+
+        threading.Thread(target=finish).start()
+        # Waits for the writer, then offers what it wrote.
+        self.assertEqual((1000, 1000), follower.file_range()[1:])
+        follower.consumed(1000)
+        # The writer is gone: the rest comes from the chunks (the store).
+        self.assertIsNone(follower.file_range())
+        self.assertEqual(self.data[2000:], b''.join(follower))
+
     def test_writer_active_follows_the_lock(self):
         fd = self.writer_fd()
         reader = os.open(self.path, os.O_RDONLY)
