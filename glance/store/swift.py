@@ -829,6 +829,10 @@ class SwiftStore(driver.Store):
             number += 1
             name = self._segment_name(loc.obj, number)
             if number > 1:
+                if conn.session is not None:
+                    # The session's token: renewed when it expires within
+                    # swift_store_expire_soon_interval.
+                    conn.token = None
                 # A light request renews a token that expired meanwhile
                 # (swiftclient authenticates again on a 401), so the
                 # segment itself starts with a valid one.
