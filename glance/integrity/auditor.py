@@ -39,7 +39,6 @@ class Auditor(walk.Walker):
     """One pass audits the catalogue (or one image)."""
 
     name = 'glance-auditor'
-    title = 'glance-auditor'
 
     @property
     def interval(self) -> float:

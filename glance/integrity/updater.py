@@ -65,7 +65,6 @@ class Updater(walk.Walker):
     """One pass fills in what the active images lack."""
 
     name = 'glance-updater'
-    title = 'glance-updater'
     lacking = (tuple(format_check.WHOLE_DISK_CONTAINERS),
                tuple(format_check.INSPECTED))
 

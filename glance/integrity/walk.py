@@ -5,10 +5,8 @@ daemon base (once, or every interval).
 """
 
 import abc
-import sys
-import threading
 import time
-from typing import Callable, Optional, TextIO
+from typing import Callable, Optional
 
 from oslo_config import cfg
 
@@ -23,6 +21,8 @@ from glance.store import registry
 
 CONF = cfg.CONF
 BATCH = 100
+# Seconds between two looks at SIGTERM while the rate limiter waits.
+STOP_CHECK = 0.2
 
 
 class Walker(daemon.Daemon, abc.ABC):
@@ -31,22 +31,17 @@ class Walker(daemon.Daemon, abc.ABC):
     #: Walk only the images lacking a derived value (the updater): the
     #: formats that have a virtual size (see glance.db.integrity).
     lacking = None
-    #: Title of the summary table.
-    title = ''
 
     def __init__(self, conf: cfg.ConfigOpts = CONF,
                  image_id: Optional[str] = None,
                  progress: Optional[bool] = None,
-                 out: TextIO = sys.stdout,
                  checks: Optional[Callable[[bool], None]] = None) -> None:
         super().__init__(conf)
         self._checks = checks
         self.image_id = image_id
         self.progress_enabled = progress
-        self.out = out
         self.report = report.Report(self.report_path)
         self.state = report.StateFile(self.state_path)
-        self._halt = threading.Event()
         self.summary = report.Summary()
         self.progress = report.Progress(enabled=False)
 
@@ -85,11 +80,17 @@ class Walker(daemon.Daemon, abc.ABC):
     # -- the pass -------------------------------------------------------------
 
     def halted(self) -> bool:
-        return self.stopping or self._halt.is_set()
+        return self.stopping
 
     def sleep(self, seconds: float) -> None:
-        """Waits of the rate limiter: cut short when stopping."""
-        self._halt.wait(seconds)
+        """Waits of the rate limiter: cut short when stopping (SIGTERM),
+        however low the rate."""
+        end = time.monotonic() + seconds
+        while not self.halted():
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(left, STOP_CHECK))
 
     def finding(self, image_id: str, problem: str, detail: str,
                 **extra) -> None:
@@ -147,6 +148,8 @@ class Walker(daemon.Daemon, abc.ABC):
         self.summary.resumed_after = after
         if after:
             self.log.info('%s continues after image %s', self.name, after)
+        else:
+            self.log.info('%s checks the catalogue', self.name)
         with session.reader() as conn:
             count, size = integrity_db.count_active(
                 conn, lacking=self.lacking)

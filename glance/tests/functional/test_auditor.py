@@ -136,6 +136,21 @@ class AuditorTest(hi.IntegrityMixin, base.FunctionalTest):
         self.assertIn(json.load(open(state))['after'], ids[:-1])
         self.assertLessEqual(after, json.load(open(state))['after'])
 
+    def test_sigterm_ends_the_wait_of_a_low_rate(self):
+        self.image_with(DATA)
+        # 64 seconds for the image, longer than the test waits.
+        conf = self.conf(auditor_bytes_per_second=1024)
+        listener = hs.NotifyListener(self.workdir)
+        self.addCleanup(listener.close)
+        proc = self.start_tool('auditor', conf=conf, env=listener.env())
+        index, _ = listener.wait('READY')
+        hd.wait_for(lambda: 'checks the catalogue' in open(os.path.join(
+            self.workdir, 'auditor.log')).read(), what='the pass')
+        proc.send_signal(signal.SIGTERM)
+        self.assertEqual(0, proc.wait(hd.PATIENCE))
+        self.assertFalse(os.path.exists(os.path.join(self.workdir,
+                                                     'audit.state')))
+
     def test_bad_configuration_and_unreachable_database(self):
         out = self.run_tool('auditor', '--once',
                             conf=self.own_conf(
