@@ -110,8 +110,9 @@ def _common():
     how.add_argument('-m', '--metaonly', action='store_true',
                      help='copy metadata only, no data')
     how.add_argument('--no-members', action='store_true',
-                     help='leave image members alone (they need the same '
-                          'projects on both sides)')
+                     help='leave image members alone (they are copied by '
+                          'project id; with Keystone on the target, members '
+                          'whose project it lacks are left out)')
     how.add_argument('--dry-run', action='store_true',
                      help='say what would be copied, change nothing')
     how.add_argument('-c', '--chunksize', type=_positive,

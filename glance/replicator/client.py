@@ -159,6 +159,7 @@ class ImageClient:
                 'X-User-Id': identity.user or 'replicator-%s'
                 % identity.project,
                 'X-Roles': identity.roles}
+        self._projects = {}
         self.session = ks_session.Session(
             auth=plugin, session=http, verify=identity.verify,
             timeout=identity.timeout, user_agent=USER_AGENT)
@@ -303,6 +304,28 @@ class ImageClient:
             time.sleep(0.5)
 
     # -- members -------------------------------------------------------
+
+    def knows_project(self, project: str) -> typing.Optional[bool]:
+        """Whether this side's Keystone has the project: None when that
+        cannot be told (no Keystone identity, or Keystone will not say)."""
+        if not self.identity.auth:
+            return None
+        if project not in self._projects:
+            known = None
+            try:
+                resp = self.session.request(
+                    '/projects/%s' % urllib.parse.quote(project, safe=''),
+                    'GET', raise_exc=False, log=False,
+                    endpoint_filter={
+                        'service_type': 'identity', 'version': (3, 0),
+                        'interface': self.identity.interface,
+                        'region_name': self.identity.region_name})
+                known = {200: True, 404: False}.get(resp.status_code)
+            except ks_exc.ClientException as e:
+                LOG.warning('cannot ask Keystone about project %s: %s',
+                            project, e)
+            self._projects[project] = known
+        return self._projects[project]
 
     def members(self, image_id: str) -> typing.Dict[str, str]:
         """{member project: status}."""

@@ -87,20 +87,37 @@ def _plans(source, target, images, options):
         want_members = (options.members and image.get('visibility')
                         == 'shared' and image.get('status')
                         in planning.COPIED)
-        plans.append((planning.plan(
-            image, there,
-            _members(source, image) if want_members else None,
+        ours, notes = None, []
+        if want_members:
+            ours, notes = known_members(target, _members(source, image))
+        plan = planning.plan(
+            image, there, ours,
             _members(target, there) if want_members else None,
-            options.dontreplicate, options.metaonly, options.members),
-            image, there))
+            options.dontreplicate, options.metaonly, options.members)
+        plan.notes.extend(notes)
+        plans.append((plan, image, there))
     return plans
+
+
+def known_members(target, members: typing.Dict[str, str]):
+    """(members, notes): the members whose project the target does not
+    know to be missing (its Keystone, when it has one, says so) and a
+    note for each one left out."""
+    kept, notes = {}, []
+    for member, status in members.items():
+        if target.knows_project(member) is False:
+            notes.append("member %s left out: the target's Keystone has no "
+                         'such project' % member)
+        else:
+            kept[member] = status
+    return kept, notes
 
 
 def _describe(plan: planning.Plan) -> str:
     parts = list(plan.differences)
     if plan.conflict and plan.conflict not in parts:
         parts.append(plan.conflict)
-    return '; '.join(parts)
+    return '; '.join(parts + plan.notes)
 
 
 def compare(source, target, options: Options) -> list:
@@ -114,7 +131,8 @@ def compare(source, target, options: Options) -> list:
                                        message=plan.skip))
         elif plan.empty:
             results.append(copy.Result(plan.image_id, plan.name,
-                                       'unchanged'))
+                                       'unchanged',
+                                       message='; '.join(plan.notes)))
         else:
             results.append(copy.Result(plan.image_id, plan.name, 'differs',
                                        message=_describe(plan)))
@@ -136,7 +154,8 @@ def run_plans(command: str, plans, source, target, options: Options,
                                        message=plan.skip))
         elif plan.empty:
             results.append(copy.Result(plan.image_id, plan.name,
-                                       'unchanged'))
+                                       'unchanged',
+                                       message='; '.join(plan.notes)))
         elif options.dry_run:
             results.append(copy.Result(
                 plan.image_id, plan.name,

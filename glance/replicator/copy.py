@@ -228,4 +228,4 @@ def apply(plan: planning.Plan, source_image: dict,
         'updated')
     return Result(image_id, plan.name, outcome, sent,
                   time.monotonic() - started,
-                  '; '.join(plan.differences))
+                  '; '.join(plan.differences + plan.notes))

@@ -218,10 +218,12 @@ def load(target: client_mod.ImageClient, directory: str,
                 and there is not None
                 and there.get('visibility') == 'shared'):
             target_members = target.members(image['id'])
-        plans.append((planning.plan(
-            image, there, images[image['id']], target_members,
-            options.dontreplicate, options.metaonly, options.members),
-            image, there))
+        ours, notes = commands.known_members(target, images[image['id']])
+        plan = planning.plan(image, there, ours, target_members,
+                             options.dontreplicate, options.metaonly,
+                             options.members)
+        plan.notes.extend(notes)
+        plans.append((plan, image, there))
 
     def open_chunks(image):
         path = _paths(directory, image['id'])[1]

@@ -84,6 +84,7 @@ class Plan:
     skip: typing.Optional[str] = None        # why the image is not copied
     conflict: typing.Optional[str] = None    # why it cannot be copied
     differences: typing.List[str] = dataclasses.field(default_factory=list)
+    notes: typing.List[str] = dataclasses.field(default_factory=list)
 
     @property
     def empty(self) -> bool:

@@ -640,7 +640,14 @@ class KeystoneTargetTest(test_keystone.KeystoneFlavorTest):
                                 test_keystone.PROJECT_A)
         image = source.call('POST', '/v2/images', expect=(201,), json={
             'name': 'ks', 'disk_format': 'raw', 'container_format': 'bare',
-            'owner': owner, 'color': 'green'}).json()['id']
+            'owner': owner, 'color': 'green',
+            'visibility': 'shared'}).json()['id']
+        # A member the target's Keystone knows, and one it does not.
+        member = self.project_id(test_keystone.MEMBER_B,
+                                 test_keystone.PROJECT_B)
+        for project in (member, 'no-such-project-%s' % uuid.uuid4().hex):
+            source.call('POST', '/v2/images/%s/members' % image,
+                        json={'member': project})
         source.call('PUT', '/v2/images/%s/file' % image, expect=(204,),
                     data=os.urandom(MIB + 5),
                     headers={'Content-Type': 'application/octet-stream'})
@@ -667,8 +674,16 @@ class KeystoneTargetTest(test_keystone.KeystoneFlavorTest):
         proc = replicator('livecopy', '--config-file', conf, '--image-id',
                           image, '--json')
         self.assertEqual(0, proc.returncode, proc.stdout + proc.stderr)
-        self.assertEqual({'copied': 1}, json.loads(
-            proc.stdout)['summary']['outcomes'])
+        done = json.loads(proc.stdout)
+        self.assertEqual({'copied': 1}, done['summary']['outcomes'])
+        self.assertIn("member no-such-project-", done['results'][0][
+            'message'])
+        self.assertIn("left out: the target's Keystone has no such project",
+                      done['results'][0]['message'])
+        resp = self.request('GET', '/v2/images/%s/members' % image,
+                            headers=self.admin_c())
+        self.assertEqual([(member, 'pending')], [
+            (m['member_id'], m['status']) for m in resp.json()['members']])
         resp = self.request('GET', '/v2/images/%s' % image,
                             headers=self.member_a())
         self.assertEqual(200, resp.status_code, resp.text)
