@@ -19,7 +19,6 @@ from oslo_config import cfg
 
 from glance import notifier
 from glance.common import timeutils
-from glance.db import api as db
 from glance.db import integrity as integrity_db
 from glance.db import session
 from glance.domain.images import locations
@@ -60,10 +59,8 @@ class Auditor(walk.Walker):
         return 'Auditing every %ss at %s B/s' % (self.interval, self.rate)
 
     def check_image(self, image_id: str) -> None:
-        with session.reader() as conn:
-            image = db.image_get(conn, image_id)
-        if image is None or image['status'] != ACTIVE:
-            self.summary.count('skipped')
+        image = self.load_active(image_id)
+        if image is None:
             return
         for loc in image['locations']:
             if loc['status'] not in (ACTIVE, BAD) or self.halted():

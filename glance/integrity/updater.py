@@ -93,10 +93,8 @@ class Updater(walk.Walker):
         return 'Updating every %ss at %s B/s' % (self.interval, self.rate)
 
     def check_image(self, image_id: str) -> None:
-        with session.reader() as conn:
-            image = db.image_get(conn, image_id)
-        if image is None or image['status'] != 'active':
-            self.summary.count('skipped')
+        image = self.load_active(image_id)
+        if image is None:
             return
         lacking = missing(image)
         if not lacking:

@@ -12,6 +12,7 @@ from oslo_config import cfg
 
 from glance.common import daemon
 from glance.common import exception
+from glance.db import api as db
 from glance.db import integrity as integrity_db
 from glance.db import session
 from glance.integrity import options
@@ -100,6 +101,23 @@ class Walker(daemon.Daemon, abc.ABC):
         self.report.write(**entry)
         self.summary.findings.append(entry)
         self.summary.count(problem)
+
+    def load_active(self, image_id: str) -> Optional[dict]:
+        """The image if it is active; None otherwise, counted as skipped
+        (deleted or changed since the walk listed it) or, when it is the
+        image --image-id named, reported."""
+        with session.reader() as conn:
+            image = db.image_get(conn, image_id)
+        if image is not None and image['status'] == 'active':
+            return image
+        if image_id == self.image_id:
+            self.finding(image_id, 'not_active',
+                         'no active image has this id (%s)' % (
+                             image['status'] if image else 'not found'),
+                         action='none')
+        else:
+            self.summary.count('skipped')
+        return None
 
     def read(self, store, url: str, algo: str, inspect: bool = False):
         result = reading.read_location(

@@ -160,6 +160,11 @@ class AuditorTest(hi.IntegrityMixin, base.FunctionalTest):
         out = self.run_tool('auditor', '--image-id', 'x')
         self.assertEqual(2, out.returncode)
         self.assertIn('--image-id needs --once', out.stderr)
+        summary = self.run_json('auditor', '--image-id', 'nope',
+                                conf=self.conf(), expect=6)
+        self.assertEqual([('nope', 'not_active')],
+                         [(f['image_id'], f['problem'])
+                          for f in summary['findings']])
         other = os.path.join(self.workdir, 'down.conf')
         with open(other, 'w') as f:
             f.write('[database]\nconnection = mysql+pymysql://glance@'
