@@ -33,7 +33,8 @@ class Options:
     image_ids: typing.List[str] = dataclasses.field(default_factory=list)
 
 
-def select(images: typing.Iterable[dict], options: Options) -> list:
+def select(images: typing.Iterable[dict],
+           options: Options) -> typing.List[dict]:
     """The images the filters keep."""
     kept = []
     for image in images:
@@ -51,7 +52,9 @@ def select(images: typing.Iterable[dict], options: Options) -> list:
 
 
 def source_images(source: client_mod.ImageClient,
-                  options: Options) -> list:
+                  options: Options) -> typing.List[dict]:
+    """The source's images the filters keep (--image-id: only those,
+    asked for one by one)."""
     if options.image_ids:
         images = []
         for image_id in options.image_ids:
@@ -99,7 +102,10 @@ def _plans(source, target, images, options):
     return plans
 
 
-def known_members(target, members: typing.Dict[str, str]):
+def known_members(target: client_mod.ImageClient,
+                  members: typing.Dict[str, str]
+                  ) -> typing.Tuple[typing.Dict[str, str],
+                                    typing.List[str]]:
     """(members, notes): the members whose project the target does not
     know to be missing (its Keystone, when it has one, says so) and a
     note for each one left out."""
@@ -120,7 +126,9 @@ def _describe(plan: planning.Plan) -> str:
     return '; '.join(parts + plan.notes)
 
 
-def compare(source, target, options: Options) -> list:
+def compare(source: client_mod.ImageClient,
+            target: client_mod.ImageClient,
+            options: Options) -> typing.List[copy.Result]:
     """One result per source image: unchanged, differs, skipped."""
     started = time.monotonic()
     results = []
@@ -141,8 +149,11 @@ def compare(source, target, options: Options) -> list:
     return results
 
 
-def run_plans(command: str, plans, source, target, options: Options,
-              open_chunks=None) -> list:
+def run_plans(command: str, plans: list,
+              source: typing.Optional[client_mod.ImageClient],
+              target: client_mod.ImageClient, options: Options,
+              open_chunks: typing.Optional[typing.Callable] = None
+              ) -> typing.List[copy.Result]:
     """Carry out ``plans`` with ``options.workers`` threads, with the
     progress bar, then render the results."""
     started = time.monotonic()
@@ -201,7 +212,10 @@ def run_plans(command: str, plans, source, target, options: Options,
     return results
 
 
-def livecopy(source, target, options: Options) -> list:
+def livecopy(source: client_mod.ImageClient,
+             target: client_mod.ImageClient,
+             options: Options) -> typing.List[copy.Result]:
+    """Copy what the target lacks or has otherwise, image by image."""
     images = source_images(source, options)
     plans = _plans(source, target, images, options)
     return run_plans('livecopy', plans, source, target, options,
@@ -209,7 +223,8 @@ def livecopy(source, target, options: Options) -> list:
                          source.open_data(image['id']), options.chunk_size))
 
 
-def size(source, options: Options) -> list:
+def size(source: client_mod.ImageClient,
+         options: Options) -> typing.List[copy.Result]:
     """The active images and their total size."""
     started = time.monotonic()
     results = []
@@ -231,5 +246,6 @@ def size(source, options: Options) -> list:
     return results
 
 
-def failed(results) -> bool:
+def failed(results: typing.Iterable[copy.Result]) -> bool:
+    """Whether an image failed or (compare) differs."""
     return any(r.outcome in ('failed', 'differs') for r in results)

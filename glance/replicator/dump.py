@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import time
+import typing
 
 from glance.replicator import client as client_mod
 from glance.replicator import commands
@@ -27,7 +28,9 @@ def _paths(directory, image_id):
     return base + '.json', base + '.img'
 
 
-def dump_one(source, image, directory, options, progress=None) -> str:
+def dump_one(source: client_mod.ImageClient, image: dict, directory: str,
+             options: commands.Options,
+             progress: typing.Optional[copy.Progress] = None) -> str:
     """Write one image; 'unchanged' when an earlier run did."""
     meta, data = _paths(directory, image['id'])
     members = {}
@@ -122,7 +125,8 @@ def _hashes_match(image, got):
 
 
 def dump(source: client_mod.ImageClient, directory: str,
-         options: commands.Options) -> list:
+         options: commands.Options) -> typing.List[copy.Result]:
+    """Write the selected images to ``directory`` (see the module)."""
     os.makedirs(directory, exist_ok=True)
     started = time.monotonic()
     images = [i for i in commands.source_images(source, options)]
@@ -169,7 +173,7 @@ def dump(source: client_mod.ImageClient, directory: str,
     return results
 
 
-def read_dump(directory: str) -> list:
+def read_dump(directory: str) -> typing.List[typing.Tuple[dict, dict]]:
     """[(image, members)] of the complete images of a dump."""
     if not os.path.isdir(directory):
         raise client_mod.ReplicatorError('%s is not a directory'
@@ -201,7 +205,8 @@ def _file_chunks(path, chunk_size):
 
 
 def load(target: client_mod.ImageClient, directory: str,
-         options: commands.Options) -> list:
+         options: commands.Options) -> typing.List[copy.Result]:
+    """Copy the images dumped in ``directory`` to the target."""
     dumped = read_dump(directory)
     images = {image['id']: members for image, members
               in ((i, m) for i, m in dumped)}
