@@ -301,11 +301,12 @@ class TestOptions(testtools.TestCase):
                           'filesystem_store_datadir',
                           'filesystem_store_datadirs',
                           'filesystem_store_file_perm',
-                          'filesystem_store_chunk_size', 'https_insecure',
+                          'filesystem_store_chunk_size',
+                          'glance_store_driver', 'https_insecure',
                           'https_ca_certificates_file',
-                          'http_proxy_information'], names[:10])
+                          'http_proxy_information'], names[:11])
         # then those of the other drivers, in type name order
-        self.assertIn('swift_store_container', names[10:])
+        self.assertIn('swift_store_container', names[11:])
         chunk = groups['glance_store'][6]
         self.assertEqual(1024 * 1024, chunk.default)
         for name in ('os_glance_staging_store', 'os_glance_tasks_store'):
