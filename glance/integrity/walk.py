@@ -5,6 +5,7 @@ daemon base (once, or every interval).
 """
 
 import abc
+import hashlib
 import time
 from typing import Callable, Optional
 
@@ -74,6 +75,11 @@ class Walker(daemon.Daemon, abc.ABC):
         configured."""
         for opt in options.auditor_opts + options.updater_opts:
             getattr(self.conf, opt.dest)
+        try:
+            hashlib.new(self.conf.hashing_algorithm)
+        except ValueError:
+            raise ValueError('hashing_algorithm = %s: hashlib has no such '
+                             'algorithm' % self.conf.hashing_algorithm)
         if self._checks is not None:
             self._checks(wait)
         registry.configure(self.conf)

@@ -137,6 +137,10 @@ class UpdaterTest(UpdaterMixin, base.FunctionalTest):
             'bad', updater_bytes_per_second='fast'))
         self.assertEqual(5, out.returncode, out.stderr)
         self.assertIn('updater_bytes_per_second', out.stderr)
+        out = self.run_tool('updater', '--once', conf=self.own_conf(
+            'bad', hashing_algorithm='sha1024'))
+        self.assertEqual(4, out.returncode, out.stderr)
+        self.assertIn('hashing_algorithm = sha1024', out.stderr)
 
     def test_killed_midway_then_resumed(self):
         ids = sorted(self.stripped()[0] for _ in range(5))
