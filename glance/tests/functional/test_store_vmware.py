@@ -9,6 +9,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import time
 import uuid
 
 import testtools
@@ -18,6 +19,7 @@ from glance.tests.functional import helpers_daemon as hd
 from glance.tests.functional import helpers_vcsim
 from glance.tests.functional import test_image_data
 from glance.tests.functional import test_import
+from glance.tests.functional import test_store_s3
 
 MiB = 1024 * 1024
 
@@ -253,3 +255,51 @@ class TestFileAndVMware(VcsimDaemonTest, test_import.ImportTest):
         resp = self.request('DELETE', '/v2/images/%s' % image['id'])
         self.assertEqual(204, resp.status_code, resp.text)
         self.assertFalse(os.path.exists(path))
+
+
+class TestVMwareServerGoesAway(VcsimDaemonTest, test_image_data.ImageDataTest):
+    """glance-api reaches the simulator through a relay the test cuts in
+    the middle of an upload, then brings back."""
+
+    base_options = {'image_size_cap': 64 * MiB,
+                    'glance_store.stores': 'vmware',
+                    'glance_store.default_store': 'vmware'}
+
+    @classmethod
+    def store_options(cls, env):
+        host, port = env['VCSIM_HOST'].rsplit(':', 1)
+        cls.proxy = test_store_s3.Proxy((host, int(port)))
+        return helpers_vcsim.vmware_options(
+            env, vmware_server_host='127.0.0.1:%d' % cls.proxy.port)
+
+    def test_cut_mid_upload_then_back(self):
+        image = self.new_image()
+        mark = hd.log_mark(self.daemon)
+
+        def chunks():
+            for i in range(40):
+                if i == 10:
+                    self.proxy.cut()
+                yield b'w' * MiB
+                time.sleep(0.02)
+        try:
+            resp = self.put_data(image['id'], chunks())
+        except Exception:
+            resp = None
+        finally:
+            self.proxy.resume()
+        if resp is not None:
+            self.assertGreaterEqual(resp.status_code, 500, resp.text)
+        hd.wait_for(lambda: self.show(image['id'])['status'] == 'queued',
+                    what='the image back to queued')
+        self.assert_queued_without_data(image['id'])
+        # The partial file the server kept is removed once it answers.
+        hd.wait_log(self.daemon, 'Did remove the partial', mark)
+        self.assertTrue(helpers_vcsim.wait_gone(
+            self.datastore_file(image['id'])))
+        # And the store works again.
+        data = os.urandom(2 * MiB)
+        again = self.new_image()
+        self.assertEqual(204, self.put_data(again['id'], data).status_code)
+        self.assertEqual(data, self.request(
+            'GET', '/v2/images/%s/file' % again['id']).content)
