@@ -614,3 +614,64 @@ class TestTwoNodes(CacheTestBase):
         self.assertEqual(200, resp.status_code)
         self.assertFalse(os.path.exists(os.path.join(self.other_cache,
                                                      image_id)))
+
+
+class TestFlavorsStart(CacheTestBase):
+    """The four caching flavors of the shipped paste file start, put the
+    cache filter in their pipeline and advertise the cache API versions
+    (with tokens of a real Keystone: test_upstream_paste)."""
+
+    def test_each_flavor(self):
+        for flavor in ('caching', 'cachemanagement', 'keystone+caching',
+                       'keystone+cachemanagement'):
+            self.daemon.stop()
+            with open(self.daemon.conf) as f:
+                text = re.sub(r'flavor = \S+', 'flavor = %s' % flavor,
+                              f.read())
+            with open(self.daemon.conf, 'w') as f:
+                f.write(text)
+            self.daemon.start()
+            resp = self.request('GET', '/versions')
+            self.assertEqual(200, resp.status_code, flavor)
+            self.assertEqual('v2.18', resp.json()['versions'][0]['id'],
+                             flavor)
+            if flavor.startswith('keystone'):
+                continue
+            resp = self.request('GET', '/v2/cached_images')
+            self.assertEqual(200 if flavor == 'cachemanagement' else 404,
+                             resp.status_code, (flavor, resp.text))
+        self.assertNotIn('has no', self.daemon.output())
+
+
+class TestKilledWhileCaching(CacheTestBase):
+    """glance-api killed (SIGKILL) while it writes a cache entry: what it
+    leaves is never served, the image is served whole after the restart,
+    and the next fill or the cleaner takes the unfinished file."""
+
+    BIG = os.urandom(128 * 1024 * 1024)
+
+    def test_kill_during_fill(self):
+        image_id = self.upload(self.BIG)
+        with requests.get(self.url + '/v2/images/%s/file' % image_id,
+                          headers=self.owner(), stream=True,
+                          timeout=60) as resp:
+            next(resp.iter_content(1024 * 1024))
+            self.daemon.signal(9)
+            self.daemon.proc.wait()
+        incomplete = os.path.join(self.cache_dir, 'incomplete', image_id)
+        left = os.path.exists(incomplete)
+        if left:
+            self.assertLess(os.path.getsize(incomplete), len(self.BIG))
+        self.daemon.start()
+        state = self.request('GET', '/v2/cache', headers=self.admin()).json()
+        cached = [e['image_id'] for e in state['cached_images']]
+        if left:
+            self.assertEqual([], cached)
+        resp = self.download(image_id)
+        self.assertEqual(hashlib.sha256(self.BIG).hexdigest(),
+                         hashlib.sha256(resp.content).hexdigest())
+        self.wait_cached(image_id)
+        with open(self.entry(image_id), 'rb') as f:
+            self.assertEqual(hashlib.sha256(self.BIG).hexdigest(),
+                             hashlib.sha256(f.read()).hexdigest())
+        self.assertFalse(os.path.exists(incomplete))
