@@ -57,6 +57,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from urllib import parse
 
 from oslo_config import cfg
@@ -77,6 +78,10 @@ TIMEOUT = 60
 READ_CHUNK = driver.CHUNK_SIZE
 AUTH_VERSIONS = ('1', '3')
 CONTAINER_SEED_MAX = 32
+# Metadata marking the objects of one upload attempt.
+UPLOAD_TAG = 'X-Object-Meta-Glance-Upload'
+# Seconds a failed upload keeps trying to remove what it left.
+REMOVE_LATER_FOR = 900
 
 
 class _ReaderFailed(Exception):
@@ -704,6 +709,9 @@ class SwiftStore(driver.Store):
         conn = self._connection(creds, context, storage_url, retries=0)
         what = 'Storing image %s in store %s' % (image_id, self.name)
         written_names = []
+        # Marks the objects of this attempt: what a failed one left is
+        # removed later only if no newer upload replaced it meanwhile.
+        tag = {UPLOAD_TAG: uuid.uuid4().hex}
         try:
             self._prepare_container(conn, loc, what)
             try:
@@ -722,14 +730,18 @@ class SwiftStore(driver.Store):
             chunks = _Chunks(reader)
             if size is not None and size < self.large_object_size:
                 written = self._put_whole(conn, loc, chunks, size,
-                                          written_names, what)
+                                          written_names, what, tag)
             else:
                 written = self._put_segments(conn, loc, chunks, size,
-                                             written_names, what)
+                                             written_names, what, tag)
         except BaseException:
+            left = []
             if written_names:
-                self._remove_quietly(conn, loc.container, written_names)
+                left = self._remove_quietly(conn, loc.container,
+                                            written_names)
             self._release(conn, creds)
+            if left and creds is not None:
+                self._remove_later(loc.container, left, tag[UPLOAD_TAG])
             raise
         self._release(conn, creds)
         LOG.debug('Wrote %d bytes of image %s to %s', written, image_id,
@@ -804,16 +816,19 @@ class SwiftStore(driver.Store):
             raise failed
         return response.get('headers', {})
 
-    def _put_whole(self, conn, loc, chunks, size, written_names, what):
+    def _put_whole(self, conn, loc, chunks, size, written_names, what,
+                   tag):
         body = _SegmentReader(chunks, size, announced=True)
         written_names.append(loc.obj)
-        self._put(conn, loc.container, loc.obj, body, what, length=size)
+        self._put(conn, loc.container, loc.obj, body, what, length=size,
+                  headers=tag)
         if not chunks.at_end():
             raise exceptions.SizeMismatch('More than the announced %d bytes.'
                                           % size)
         return size
 
-    def _put_segments(self, conn, loc, chunks, size, written_names, what):
+    def _put_segments(self, conn, loc, chunks, size, written_names, what,
+                      tag):
         manifest = []
         written = 0
         number = 0
@@ -841,7 +856,8 @@ class SwiftStore(driver.Store):
             written_names.append(name)
             # Unknown size: chunked transfer of at most one segment.
             headers = self._put(conn, loc.container, name, body, what,
-                                length=length if size is not None else None)
+                                length=length if size is not None else None,
+                                headers=tag)
             if body.sent == 0 and size is None:
                 # The reader ended exactly at a segment boundary.
                 self._remove_quietly(conn, loc.container, [name])
@@ -860,15 +876,19 @@ class SwiftStore(driver.Store):
         if not manifest:
             # An empty image: a plain empty object (no zero-byte segment).
             written_names.append(loc.obj)
-            self._put(conn, loc.container, loc.obj, b'', what, length=0)
+            self._put(conn, loc.container, loc.obj, b'', what, length=0,
+                      headers=tag)
             return 0
         written_names.append(loc.obj)
         self._put(conn, loc.container, loc.obj, json.dumps(manifest), what,
-                  query_string='multipart-manifest=put',
+                  headers=tag, query_string='multipart-manifest=put',
                   content_type='application/octet-stream')
         return written
 
     def _remove_quietly(self, conn, container, names):
+        """Remove what a failed upload wrote; the names that could not
+        be removed."""
+        left = []
         for name in names:
             try:
                 conn.delete_object(container, name)
@@ -878,6 +898,59 @@ class SwiftStore(driver.Store):
                     LOG.warning('Store %s: could not remove %s/%s left by '
                                 'a failed upload: %s', self.name, container,
                                 name, e)
+                    left.append(name)
+        return left
+
+    def _remove_later(self, container, names, tag):
+        """Keep trying, in the background, to remove what a failed
+        upload left when Swift could not be reached: for
+        REMOVE_LATER_FOR seconds, each object only while it still
+        carries ``tag`` (a newer upload of the image may own the name).
+        What is still left then goes with the image's next upload or
+        delete."""
+        def run():
+            left, delay = list(names), 1.0
+            deadline = time.monotonic() + REMOVE_LATER_FOR
+            while left and time.monotonic() < deadline:
+                time.sleep(delay)
+                delay = min(delay * 2, 30.0)
+                conn = self._connection(self.credentials, retries=0)
+                try:
+                    left = [name for name in left
+                            if not self._remove_tagged(conn, container,
+                                                       name, tag)]
+                except Exception as e:
+                    LOG.debug('Store %s: Swift still away: %s', self.name, e)
+                finally:
+                    self._release(conn, self.credentials)
+            if left:
+                LOG.warning('Store %s: gave up removing %s of container %s '
+                            '(their image\'s next upload or delete removes '
+                            'them)', self.name, ', '.join(left), container)
+            else:
+                LOG.info('Store %s: removed what a failed upload left in '
+                         'container %s once Swift answered again',
+                         self.name, container)
+        threading.Thread(target=run, daemon=True,
+                         name='swift-remove-later').start()
+
+    def _remove_tagged(self, conn, container, name, tag):
+        """Remove ``name`` if it carries ``tag``; True once it is not
+        ours to remove any more (gone, or another upload's)."""
+        try:
+            headers = conn.head_object(container, name)
+        except Exception as e:
+            if isinstance(self._error(e, name), exceptions.NotFound):
+                return True
+            raise
+        if headers.get(UPLOAD_TAG.lower()) != tag:
+            return True
+        try:
+            conn.delete_object(container, name)
+        except Exception as e:
+            if not isinstance(self._error(e, name), exceptions.NotFound):
+                raise
+        return True
 
     # -- read ------------------------------------------------------------
 
