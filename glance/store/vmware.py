@@ -622,6 +622,7 @@ class _Counter:
         self.count = 0
         self._source = None
         self._buffer = b''
+        self._offset = 0
 
     def __len__(self):
         return self.size - self.count
@@ -640,13 +641,16 @@ class _Counter:
                 % (self.count, self.size))
 
     def read(self, size=-1):
+        """Up to ``size`` bytes of the current chunk (each byte copied
+        once, whatever the size asked)."""
         if self._source is None:
             self._source = self.chunks()
-        if not self._buffer:
-            self._buffer = next(self._source, b'')
+        if self._offset >= len(self._buffer):
+            self._buffer, self._offset = next(self._source, b''), 0
         if size is None or size < 0:
             size = len(self._buffer)
-        piece, self._buffer = self._buffer[:size], self._buffer[size:]
+        piece = self._buffer[self._offset:self._offset + size]
+        self._offset += len(piece)
         return piece
 
 
