@@ -325,10 +325,9 @@ class SwiftStore(driver.Store):
                             'containers <swift_store_container>_<first N '
                             'characters of the image id>.'),
             cfg.ListOpt('swift_store_admin_tenants', default=[],
-                        help='Projects granted read and write access to '
-                             'the containers of a multi-tenant store '
-                             '(accepted for compatibility; not set as '
-                             'container ACLs yet).'),
+                        help='Projects granted write access (container '
+                             'ACL) to the containers of a multi-tenant '
+                             'store, set when an image\'s readers are.'),
             cfg.BoolOpt('swift_store_ssl_compression', default=True,
                         help='Accepted for compatibility; has no effect.'),
             cfg.IntOpt('swift_store_retry_get_count', default=0, min=0,
@@ -1030,6 +1029,34 @@ class SwiftStore(driver.Store):
         finally:
             self._release(conn, creds)
         return int(headers.get('content-length', 0))
+
+    # -- access of other projects (multi-tenant) ------------------------
+
+    def wants_acls(self):
+        """True when other projects need container ACLs to read."""
+        return self.multi_tenant
+
+    def set_acls(self, location, *, public=False, read_projects=(),
+                 context=None):
+        """Set the read ACL of a multi-tenant image's container: every
+        project when ``public``, else ``read_projects``; the write ACL
+        grants swift_store_admin_tenants."""
+        if not self.multi_tenant:
+            return
+        loc, conn, creds = self._open(location, context)
+        read = '*:*' if public else ','.join(
+            '%s:*' % project for project in read_projects)
+        admins = self.options.swift_store_admin_tenants or ()
+        write = ','.join('%s:*' % project for project in admins)
+        if admins and not public:
+            read = ','.join(filter(None, [read, write]))
+        try:
+            self._call('Setting the ACLs of container %s' % loc.container,
+                       conn.post_container, loc.container,
+                       {'X-Container-Read': read,
+                        'X-Container-Write': write})
+        finally:
+            self._release(conn, creds)
 
     # -- delete ----------------------------------------------------------
 

@@ -25,6 +25,7 @@ from glance.domain.images import quota
 from glance.domain.images import records
 from glance.domain.images import rules
 from glance.domain.images import signature
+from glance.domain.images import store_acls
 from glance.domain.images import stream
 from glance.store import exceptions as store_exc
 from glance.store import registry
@@ -155,6 +156,11 @@ def upload(ctx, image_id, data, size=None, store_name=None):
         raise
     finally:
         lease.stop()
+    if image['visibility'] != 'private':
+        # Readers of other projects, where the store keeps data per
+        # project (multi-tenant swift).
+        store_acls.sync(ctx, dict(image, locations=[{
+            'url': location, 'metadata': metadata, 'status': 'active'}]))
     notifier.uploaded(dict(image, **values), store.name)
 
 

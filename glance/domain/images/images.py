@@ -24,6 +24,7 @@ from glance.domain.images import quota
 from glance.domain.images import records
 from glance.domain.images import rules
 from glance.domain.images import staging
+from glance.domain.images import store_acls
 from glance.store import exceptions as store_exc
 from glance.store import registry
 
@@ -170,6 +171,7 @@ def update(ctx, image_id, changes):
         old_props = dict(image['properties'])
         old_tags = list(image['tags'])
         old_status = image['status']
+        old_visibility = image['visibility']
         # Properties the caller may not read are as good as absent to it.
         hidden = set(old_props) - set(
             protections.readable(ctx, image)['properties'])
@@ -224,6 +226,8 @@ def update(ctx, image_id, changes):
                                 image['properties'], now)
         db.image_set_tags(conn, image_id, old_tags, image['tags'], now)
     image['updated_at'] = now
+    if image['visibility'] != old_visibility:
+        store_acls.sync(ctx, image)
     notifier.image_event('image.update', image)
     return protections.readable(ctx, image)
 

@@ -16,6 +16,7 @@ from glance.domain import policy
 from glance.domain.images import quota
 from glance.domain.images import records
 from glance.domain.images import rules
+from glance.domain.images import store_acls
 
 CONF = cfg.CONF
 
@@ -79,6 +80,7 @@ def add_member(ctx, image_id, member_id):
                            'image members')
         now = timeutils.now()
         member = db.member_create(conn, image_id, member_id, now)
+    store_acls.sync(ctx, image)
     notifier.member_event('image.member.create', member)
     return member
 
@@ -109,4 +111,5 @@ def delete_member(ctx, image_id, member_id):
         row = _lookup(conn, ctx, image, member_id)
         db.member_delete(conn, row['id'],
                          timeutils.now())
+    store_acls.sync(ctx, image)
     notifier.member_event('image.member.delete', row, deleted=True)

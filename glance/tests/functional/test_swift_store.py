@@ -479,6 +479,42 @@ class TestSwiftMultiTenant(test_keystone.KeystoneFlavorTest):
         _, containers = conn.get_account()
         self.assertNotIn(container, [c['name'] for c in containers])
 
+    def test_other_projects_read_community_and_shared_images(self):
+        conn, _ = self.own_account(test_keystone.MEMBER_A,
+                                   test_keystone.PROJECT_A)
+        self.addCleanup(conn.close)
+        project_b = self.project_id(test_keystone.MEMBER_B,
+                                    test_keystone.PROJECT_B)
+        for visibility in ('community', 'shared'):
+            data = os.urandom(3000)
+            image = self.new_image(disk_format='raw',
+                                   container_format='bare')
+            container = 'glance-mt_%s' % image['id']
+            resp = self.request('PUT', '/v2/images/%s/file' % image['id'],
+                                data=data,
+                                headers=dict(self.member_a(), **OCTET))
+            self.assertEqual(204, resp.status_code, resp.text)
+            self.assertEqual('', conn.head_container(container).get(
+                'x-container-read', ''))
+            resp = self.patch(image['id'], [{
+                'op': 'replace', 'path': '/visibility',
+                'value': visibility}], headers=self.member_a())
+            self.assertEqual(200, resp.status_code, resp.text)
+            if visibility == 'shared':
+                resp = self.request(
+                    'POST', '/v2/images/%s/members' % image['id'],
+                    json={'member': project_b}, headers=self.member_a())
+                self.assertEqual(200, resp.status_code, resp.text)
+                expected = '%s:*' % project_b
+            else:
+                expected = '*:*'
+            self.assertEqual(expected, conn.head_container(container).get(
+                'x-container-read'))
+            got = self.request('GET', '/v2/images/%s/file' % image['id'],
+                               headers=self.member_b())
+            self.assertEqual(200, got.status_code, got.text)
+            self.assertEqual(data, got.content)
+
 
 class PrivateProxy:
     """A Swift proxy of the class's own in front of the shared storage
