@@ -9,6 +9,7 @@ import concurrent.futures
 import hashlib
 import os
 import re
+import tempfile
 import time
 
 import requests
@@ -64,8 +65,8 @@ class CacheTestBase(base.FunctionalTest):
                             for e in resp.json()['cached_images']]:
                 return resp.json()
             time.sleep(0.1)
-        self.fail('image %s not cached: %s' % (image_id,
-                                              self.daemon.output()))
+        self.fail('image %s not cached: %s' % (
+            image_id, self.daemon.output()))
 
     def store_file(self, image_id):
         return os.path.join(self.workdir, 'images', image_id)
@@ -234,6 +235,17 @@ class TestUnusableCacheDir(CacheTestBase):
 class TestReadThroughXattr(CacheTestBase):
 
     driver = 'xattr'
+
+    def setUp(self):
+        probe = tempfile.NamedTemporaryFile()
+        try:
+            os.setxattr(probe.name, 'user.glance.probe', b'1')
+        except OSError as e:
+            self.skipTest('no user extended attributes on %s: %s'
+                          % (tempfile.gettempdir(), e))
+        finally:
+            probe.close()
+        super().setUp()
 
     def test_miss_then_hit(self):
         image_id = self.upload()
