@@ -138,6 +138,7 @@ def retry_in_background(function: Callable[[], Any], what: str,
                 if time.monotonic() >= deadline:
                     LOG.warning('Gave up trying to %s: %s', what, e)
                     return
+                LOG.debug('Could not %s yet: %s', what, e)
                 continue
             LOG.info('Did %s once the store answered again', what)
             return

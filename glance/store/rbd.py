@@ -156,6 +156,8 @@ class RbdStore(driver.Store):
         self._lock = threading.Lock()
         self._connection = None
         self._pid = None
+        # Open pool handles -> the connection each belongs to.
+        self._handles = {}
         # At start-up, blocking is harmless: the cluster answers, the pool
         # exists and the user may open it. The connection is not kept.
         cluster = self._connect(self.timeout if self.timeout > 0
@@ -190,26 +192,51 @@ class RbdStore(driver.Store):
         return cluster
 
     def _cluster(self):
-        """This process's connection, made on first use."""
+        """This process's connection (a ``_Connection``), made on first
+        use, and again after one was retired."""
         with self._lock:
-            if self._connection is None or self._pid != os.getpid():
+            conn = self._connection
+            if conn is None or conn.retired or self._pid != os.getpid():
                 try:
-                    self._connection = blocking.call(self._connect,
-                                                     self.timeout)
+                    cluster = blocking.call(self._connect, self.timeout)
                 except exceptions.BadStoreConfiguration as e:
                     raise exceptions.RemoteServiceUnavailable(str(e))
+                self._connection = conn = _Connection(cluster)
                 self._pid = os.getpid()
-            return self._connection
+            return conn
 
     def _ioctx(self, pool=None):
+        conn = self._cluster()
         try:
-            return blocking.call(self._cluster().open_ioctx,
-                                 pool or self.pool)
+            ioctx = blocking.call(conn.cluster.open_ioctx, pool or self.pool)
         except self.rados.ObjectNotFound:
             raise exceptions.NotFound('Ceph pool %s does not exist'
                                       % (pool or self.pool))
         except self.rados.Error as e:
             raise self._unavailable('open pool %s' % (pool or self.pool), e)
+        conn.users += 1
+        self._handles[id(ioctx)] = conn
+        return ioctx
+
+    def _release(self, ioctx):
+        """Close a pool handle; the last one of a retired connection
+        shuts that connection down."""
+        conn = self._handles.pop(id(ioctx), None)
+        try:
+            blocking.call(ioctx.close)
+        finally:
+            if conn is not None:
+                conn.users -= 1
+                conn.shut_down_if_unused()
+
+    def _retire(self, ioctx):
+        """No new work on the connection of ``ioctx``: an image whose
+        close failed (the cluster was away) may have left it watching that
+        image, which keeps the image from being removed. It is shut down
+        once its last user is done, and the process connects anew."""
+        conn = self._handles.get(id(ioctx))
+        if conn is not None:
+            conn.retired = True
 
     def _unavailable(self, what, error):
         return exceptions.RemoteServiceUnavailable(
@@ -259,7 +286,8 @@ class RbdStore(driver.Store):
         created = False
         try:
             try:
-                image = blocking.call(self._create, self._cluster(),
+                image = blocking.call(self._create,
+                                      self._handles[id(ioctx)].cluster,
                                       ioctx, image_id, size or 0)
             except rbd.ImageExists:
                 raise exceptions.Duplicate(
@@ -274,12 +302,14 @@ class RbdStore(driver.Store):
             return loc.uri(), written, self.location_metadata()
         except BaseException:
             if image is not None:
-                _close(image)
+                if not _close(image):
+                    self._retire(ioctx)
                 image = None
             if created:
                 try:
                     blocking.call(self._remove, ioctx, image_id, SNAPSHOT)
                 except Exception as e:
+                    self._retire(ioctx)
                     LOG.warning('Store %s could not remove the partial RBD '
                                 'image %s, trying again in the background: '
                                 '%s', self.name, image_id, e)
@@ -291,7 +321,7 @@ class RbdStore(driver.Store):
         finally:
             if image is not None:
                 _close(image)
-            blocking.call(ioctx.close)
+            self._release(ioctx)
 
     def _remove_partial(self, image_id):
         ioctx = self._ioctx()
@@ -300,7 +330,7 @@ class RbdStore(driver.Store):
         except self.rbd.ImageNotFound:
             pass
         finally:
-            blocking.call(ioctx.close)
+            self._release(ioctx)
 
     def _write(self, image, reader, size):
         """Write the chunks of ``reader``; the bytes written."""
@@ -374,12 +404,12 @@ class RbdStore(driver.Store):
             image = blocking.call(self.rbd.Image, ioctx, loc.image,
                                   snapshot=loc.snapshot, read_only=read_only)
         except self.rbd.ImageNotFound:
-            blocking.call(ioctx.close)
+            self._release(ioctx)
             raise exceptions.NotFound('RBD image %s (snapshot %s) not found '
                                       'in pool %s' % (loc.image, loc.snapshot,
                                                       loc.pool or self.pool))
         except Exception as e:
-            blocking.call(ioctx.close)
+            self._release(ioctx)
             if isinstance(e, self.rbd.Error):
                 raise self._unavailable('open RBD image %s' % loc.image, e)
             raise
@@ -391,7 +421,7 @@ class RbdStore(driver.Store):
 
         def close():
             _close(image)
-            blocking.call(ioctx.close)
+            self._release(ioctx)
 
         try:
             total = blocking.call(image.size)
@@ -443,7 +473,7 @@ class RbdStore(driver.Store):
             return blocking.call(image.size)
         finally:
             _close(image)
-            blocking.call(ioctx.close)
+            self._release(ioctx)
 
     # -- deleting ------------------------------------------------------------
 
@@ -461,7 +491,7 @@ class RbdStore(driver.Store):
             children = blocking.call(lambda: list(image.list_children()))
         finally:
             _close(image)
-            blocking.call(ioctx.close)
+            self._release(ioctx)
         if children:
             raise self._in_use(loc, children)
 
@@ -492,7 +522,7 @@ class RbdStore(driver.Store):
         except self.rbd.Error as e:
             raise self._unavailable('delete RBD image %s' % loc.image, e)
         finally:
-            blocking.call(ioctx.close)
+            self._release(ioctx)
 
     def _remove(self, ioctx, name, snapshot, must_exist=False):
         """Unprotect and remove ``snapshot``, then remove the image."""
@@ -532,7 +562,28 @@ def _abandon(pending):
 
 
 def _close(image):
+    """Close an RBD image; False when librbd reported a failure."""
     try:
         blocking.call(image.close)
     except Exception as e:
         LOG.debug('Closing an RBD image failed: %s', e)
+        return False
+    return True
+
+
+class _Connection:
+    """A connection to the cluster, and the pool handles open on it."""
+
+    def __init__(self, cluster):
+        self.cluster = cluster
+        self.users = 0
+        self.retired = False
+
+    def shut_down_if_unused(self):
+        if self.retired and self.users == 0 and self.cluster is not None:
+            cluster, self.cluster = self.cluster, None
+            LOG.info('Closing a Ceph connection retired after a failure')
+            try:
+                blocking.call(cluster.shutdown)
+            except Exception as e:
+                LOG.warning('Closing a Ceph connection failed: %s', e)

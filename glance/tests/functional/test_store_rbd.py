@@ -6,12 +6,17 @@ start-up."""
 import hashlib
 import os
 import shutil
+import socket
+import subprocess
 import tempfile
 
+import requests
 import testtools
 
+from glance.tests import prerequisites
 from glance.tests.functional import base
 from glance.tests.functional import helpers_ceph
+from glance.tests.functional import helpers_daemon as hd
 from glance.tests.functional import test_image_data
 
 MiB = 1024 * 1024
@@ -223,3 +228,110 @@ class TestRbdStartUp(testtools.TestCase):
         self.assertNotIn(secret, output)
         with open(os.path.join(self.workdir, 'glance-api.log')) as f:
             self.assertNotIn(secret, f.read())
+
+
+def _free_port_pair():
+    """A port whose next one is free too (a monitor's v1 and v2)."""
+    for _ in range(50):
+        port = base.free_port()
+        probe = socket.socket()
+        try:
+            probe.bind(('127.0.0.1', port + 1))
+            return port
+        except OSError:
+            continue
+        finally:
+            probe.close()
+    raise RuntimeError('no two free ports in a row')
+
+
+class TestRbdClusterGoesAway(testtools.TestCase):
+    """The OSD of a cluster of the test's own stops in the middle of an
+    upload: the upload fails within rados_connect_timeout, the image goes
+    back to queued, and the partial RBD image is removed once the OSD is
+    back."""
+
+    def setUp(self):
+        super().setUp()
+        unmet = prerequisites.skip_requested('CEPH')
+        if unmet is None:
+            unmet = prerequisites.check('CEPH', helpers_ceph.bindings_problem()
+                                        is None,
+                                        helpers_ceph.bindings_problem())
+        if unmet is not None:
+            raise unmet
+        self.workdir = tempfile.mkdtemp(prefix='glance-test-')
+        self.addCleanup(shutil.rmtree, self.workdir, True)
+        self.tool_env = dict(
+            os.environ, GLANCE_CEPH_HOME=os.path.join(self.workdir, 'ceph'),
+            GLANCE_CEPH_MON_PORT=str(_free_port_pair()),
+            GLANCE_CEPH_WITH_S3='0', GLANCE_CEPH_SIZE_MB='256')
+        self.addCleanup(self.tool, 'wipe')
+        out = self.tool('start')
+        prerequisites.require('CEPH', out.returncode == 0, out.stderr[-2000:])
+        self.env = dict(line.split('=', 1) for line in out.stdout.splitlines()
+                        if '=' in line)
+        self.db = base.Database('sqlite', self.workdir)
+        options = {'image_size_cap': 64 * MiB, 'glance_store.stores': 'rbd',
+                   'glance_store.default_store': 'rbd'}
+        options.update(rbd_options(self.env))
+        options['glance_store.rados_connect_timeout'] = 5
+        self.daemon = base.Daemon(self.workdir, self.db.url, options=options)
+        self.daemon.manage('db', 'sync')
+        self.daemon.start()
+        self.addCleanup(self.daemon.stop)
+        self.http = requests.Session()
+        self.addCleanup(self.http.close)
+
+    def tool(self, *args):
+        return subprocess.run([helpers_ceph.TOOL] + list(args),
+                              capture_output=True, text=True, timeout=300,
+                              env=self.tool_env)
+
+    def rbd_names(self):
+        import rados
+        import rbd
+        cluster = rados.Rados(conffile=self.env['CEPH_CONF'],
+                              rados_id='admin')
+        cluster.connect(timeout=30)
+        try:
+            with cluster.open_ioctx(self.env['CEPH_POOL']) as ioctx:
+                return set(rbd.RBD().list(ioctx))
+        finally:
+            cluster.shutdown()
+
+    def test_osd_stops_mid_upload(self):
+        headers = {'X-Project-Id': 'p1', 'X-User-Id': 'u1',
+                   'X-Roles': 'member,reader'}
+        url = self.daemon.url
+        resp = self.http.post(url + '/v2/images', headers=headers, json={
+            'name': 'x', 'disk_format': 'raw', 'container_format': 'bare'})
+        image_id = resp.json()['id']
+        mark = hd.log_mark(self.daemon)
+
+        def chunks():
+            for i in range(24):
+                if i == 4:
+                    stopped = self.tool('stop', 'osd')
+                    self.assertEqual(0, stopped.returncode, stopped.stderr)
+                yield b'o' * MiB
+        try:
+            resp = self.http.put(
+                url + '/v2/images/%s/file' % image_id, data=chunks(),
+                headers=dict(headers, **{
+                    'Content-Type': 'application/octet-stream'}),
+                timeout=120)
+            self.assertEqual(503, resp.status_code, resp.text)
+        except (requests.ConnectionError, requests.Timeout):
+            pass   # answered (and closed) before the body was sent
+
+        def status():
+            return self.http.get(url + '/v2/images/%s' % image_id,
+                                 headers=headers).json()['status']
+        hd.wait_for(lambda: status() == 'queued', what='image queued')
+        hd.wait_log(self.daemon, 'trying again in the background', mark)
+        started = self.tool('start')
+        self.assertEqual(0, started.returncode, started.stderr)
+        hd.wait_log(self.daemon, 'Did remove the partial RBD image %s'
+                    % image_id, mark, timeout=90)
+        self.assertNotIn(image_id, self.rbd_names())

@@ -249,7 +249,9 @@ class TestS3ServerGoesAway(S3StoreTest):
                 yield b'r' * MiB
                 time.sleep(0.02)
         try:
-            resp = self.put_data(image['id'], chunks())
+            resp = self.request(
+                'PUT', '/v2/images/%s/file' % image['id'], data=chunks(),
+                headers=self.headers(**test_image_data.OCTET), timeout=120)
         except Exception:
             resp = None
         finally:
