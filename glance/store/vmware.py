@@ -289,8 +289,9 @@ class VMwareStore(driver.Store):
         return self.ca_file or True
 
     def _login(self, attempts=None):
-        """A new session; BadStoreConfiguration for a refused login,
-        RemoteServiceUnavailable when the server cannot be reached."""
+        """A new session. A refused login or a server that cannot be
+        reached is BadStoreConfiguration at start-up (glance-api stops),
+        RemoteServiceUnavailable later (503 for the request)."""
         attempts = attempts or self.retries
         where = '%s:%d' % (self.hostname, self.port)
         for attempt in range(1, attempts + 1):
@@ -302,10 +303,13 @@ class VMwareStore(driver.Store):
                     httpConnectionTimeout=TIMEOUT)
                 return _Session(si, si.RetrieveContent())
             except self.vim.fault.InvalidLogin:
-                raise exceptions.BadStoreConfiguration(
-                    'Store %s: the vSphere server %s refused the login of '
-                    'user %s (wrong user name or password)'
-                    % (self.name, where, self.username))
+                message = ('Store %s: the vSphere server %s refused the '
+                           'login of user %s (wrong user name or password)'
+                           % (self.name, where, self.username))
+                if self._pid is None:
+                    raise exceptions.BadStoreConfiguration(message)
+                # Later (the password changed on the server): 503.
+                raise exceptions.RemoteServiceUnavailable(message)
             except (OSError, self.vmodl.MethodFault, ValueError) as e:
                 problem = getattr(e, 'msg', None) or e
                 if attempt < attempts:
