@@ -2,7 +2,8 @@
 
 The data goes from the source's download answer straight into the
 target's upload request, a chunk at a time: nothing is written to the
-local disk and memory holds one chunk per copying thread. Once the
+local disk and memory holds a few chunks per copying thread (``PREFETCH``
+read ahead from the source, one being sent). Once the
 target has it, the target's ``size``, ``checksum`` and ``os_hash_value``
 must be the source's; otherwise the target's copy is deleted and the
 image fails. The image is created under its source id and, when the
@@ -11,6 +12,8 @@ source image is deactivated, deactivated once its data is there.
 
 import dataclasses
 import hashlib
+import queue
+import threading
 import time
 import typing
 
@@ -18,6 +21,8 @@ from glance.replicator import client as client_mod
 from glance.replicator import planning
 
 CHUNK = 1 << 20
+# Chunks read ahead from the source while the target takes the last one.
+PREFETCH = 4
 
 Progress = typing.Callable[[int], None]
 
@@ -88,19 +93,51 @@ class ResponseChunks:
         self.resp = resp
         self.chunk_size = chunk_size
 
+    def _read(self):
+        return self.resp.raw.read(self.chunk_size, decode_content=False)
+
     def __iter__(self):
+        # A reader thread keeps up to PREFETCH chunks ready, so the
+        # source sends while the target receives (one stream goes about
+        # half again as fast as reading and sending in turn).
+        ready = queue.Queue(PREFETCH)
+        stop = threading.Event()
+
+        def reader():
+            try:
+                while not stop.is_set():
+                    chunk = self._read()
+                    _put(ready, stop, chunk)
+                    if not chunk:
+                        return
+            except BaseException as e:
+                _put(ready, stop, e)
+        thread = threading.Thread(target=reader, daemon=True)
+        thread.start()
         try:
             while True:
-                chunk = self.resp.raw.read(self.chunk_size,
-                                           decode_content=False)
+                chunk = ready.get()
+                if isinstance(chunk, BaseException):
+                    raise chunk
                 if not chunk:
                     return
                 yield chunk
         finally:
+            stop.set()
+            thread.join(1.0)
             self.close()
 
     def close(self) -> None:
         self.resp.close()
+
+
+def _put(ready, stop, item):
+    while not stop.is_set():
+        try:
+            ready.put(item, timeout=0.2)
+            return
+        except queue.Full:
+            continue
 
 
 def send_data(target: client_mod.ImageClient, image: dict,

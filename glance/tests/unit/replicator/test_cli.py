@@ -1,4 +1,4 @@
-"""glance-replicator's arguments, identities and upload body."""
+"""glance-replicator's arguments, identities, upload body and source reads."""
 
 import io
 import os
@@ -129,3 +129,57 @@ class TestReport(testtools.TestCase):
         out = io.StringIO()
         report.render('livecopy', results, 2.0, True, out)
         self.assertIn('"mib_per_second": 1.5', out.getvalue())
+
+
+class _Raw:
+    """What ResponseChunks reads: ``read(n, decode_content)``."""
+
+    def __init__(self, data, fail_after=None):
+        self.data = io.BytesIO(data)
+        self.fail_after = fail_after
+
+    def read(self, n, decode_content=True):
+        if self.fail_after is not None and self.data.tell() >= \
+                self.fail_after:
+            raise ConnectionResetError('source gone')
+        return self.data.read(n)
+
+
+class _Answer:
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.closed = 0
+
+    def close(self):
+        self.closed += 1
+
+
+class TestResponseChunks(testtools.TestCase):
+
+    def test_read_ahead_in_order_then_closed(self):
+        data = bytes(range(256)) * 1000
+        answer = _Answer(_Raw(data))
+        chunks = list(copy.ResponseChunks(answer, 1000))
+        self.assertEqual(data, b''.join(chunks))
+        self.assertEqual({1000}, {len(c) for c in chunks})
+        self.assertGreater(answer.closed, 0)
+
+    def test_source_failure_reaches_the_reader(self):
+        answer = _Answer(_Raw(b'x' * 10000, fail_after=3000))
+        got = []
+        e = self.assertRaises(ConnectionResetError, lambda: [
+            got.append(c) for c in copy.ResponseChunks(answer, 1000)])
+        self.assertIn('source gone', str(e))
+        self.assertEqual(3, len(got))
+        self.assertGreater(answer.closed, 0)
+
+    def test_closed_when_never_read_or_left_early(self):
+        answer = _Answer(_Raw(b'x' * 10000))
+        copy.ResponseChunks(answer, 1000).close()
+        self.assertEqual(1, answer.closed)
+        answer = _Answer(_Raw(b'x' * 100000))
+        chunks = iter(copy.ResponseChunks(answer, 1000))
+        next(chunks)
+        chunks.close()
+        self.assertGreater(answer.closed, 0)
