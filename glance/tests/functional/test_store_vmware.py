@@ -303,3 +303,38 @@ class TestVMwareServerGoesAway(VcsimDaemonTest, test_image_data.ImageDataTest):
         self.assertEqual(204, self.put_data(again['id'], data).status_code)
         self.assertEqual(data, self.request(
             'GET', '/v2/images/%s/file' % again['id']).content)
+
+
+class TestVMwareDatastoreWeights(VcsimDaemonTest,
+                                 test_image_data.ImageDataTest):
+    """Two datastores: new data goes to the heavier one."""
+
+    base_options = {'glance_store.stores': 'vmware',
+                    'glance_store.default_store': 'vmware',
+                    'show_image_direct_url': True}
+
+    @classmethod
+    def store_options(cls, env):
+        # A multi-valued option: one line per datastore.
+        return helpers_vcsim.vmware_options(
+            env, vmware_datastores='DC0:%s:1\nvmware_datastores = DC0:%s:5'
+            % (env['VCSIM_DATASTORE'], env['VCSIM_DATASTORE2']))
+
+    def test_heaviest_datastore_takes_new_data(self):
+        image = self.new_image()
+        data = os.urandom(MiB + 1)
+        self.assertEqual(204, self.put_data(image['id'], data).status_code)
+        shown = self.show(image['id'])
+        self.assertTrue(shown['direct_url'].endswith(
+            '?dcPath=DC0&dsName=%s' % self.vcsim_env['VCSIM_DATASTORE2']),
+            shown['direct_url'])
+        path = os.path.join(self.vcsim_env['VCSIM_DATASTORE2_DIR'],
+                            'openstack_glance', image['id'])
+        with open(path, 'rb') as f:
+            self.assertEqual(data, f.read())
+        self.assertFalse(os.path.exists(self.datastore_file(image['id'])))
+        self.assertEqual(data, self.request(
+            'GET', '/v2/images/%s/file' % image['id']).content)
+        resp = self.request('DELETE', '/v2/images/%s' % image['id'])
+        self.assertEqual(204, resp.status_code, resp.text)
+        self.assertFalse(os.path.exists(path))
