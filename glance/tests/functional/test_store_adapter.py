@@ -8,10 +8,12 @@ refusing a driver that does not exist or cannot be configured."""
 import hashlib
 import os
 import shutil
+import subprocess
 import tempfile
 
 import testtools
 
+from glance.tests import prerequisites
 from glance.tests.functional import base
 from glance.tests.functional import test_image_data
 from glance.tests.functional import test_import
@@ -177,3 +179,44 @@ class TestAdapterStartUp(testtools.TestCase):
         self.assertEqual(3, code, output)
         self.assertIn("Store legacy: glance_store's file driver cannot be "
                       'used', output)
+
+
+class TestAdapterStoreFull(base.FunctionalTest):
+    """Upstream's filesystem driver on a 1 MiB tmpfs (root, to mount):
+    its StorageFull is a 413, and the image stays queued without data."""
+
+    def make_daemon(self, **kwargs):
+        mount = os.path.join(self.workdir, 'small')
+        os.makedirs(mount)
+        done = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=1m',
+                               'tmpfs', mount], capture_output=True)
+        prerequisites.require('MOUNT', done.returncode == 0,
+                              'mount -t tmpfs: %s' % done.stderr[:200]
+                              .decode(errors='replace').strip())
+        self.addCleanup(subprocess.run, ['umount', '-l', mount])
+        self.mount = mount
+        options = {'enabled_backends': 'fast:file,legacy:glance_store',
+                   'glance_store.default_backend': 'legacy',
+                   'legacy.glance_store_driver': 'file',
+                   'legacy.filesystem_store_datadir': mount}
+        return super().make_daemon(options=options, **kwargs)
+
+    def test_full_is_413_and_leaves_nothing(self):
+        image = self.create_image(name='big', disk_format='raw',
+                                  container_format='bare')
+        path = '/v2/images/%s/file' % image['id']
+
+        def chunks():
+            for _ in range(3):
+                yield os.urandom(MiB)
+        resp = self.request('PUT', path, data=chunks(),
+                            headers={'Content-Type':
+                                     'application/octet-stream'})
+        self.assertEqual(413, resp.status_code, resp.text)
+        shown = self.request('GET', '/v2/images/%s' % image['id']).json()
+        self.assertEqual('queued', shown['status'])
+        self.assertEqual([], os.listdir(self.mount))
+        resp = self.request('PUT', path, data=b'fits',
+                            headers={'Content-Type':
+                                     'application/octet-stream'})
+        self.assertEqual(204, resp.status_code, resp.text)
