@@ -64,6 +64,7 @@ class TestVMwareStore(VcsimDaemonTest, test_image_data.ImageDataTest):
 
     base_options = {'image_size_cap': 16 * MiB,
                     'show_image_direct_url': True,
+                    'debug': True,
                     'glance_store.stores': 'vmware',
                     'glance_store.default_store': 'vmware'}
 
@@ -93,6 +94,15 @@ class TestVMwareStore(VcsimDaemonTest, test_image_data.ImageDataTest):
         self.assertEqual('bytes %d-%d/%d' % (MiB - 3, 2 * MiB + 4,
                                              len(data)),
                          resp.headers['Content-Range'])
+
+    def test_password_in_no_log_line(self):
+        shown = self.upload(b'logged' * 100)
+        self.assertEqual(200, self.request(
+            'GET', '/v2/images/%s/file' % shown['id']).status_code)
+        with open(self.daemon.log) as f:
+            log = f.read()
+        self.assertIn('Store vmware (vmware) ready', log)   # debug on
+        self.assertNotIn(self.vcsim_env['VCSIM_PASSWORD'], log)
 
     def test_chunked_upload(self):
         data = os.urandom(2 * MiB + 9)
