@@ -123,16 +123,24 @@ class ImageCache:
         return entry
 
     def open_entry(self, image_id: str, offset: int, length: int):
-        """Chunks (with ``file_range`` for sendfile) of a usable entry."""
+        """Chunks (with ``file_range`` for sendfile) of a usable entry.
+        The read is counted (``count_hit``) once it is sent."""
         f = open(self.layout.entry(image_id), 'rb', buffering=0)
         try:
             os.posix_fadvise(f.fileno(), offset, length,
                              os.POSIX_FADV_SEQUENTIAL)
-            self.index.hit(image_id)
         except BaseException:
             f.close()
             raise
         return filesystem.FileChunks(f, offset, length, fill.CHUNK)
+
+    def count_hit(self, image_id: str) -> None:
+        """One more read of the entry, now (hits, last access)."""
+        try:
+            self.index.hit(image_id)
+        except Exception as e:
+            LOG.warning('Could not count a cache hit of image %s: %s',
+                        image_id, e)
 
     # -- fills ----------------------------------------------------------
 

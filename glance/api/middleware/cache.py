@@ -160,9 +160,15 @@ class CacheFilter:
             if image.get('checksum'):
                 resp.headers['Content-MD5'] = image['checksum']
         ctx = req.environ['glance.context']
-        body = stream.DownloadStream(
-            chunks, count, on_end=lambda sent: notifier.image_sent(
-                ctx, image, sent.sent, sent.complete))
+
+        def on_end(sent):
+            # After the bytes: the hit's database write does not delay
+            # the first one.
+            if entry is not None:
+                the_cache.count_hit(image_id)
+            notifier.image_sent(ctx, image, sent.sent, sent.complete)
+
+        body = stream.DownloadStream(chunks, count, on_end=on_end)
         resp.app_iter = sendfile.body(req.environ, body)
         resp.content_length = count
         resp.headers['X-Image-Cache'] = 'hit' if entry is not None \

@@ -68,6 +68,19 @@ class CacheTestBase(base.FunctionalTest):
         self.fail('image %s not cached: %s' % (
             image_id, self.daemon.output()))
 
+    def hits(self, image_id, expected, timeout=10):
+        """The hit counts of the image's entries, once ``expected`` (or
+        after ``timeout``)."""
+        deadline = time.time() + timeout
+        while True:
+            hits = [e['hits'] for e in self.request(
+                'GET', '/v2/cache',
+                headers=self.admin()).json()['cached_images']
+                if e['image_id'] == image_id]
+            if hits == [expected] or time.time() > deadline:
+                return hits
+            time.sleep(0.1)
+
     def store_file(self, image_id):
         return os.path.join(self.workdir, 'images', image_id)
 
@@ -98,10 +111,8 @@ class TestReadThrough(CacheTestBase):
         os.unlink(self.store_file(image_id))
         third = self.download(image_id)
         self.assertEqual(DATA, third.content)
-        hits = [e['hits'] for e in self.request(
-            'GET', '/v2/cache', headers=self.admin()).json()['cached_images']
-            if e['image_id'] == image_id]
-        self.assertEqual([2], hits)
+        # Hits are counted once the bytes are sent.
+        self.assertEqual([2], self.hits(image_id, 2))
 
     def test_range_from_a_complete_entry_only(self):
         image_id = self.upload()
@@ -254,6 +265,7 @@ class TestReadThroughXattr(CacheTestBase):
         resp = self.download(image_id)
         self.assertEqual('hit', resp.headers['X-Image-Cache'])
         self.assertEqual(DATA, resp.content)
+        self.assertEqual([1], self.hits(image_id, 1))
         self.assertEqual(b'1', os.getxattr(self.entry(image_id),
                                            'user.glance.hits'))
 
