@@ -277,7 +277,7 @@ class TestHerd(CacheTestBase):
 
     workers = 2
     options = {'debug': 'true'}
-    BIG = os.urandom(48 * 1024 * 1024)
+    BIG = os.urandom(32 * 1024 * 1024)
 
     def store_reads(self, image_id):
         pattern = re.compile(r'Reading (\d+) bytes of %s from byte (\d+)'
@@ -672,7 +672,7 @@ class TestKilledWhileCaching(CacheTestBase):
     leaves is never served, the image is served whole after the restart,
     and the next fill or the cleaner takes the unfinished file."""
 
-    BIG = os.urandom(128 * 1024 * 1024)
+    BIG = os.urandom(64 * 1024 * 1024)
 
     def test_kill_during_fill(self):
         image_id = self.upload(self.BIG)
