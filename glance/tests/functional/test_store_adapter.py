@@ -5,13 +5,21 @@ native file store: uploads, ranges, failures leaving nothing, copy-image
 into it, DELETE /v2/stores/{store}/{image}, its details, and start-up
 refusing a driver that does not exist or cannot be configured."""
 
+import functools
 import hashlib
+import http.server
 import os
 import shutil
 import subprocess
 import tempfile
+import threading
+import types
 
+from oslo_config import cfg as oslo_cfg
 import testtools
+
+from glance.store import adapter
+from glance.store import exceptions
 
 from glance.tests import prerequisites
 from glance.tests.functional import base
@@ -220,3 +228,61 @@ class TestAdapterStoreFull(base.FunctionalTest):
                             headers={'Content-Type':
                                      'application/octet-stream'})
         self.assertEqual(204, resp.status_code, resp.text)
+
+
+class TestAdapterReadOnlyDriver(testtools.TestCase):
+    """Upstream's http driver through the adapter, against a real HTTP
+    server: read-only (no WRITE), and ranges cut out of whole reads since
+    the driver cannot start at an offset (no SEEK)."""
+
+    def setUp(self):
+        super().setUp()
+        self.dir = tempfile.mkdtemp(prefix='glance-http-')
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.data = os.urandom(300000)
+        with open(os.path.join(self.dir, 'image'), 'wb') as f:
+            f.write(self.data)
+
+        class Quiet(http.server.SimpleHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+        handler = functools.partial(Quiet, directory=self.dir)
+        self.server = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
+                                                      handler)
+        threading.Thread(target=self.server.serve_forever,
+                         daemon=True).start()
+        self.addCleanup(self.server.server_close)
+        self.addCleanup(self.server.shutdown)
+        conf = os.path.join(self.dir, 'glance-api.conf')
+        with open(conf, 'w') as f:
+            f.write('[web]\nglance_store_driver = http\n')
+
+        class Adapter(adapter.GlanceStoreAdapter):
+            def _private_conf(self):
+                private = oslo_cfg.ConfigOpts()
+                private(args=[], default_config_files=[conf])
+                return private
+
+            def _quiet_options(self, cls):
+                pass
+
+        self.store = Adapter('web', types.SimpleNamespace(
+            glance_store_driver='http'), multi_store=True)
+        self.store.configure()
+        self.url = 'http://127.0.0.1:%d/image' % self.server.server_port
+
+    def test_read_only_and_ranges(self):
+        self.assertEqual({'read'}, self.store.capabilities)
+        self.assertEqual(('http', 'https'), self.store.schemes)
+        self.assertEqual(len(self.data), self.store.get_size(self.url))
+        chunks, total = self.store.get(self.url)
+        self.assertEqual((self.data, len(self.data)),
+                         (chunks.read_all(), total))
+        chunks, total = self.store.get(self.url, 70000, 100)
+        self.assertFalse(chunks.seekable)
+        self.assertEqual((self.data[70000:70100], len(self.data)),
+                         (chunks.read_all(), total))
+        self.assertRaises(exceptions.InvalidRange, self.store.get,
+                          self.url, len(self.data) + 1)
+        self.assertRaises(exceptions.NotFound, self.store.get_size,
+                          self.url + '-missing')
