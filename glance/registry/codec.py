@@ -10,16 +10,28 @@ and the caller of a listing, ``{"_type": "context", "_value":
 
 import datetime
 import json
-from typing import Any, NamedTuple, Optional
+from typing import Any, Optional
 
 DATETIME = 'datetime'
 CONTEXT = 'context'
 
 
-class Caller(NamedTuple):
+class Caller:
     """Who a listing is for, as the repository functions read it."""
-    project_id: Optional[str]
-    is_admin: bool
+
+    __slots__ = ('project_id', 'is_admin')
+
+    def __init__(self, project_id: Optional[str], is_admin: bool):
+        self.project_id = project_id
+        self.is_admin = is_admin
+
+    def __eq__(self, other):
+        return (isinstance(other, Caller)
+                and (self.project_id, self.is_admin)
+                == (other.project_id, other.is_admin))
+
+    def __repr__(self):
+        return 'Caller(%r, %r)' % (self.project_id, self.is_admin)
 
 
 def _default(value: Any) -> Any:

@@ -8,6 +8,10 @@ their results in order; a command that fails answers its error in its
 place and the others still run. A body that is not such a list, an
 unknown command or arguments the function does not take refuse the whole
 request (400, 404) before anything runs.
+
+On SQLite, the answer to a request of image shows and listings only is
+kept as the direct driver keeps those rows (``glance.db.read_cache``):
+until anybody commits, the same request is answered from memory.
 """
 
 import functools
@@ -23,6 +27,7 @@ from glance.db import api as db_api
 from glance.db import leases
 from glance.db import members
 from glance.db import metadefs
+from glance.db import read_cache
 from glance.db import remote
 from glance.db import session
 from glance.db import tasks
@@ -36,6 +41,11 @@ WRITE_HEADER = 'X-Registry-Write'
 # A page of images with their properties stays far below this.
 MAX_BODY = 16 * 1024 * 1024
 MAX_COMMANDS = 1000
+
+# Reads whose whole answer (its JSON) is kept like the rows the direct
+# driver keeps, and the longest request kept.
+CACHED = (remote.COMMANDS['image_get'], remote.COMMANDS['image_list'])
+MAX_CACHED_REQUEST = 4096
 
 # The modules of ``remote.MODULES``: imported, they list their functions
 # in ``remote.COMMANDS``.
@@ -123,8 +133,16 @@ class RPC:
                                              '/rpc.')
         if not req.has_body():
             raise exception.BadRequest('Body expected in request.')
-        calls = _parse(req.read_body(MAX_BODY))
+        data = req.read_body(MAX_BODY)
+        calls = _parse(data)
         write = req.headers.get(WRITE_HEADER) == '1'
+        key = version = None
+        if not write and _cacheable(data, calls):
+            key = ('rpc', data)
+            with session.reader() as conn:
+                body, version = read_cache.lookup(conn, key, _same)
+            if body is not None:
+                return _answer(body)
         results = [_run(func, kwargs, write) for func, kwargs in calls]
         try:
             body = codec.dumps(results)
@@ -132,10 +150,35 @@ class RPC:
             LOG.error('Cannot encode the results of %s: %s',
                       [f.__name__ for f, _k in calls], e)
             raise exception.GlanceError('A result cannot be encoded.')
-        resp = webob.Response(status=200, content_type=wsgi.JSON,
-                              charset='UTF-8')
-        resp.body = body
-        return resp
+        if key is not None and not any(
+                isinstance(r, dict) and '_error' in r for r in results):
+            read_cache.store(key, body, version, _same)
+        return _answer(body)
+
+
+def _answer(body: bytes) -> webob.Response:
+    resp = webob.Response(status=200, content_type=wsgi.JSON,
+                          charset='UTF-8')
+    resp.body = body
+    return resp
+
+
+def _same(value):
+    return value
+
+
+def _cacheable(data: bytes, calls: List[Call]) -> bool:
+    """Whether the answer to this request may be kept in the read cache
+    of the process (``glance.db.read_cache``: SQLite, until anybody
+    commits), as the direct driver keeps what these reads return: image
+    shows and listings, not locked nor of deleted images."""
+    if len(data) > MAX_CACHED_REQUEST:
+        return False
+    for func, kwargs in calls:
+        if func not in CACHED or kwargs.get('for_update') or kwargs.get(
+                'include_deleted'):
+            return False
+    return True
 
 
 def app_factory(global_conf, **local_conf):

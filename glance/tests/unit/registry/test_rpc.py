@@ -6,7 +6,10 @@ import json
 import webob
 
 from glance.common import exception
+from glance.db import api as db
+from glance.db import read_cache
 from glance.db import remote
+from glance.db import session
 from glance.registry import client
 from glance.registry import codec
 from glance.registry import rpc
@@ -79,6 +82,29 @@ class TestRPC(base.DBTestCase):
                 self.assertEqual(expected, len(found))
             else:
                 self.assertEqual(expected, found)
+
+    def test_kept_answers_end_with_a_commit(self):
+        values, _ = self.create(owner='p1')
+        listing = [{'command': 'image_list', 'kwargs': {
+            'ctx': base.ctx(project='p1'), 'filters': {}}}]
+        first = post(listing)
+        self.assertEqual(1, len(first.json[0]))
+        self.assertEqual(first.body, post(listing).body)
+        self.assertIn(('rpc', codec.dumps(listing)),
+                      read_cache._state['items'])
+        # A write through the registry, then one by another connection.
+        self.create(owner='p1')
+        self.assertEqual(2, len(post(listing).json[0]))
+        with session.writer() as conn:
+            db.image_update(conn, values['id'], {'name': 'renamed'})
+        names = sorted(i['name'] for i in post(listing).json[0])
+        self.assertEqual(['image', 'renamed'], names)
+        show = [{'command': 'image_get',
+                 'kwargs': {'image_id': values['id']}}]
+        self.assertEqual('renamed', post(show).json[0]['name'])
+        with session.writer() as conn:
+            db.image_update(conn, values['id'], {'name': 'again'})
+        self.assertEqual('again', post(show).json[0]['name'])
 
     def test_a_failing_command_answers_its_error_the_others_run(self):
         values, _ = self.create()
