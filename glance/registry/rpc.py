@@ -94,11 +94,20 @@ def _parse(body: bytes) -> List[Call]:
     return calls
 
 
+@session.replayable
+def _transaction(func: Callable[..., Any], kwargs: Dict[str, Any],
+                 write: bool) -> Any:
+    # One repository call is a whole transaction: run again, as the
+    # direct driver's callers are, when the database aborts it for a
+    # concurrent one.
+    with session.writer() if write else session.reader() as conn:
+        return func(conn, **kwargs)
+
+
 def _run(func: Callable[..., Any], kwargs: Dict[str, Any],
          write: bool) -> Any:
     try:
-        with session.writer() if write else session.reader() as conn:
-            return func(conn, **kwargs)
+        return _transaction(func, kwargs, write)
     except exception.GlanceError as e:
         return codec.error(e)
     except Exception as e:
