@@ -157,6 +157,12 @@ class CacheFilter:
                 chunks = the_cache.read_through(image, open_data)
                 if chunks is None:
                     return None
+                if chunks.file_range() is None:
+                    # The fill ended before its first byte (the store
+                    # failed it): the API reads the store and answers
+                    # as it does without a cache.
+                    chunks.close()
+                    return None
             if image.get('checksum'):
                 resp.headers['Content-MD5'] = image['checksum']
         ctx = req.environ['glance.context']

@@ -699,3 +699,15 @@ class TestKilledWhileCaching(CacheTestBase):
             self.assertEqual(hashlib.sha256(self.BIG).hexdigest(),
                              hashlib.sha256(f.read()).hexdigest())
         self.assertFalse(os.path.exists(incomplete))
+
+
+class TestStoreDataMissing(CacheTestBase):
+
+    def test_missing_store_data_answers_as_without_a_cache(self):
+        image_id = self.upload()
+        os.unlink(self.store_file(image_id))
+        resp = self.download(image_id)
+        self.assertLess(resp.status_code, 500, resp.text)
+        self.assertGreaterEqual(resp.status_code, 400, resp.text)
+        self.assertNotIn('X-Image-Cache', resp.headers)
+        self.assertFalse(os.path.exists(self.entry(image_id)))
