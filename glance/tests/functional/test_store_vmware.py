@@ -207,6 +207,14 @@ class TestVMwareStartUp(testtools.TestCase):
         self.assertIn('refused the login of user glance', output)
         self.assertNotIn(password, output)
 
+    def test_untrusted_certificate(self):
+        # The simulator's certificate is self-signed: verified, it fails.
+        code, output = self.start_failing(vmware_insecure=False)
+        self.assertEqual(3, code, output)
+        self.assertIn('Store datastore: cannot reach the vSphere server',
+                      output)
+        self.assertIn('CERTIFICATE_VERIFY_FAILED', output)
+
     def test_unknown_datastore(self):
         code, output = self.start_failing(vmware_datastores='DC0:nowhere')
         self.assertEqual(3, code, output)

@@ -81,6 +81,9 @@ class TestConfiguration(testtools.TestCase):
                           str(self.refused(vmware_server_host=host)))
         self.assertIn('vmware_store_image_dir',
                       str(self.refused(vmware_store_image_dir='/')))
+        self.assertIn('vmware_ca_file /nonexistent/ca.pem is not a file',
+                      str(self.refused(vmware_insecure=False,
+                                       vmware_ca_file='/nonexistent/ca.pem')))
 
 
 class TestSlice(testtools.TestCase):
