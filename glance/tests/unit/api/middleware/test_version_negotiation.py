@@ -5,6 +5,7 @@ import json
 import webob
 import webob.dec
 
+from glance.api import versions
 from glance.api.middleware import version_negotiation
 from glance.tests.unit import base
 
@@ -54,6 +55,10 @@ class TestVersionNegotiation(base.TestCase):
     def test_cache_versions_only_with_cache(self):
         self.assertVersions(self.call('/v2.16/images'))
         self.config(image_cache_dir='/tmp/cache')
+        # ... served by a caching flavor.
+        self.assertVersions(self.call('/v2.16/images'))
+        versions.set_caching(True)
+        self.addCleanup(versions.set_caching, False)
         self.assertPassed(self.call('/v2.16/images'), '/v2/images')
 
     def test_multistore_versions_only_with_backends(self):
