@@ -580,10 +580,18 @@ class _Connection:
         self.retired = False
 
     def shut_down_if_unused(self):
+        """Shut a retired connection down once unused, in the background:
+        with the cluster away, librados may take long to let go."""
         if self.retired and self.users == 0 and self.cluster is not None:
             cluster, self.cluster = self.cluster, None
             LOG.info('Closing a Ceph connection retired after a failure')
-            try:
-                blocking.call(cluster.shutdown)
-            except Exception as e:
-                LOG.warning('Closing a Ceph connection failed: %s', e)
+
+            def shut_down():
+                try:
+                    blocking.call(cluster.shutdown)
+                except Exception as e:
+                    LOG.warning('Closing a Ceph connection failed: %s', e)
+            if blocking.green():
+                eventlet.spawn(shut_down)
+            else:
+                threading.Thread(target=shut_down, daemon=True).start()

@@ -7,6 +7,7 @@ import hashlib
 import os
 import shutil
 import socket
+import subprocess
 import tempfile
 import threading
 import time
@@ -323,3 +324,44 @@ class TestS3StartUp(testtools.TestCase):
         self.assertIn('Store objects', output)
         self.assertIn('refused the access key', output)
         self.assertNotIn(secret, output)
+
+
+class TestS3BucketFull(S3StoreTest):
+    """A bucket quota the gateway enforces: 413, the image back to
+    queued, no object and no multipart upload left."""
+
+    bucket = 'glance-full-%s' % uuid.uuid4().hex[:12]
+
+    def setUp(self):
+        super().setUp()
+        client = self.s3()
+        try:
+            client.create_bucket(Bucket=self.bucket)
+        except client.exceptions.BucketAlreadyOwnedByYou:
+            pass
+        conf = self.ceph_env['CEPH_CONF']
+        for args in (['quota', 'set', '--quota-scope=bucket',
+                      '--bucket=%s' % self.bucket,
+                      '--max-size=%d' % (3 * MiB)],
+                     ['quota', 'enable', '--quota-scope=bucket',
+                      '--bucket=%s' % self.bucket]):
+            subprocess.run(['radosgw-admin', '-c', conf] + args, check=True,
+                           capture_output=True, timeout=60)
+
+    def test_single_put_over_quota(self):
+        image = self.new_image()
+        resp = self.put_data(image['id'], os.urandom(4 * MiB))
+        self.assertEqual(413, resp.status_code, resp.text)
+        self.assert_queued_without_data(image['id'])
+        self.assert_nothing_stored(image['id'])
+
+    def test_multipart_over_quota(self):
+        image = self.new_image()
+
+        def chunks():
+            for _ in range(9):
+                yield os.urandom(MiB)
+        resp = self.put_data(image['id'], chunks())
+        self.assertEqual(413, resp.status_code, resp.text)
+        self.assert_queued_without_data(image['id'])
+        self.assert_nothing_stored(image['id'])
