@@ -26,8 +26,10 @@ ROOT = pathlib.Path(__file__).resolve().parents[3]
 PACKAGE = ROOT / 'glance'
 TESTS = PACKAGE / 'tests'
 # Modules that no pip distribution provides: ``uwsgi`` exists only inside
-# a uWSGI server process, which glance.wsgi.api runs under.
-PROVIDED_BY_THE_HOST = {'uwsgi'}
+# a uWSGI server process, which glance.wsgi.api runs under; ``rados`` and
+# ``rbd`` are Ceph's bindings from Debian (python3-rados, python3-rbd),
+# linked into the virtualenv by tools/bootstrap.
+PROVIDED_BY_THE_HOST = {'uwsgi', 'rados', 'rbd'}
 
 
 def imported_modules(paths):
