@@ -58,6 +58,8 @@ func main() {
 	password := flag.String("password", "glance-test-secret", "the password logins must give")
 	datastores := flag.Int("ds", 1, "datastores in DC0 (LocalDS_0, LocalDS_1, ...)")
 	idle := flag.Duration("session-idle", 0, "sessions idle this long end (0: never)")
+	certFile := flag.String("cert", "", "PEM certificate to serve (default: the simulator's own, a weak test key)")
+	keyFile := flag.String("key", "", "PEM private key of -cert")
 	flag.Parse()
 
 	simulator.SessionIdleTimeout = *idle
@@ -71,6 +73,13 @@ func main() {
 	defer model.Remove()
 	model.Service.Listen = &url.URL{Host: *address, User: url.UserPassword(*user, *password)}
 	model.Service.TLS = new(tls.Config)
+	if *certFile != "" {
+		pair, err := tls.LoadX509KeyPair(*certFile, *keyFile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		model.Service.TLS.Certificates = []tls.Certificate{pair}
+	}
 	server := model.Service.NewServer()
 	defer server.Close()
 

@@ -356,3 +356,30 @@ class TestVMwareDatastoreWeights(VcsimDaemonTest,
         resp = self.request('DELETE', '/v2/images/%s' % image['id'])
         self.assertEqual(204, resp.status_code, resp.text)
         self.assertFalse(os.path.exists(path))
+
+
+class TestVMwareVerifiedCertificate(VcsimDaemonTest,
+                                    test_image_data.ImageDataTest):
+    """vmware_insecure off: the server's certificate is verified with
+    vmware_ca_file, for the API and for the datastore file access."""
+
+    base_options = {'glance_store.stores': 'vmware',
+                    'glance_store.default_store': 'vmware'}
+
+    @classmethod
+    def store_options(cls, env):
+        if not env.get('VCSIM_CA_FILE'):
+            raise AssertionError('tools/vcsim gave no VCSIM_CA_FILE (is '
+                                 'openssl installed?)')
+        return helpers_vcsim.vmware_options(
+            env, vmware_insecure=False, vmware_ca_file=env['VCSIM_CA_FILE'])
+
+    def test_round_trip(self):
+        image = self.new_image()
+        data = os.urandom(MiB + 3)
+        self.assertEqual(204, self.put_data(image['id'], data).status_code)
+        self.assertEqual(data, self.request(
+            'GET', '/v2/images/%s/file' % image['id']).content)
+        resp = self.request('DELETE', '/v2/images/%s' % image['id'])
+        self.assertEqual(204, resp.status_code, resp.text)
+        self.assertFalse(os.path.exists(self.datastore_file(image['id'])))
