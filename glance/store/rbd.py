@@ -263,14 +263,15 @@ class RbdStore(driver.Store):
     # -- writing -------------------------------------------------------------
 
     def _features(self, cluster):
-        """None (librbd's rbd_default_features) when the Ceph
-        configuration sets them; otherwise layering only, all cloning
-        needs."""
+        """None (librbd applies rbd_default_features of the Ceph
+        configuration) unless those are empty or 0: then layering only,
+        all cloning needs."""
         try:
-            if cluster.conf_get('rbd_default_features'):
-                return None
+            value = cluster.conf_get('rbd_default_features')
         except self.rados.Error:
-            pass
+            value = None
+        if value and value.strip() not in ('0', ''):
+            return None
         return self.rbd.RBD_FEATURE_LAYERING
 
     def _create(self, cluster, ioctx, name, size):

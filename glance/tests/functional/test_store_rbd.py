@@ -40,7 +40,8 @@ class TestRbdStore(helpers_ceph.CephDaemonTest,
 
     @classmethod
     def store_options(cls, env):
-        return rbd_options(env)
+        return dict(rbd_options(env),
+                    **{'glance_store.rbd_thin_provisioning': True})
 
     def rbd_image(self, name, snapshot=None):
         import rbd
@@ -106,6 +107,19 @@ class TestRbdStore(helpers_ceph.CephDaemonTest,
         self.assertEqual(0, self.rbd_image(shown['id']).size())
         got = self.request('GET', '/v2/images/%s/file' % shown['id'])
         self.assertEqual(b'', got.content)
+
+    def test_thin_provisioning_skips_zero_chunks(self):
+        data = bytes(2 * MiB) + os.urandom(MiB) + bytes(MiB)
+        shown = self.upload(data)
+        extents = []
+        self.rbd_image(shown['id']).diff_iterate(
+            0, len(data), None,
+            lambda offset, length, exists: extents.append(
+                (offset, length, exists)))
+        # Only the chunk that is not all zeros was written.
+        self.assertEqual([(2 * MiB, MiB, True)], extents)
+        got = self.request('GET', '/v2/images/%s/file' % shown['id'])
+        self.assertEqual(data, got.content)
 
     def test_delete_removes_snapshot_and_image(self):
         shown = self.upload(b'x' * 5000)
