@@ -3,9 +3,11 @@
 A request body is a JSON list of ``{"command": name, "kwargs": {...}}``;
 the answer is the list of their results, in the same order. Values are
 JSON, except datetimes, ``{"_type": "datetime", "_value": isoformat}``,
-and the caller of a listing, ``{"_type": "context", "_value":
-{"project_id", "is_admin"}}``. A command that failed answers
-``{"_error": {"cls": "module.Class", "val": message}}``.
+the caller of a listing, ``{"_type": "context", "_value":
+{"project_id", "is_admin"}}``, sets (``"set"``, a list) and results that
+map other keys than strings (``"mapping"``, a list of pairs). A command
+that failed answers ``{"_error": {"cls": "module.Class", "val":
+message}}``.
 """
 
 import datetime
@@ -14,6 +16,10 @@ from typing import Any, Optional
 
 DATETIME = 'datetime'
 CONTEXT = 'context'
+SET = 'set'
+# A mapping whose keys are not all strings (JSON's are), as [key, value]
+# pairs: what a command returns, not what is nested in it.
+MAPPING = 'mapping'
 
 
 class Caller:
@@ -38,7 +44,7 @@ def _default(value: Any) -> Any:
     if isinstance(value, datetime.datetime):
         return {'_type': DATETIME, '_value': value.isoformat()}
     if isinstance(value, (set, frozenset)):
-        return sorted(value)
+        return {'_type': SET, '_value': sorted(value)}
     if hasattr(value, 'project_id') and hasattr(value, 'is_admin'):
         return {'_type': CONTEXT,
                 '_value': {'project_id': value.project_id,
@@ -56,7 +62,21 @@ def _hook(obj: dict) -> Any:
         return datetime.datetime.fromisoformat(value)
     if kind == CONTEXT and isinstance(value, dict):
         return Caller(value.get('project_id'), bool(value.get('is_admin')))
+    if kind == SET and isinstance(value, list):
+        return set(value)
+    if kind == MAPPING and isinstance(value, list) and all(
+            isinstance(p, list) and len(p) == 2 for p in value):
+        return {k: v for k, v in value}
     raise ValueError('Unknown value type %r' % kind)
+
+
+def result(value: Any) -> Any:
+    """A command's result as ``dumps`` can send it whole."""
+    if isinstance(value, dict) and not all(isinstance(k, str)
+                                           for k in value):
+        return {'_type': MAPPING, '_value': [[k, v]
+                                             for k, v in value.items()]}
+    return value
 
 
 def dumps(value: Any) -> bytes:

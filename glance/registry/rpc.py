@@ -107,7 +107,7 @@ def _transaction(func: Callable[..., Any], kwargs: Dict[str, Any],
 def _run(func: Callable[..., Any], kwargs: Dict[str, Any],
          write: bool) -> Any:
     try:
-        return _transaction(func, kwargs, write)
+        return codec.result(_transaction(func, kwargs, write))
     except exception.GlanceError as e:
         return codec.error(e)
     except Exception as e:

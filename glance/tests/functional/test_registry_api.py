@@ -1,14 +1,17 @@
-"""The image metadata and member tests again, with glance-api reading and
-writing through glance-registry (``data_api = glance.registry.client``)
-and no database of its own: every answer must be the same as direct.
+"""The image metadata, member, data and metadata definition tests again,
+with glance-api reading and writing through glance-registry (``data_api =
+glance.registry.client``) and no database of its own: every answer must
+be the same as direct.
 
 The test classes are reached through their module so that this module
 does not also collect (and run again) the direct originals.
 """
 
 from glance.tests.functional import helpers_registry as hr
+from glance.tests.functional import test_image_data as data
 from glance.tests.functional import test_images_api as api
 from glance.tests.functional import test_members as members
+from glance.tests.functional import test_metadefs as metadefs
 
 
 class TestCreateThroughRegistry(hr.ThroughRegistry, api.TestImageCreate):
@@ -102,4 +105,19 @@ class TestMemberQuotaUnlimitedThroughRegistry(
 
 class TestMemberSchemasThroughRegistry(hr.ThroughRegistry,
                                        members.TestMemberSchemas):
+    pass
+
+
+class TestUploadDownloadThroughRegistry(hr.ThroughRegistry,
+                                        data.TestUploadDownload):
+    pass
+
+
+class TestNamespacesThroughRegistry(hr.ThroughRegistry,
+                                    metadefs.TestNamespacesSQLite):
+    pass
+
+
+class TestMetadefContentThroughRegistry(hr.ThroughRegistry,
+                                        metadefs.TestContentSQLite):
     pass

@@ -202,6 +202,13 @@ class TestCodec(base.TestCase):
                           '_value': '2024-01-02T03:04:05.000006'},
                          json.loads(codec.dumps(when)))
 
+    def test_sets_and_mappings_of_other_keys(self):
+        self.assertEqual({'a', 'b'}, codec.loads(codec.dumps({'b', 'a'})))
+        value = {1: ['x'], 2: []}
+        self.assertEqual(value, codec.loads(codec.dumps(
+            codec.result(value))))
+        self.assertEqual({'1': 2}, codec.result({'1': 2}))
+
     def test_caller(self):
         caller = codec.loads(codec.dumps(base.ctx(project='p9')))
         self.assertEqual(codec.Caller('p9', False), caller)
