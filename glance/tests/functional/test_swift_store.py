@@ -24,6 +24,7 @@ import uuid
 import requests
 import testtools
 
+from glance.tests import prerequisites
 from glance.tests.functional import base
 from glance.tests.functional import helpers_swift
 from glance.tests.functional import test_image_data
@@ -31,6 +32,8 @@ from glance.tests.functional import test_keystone
 
 ONE_MB = helpers_swift.ONE_MB
 OCTET = test_image_data.OCTET
+IDENTITY = {'X-Identity-Status': 'Confirmed', 'X-Project-Id': 'takeover',
+            'X-User-Id': 'user-takeover', 'X-Roles': 'admin,member,reader'}
 
 
 class SwiftDataTest(helpers_swift.SwiftTest, test_image_data.ImageDataTest):
@@ -723,3 +726,140 @@ class TestSwiftSeededContainers(SwiftDataTest):
             self.assertEqual(204, self.request(
                 'DELETE', '/v2/images/%s' % image_id).status_code)
             self.assertEqual({}, self.objects(image_id, container))
+
+
+class TestSwiftTakeover(testtools.TestCase):
+    """Images upstream Glance stored in Swift (Keystone v3; a plain
+    object and a dynamic large object), served and deleted by this
+    service after it took over upstream's database, with upstream's
+    [glance_store] options unchanged."""
+
+    _unmet = None
+    servers = None
+    SIZES = (1000000, 2 * ONE_MB)
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.servers, cls._unmet = helpers_swift.acquire(keystone=True)
+        if cls.servers is None:
+            return
+        cls._unmet = prerequisites.skip_requested('UPSTREAM_GLANCE')
+        if cls._unmet is not None:
+            return
+        env = cls.servers.env
+        cls.workdir = tempfile.mkdtemp(prefix='glance-swift-takeover-')
+        cls.db = base.Database('sqlite', cls.workdir)
+        cls.container = 'glance-up-%s' % uuid.uuid4().hex[:8]
+        cls.store_options = {
+            'stores': 'swift', 'default_store': 'swift',
+            'swift_store_auth_address': env['KEYSTONE_URL'] + '/v3',
+            'swift_store_user': '%s:%s' % (env['KEYSTONE_SERVICE_PROJECT'],
+                                           env['KEYSTONE_SERVICE_USER']),
+            'swift_store_key': env['KEYSTONE_SERVICE_PASSWORD'],
+            'swift_store_auth_version': '3',
+            'swift_store_region': env['KEYSTONE_REGION'],
+            'swift_store_container': cls.container,
+            'swift_store_create_container_on_put': 'true',
+            # upstream writes segments (DLO) from one "MB" on; sizes of
+            # whole segments only (A.8: a short last one hangs upstream)
+            'swift_store_large_object_size': '1',
+            'swift_store_large_object_chunk_size': '1'}
+        stores = os.path.join(cls.workdir, 'stores.conf')
+        with open(stores, 'w') as f:
+            f.write('[glance_store]\n' + ''.join(
+                '%s = %s\n' % item for item in cls.store_options.items()))
+        data = os.path.join(cls.workdir, 'upstream')
+        port = base.free_port()
+        tool_env = dict(os.environ, GLANCE_DB_URL=cls.db.url,
+                        GLANCE_STORES_CONF=stores)
+        tool = os.path.join(base.ROOT, 'tools', 'upstream-glance')
+        proc = subprocess.run([tool, 'start', data, str(port)],
+                              capture_output=True, text=True, timeout=1800,
+                              env=tool_env)
+        if proc.returncode != 0:
+            cls._unmet = prerequisites.check('UPSTREAM_GLANCE', False,
+                                             proc.stderr[-3000:])
+            return
+        try:
+            cls.images = cls.upstream_uploads('http://127.0.0.1:%d' % port)
+        finally:
+            subprocess.run([tool, 'stop', data], capture_output=True,
+                           timeout=120, env=tool_env)
+        cls.daemon = base.Daemon(cls.workdir, cls.db.url, options={
+            'glance_store.' + name: value
+            for name, value in cls.store_options.items()})
+        cls.daemon.manage('db', 'sync')
+        cls.daemon.start()
+
+    @classmethod
+    def upstream_uploads(cls, url):
+        images = {}
+        for size in cls.SIZES:
+            data = os.urandom(size)
+            resp = requests.post(url + '/v2/images', headers=IDENTITY,
+                                 json={'name': 'up', 'disk_format': 'raw',
+                                       'container_format': 'bare'},
+                                 timeout=60)
+            assert resp.status_code == 201, resp.text
+            image_id = resp.json()['id']
+            resp = requests.put(url + '/v2/images/%s/file' % image_id,
+                                data=data, timeout=300,
+                                headers=dict(IDENTITY, **OCTET))
+            assert resp.status_code == 204, resp.text
+            images[image_id] = data
+        return images
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            if getattr(cls, 'daemon', None) is not None:
+                cls.daemon.stop()
+            if getattr(cls, 'workdir', None):
+                shutil.rmtree(cls.workdir, True)
+        finally:
+            if cls.servers is not None:
+                cls.servers.release()
+            super().tearDownClass()
+
+    def setUp(self):
+        super().setUp()
+        if self._unmet is not None:
+            prerequisites.raise_copy(self._unmet)
+
+    def objects(self):
+        from swiftclient import client
+        env = self.servers.env
+        conn = client.Connection(
+            authurl=env['KEYSTONE_URL'] + '/v3', auth_version='3',
+            user=env['KEYSTONE_SERVICE_USER'],
+            key=env['KEYSTONE_SERVICE_PASSWORD'],
+            os_options={'project_name': env['KEYSTONE_SERVICE_PROJECT'],
+                        'user_domain_id': 'default',
+                        'project_domain_id': 'default',
+                        'region_name': env['KEYSTONE_REGION']})
+        try:
+            return [e['name'] for e in conn.get_container(self.container)[1]]
+        finally:
+            conn.close()
+
+    def test_upstream_swift_images_served_and_deleted(self):
+        url = self.daemon.url
+        stored = self.objects()
+        for image_id in self.images:
+            self.assertIn(image_id, stored)
+        # the large one as upstream writes it: segments and a manifest
+        self.assertTrue([n for n in stored if n.endswith('-00002')])
+        for image_id, data in self.images.items():
+            got = requests.get(url + '/v2/images/%s/file' % image_id,
+                               headers=IDENTITY, timeout=120)
+            self.assertEqual(200, got.status_code, got.text)
+            self.assertEqual(data, got.content)
+            resp = requests.get(url + '/v2/images/%s/file' % image_id,
+                                headers=dict(IDENTITY, Range='bytes=5-9'),
+                                timeout=60)
+            self.assertEqual(data[5:10], resp.content)
+            resp = requests.delete(url + '/v2/images/%s' % image_id,
+                                   headers=IDENTITY, timeout=60)
+            self.assertEqual(204, resp.status_code, resp.text)
+        self.assertEqual([], self.objects())
