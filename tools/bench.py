@@ -6,13 +6,22 @@ per second. For each operation it runs ``--concurrency`` connections for
 ``--duration`` seconds and prints requests/s, errors and p50/p99 latency.
 
     tools/bench --url http://127.0.0.1:9292 [--duration 10] [--concurrency 16]
+
+With ``--wrk`` the load comes from wrk (a C load generator, Debian's
+``wrk`` package) instead, so that the client is never the limit, even with
+a thousand connections; it also prints the slowest request and how many
+waited longer than ``--timeout`` seconds (wrk gives those up).
 """
 
 import argparse
 import asyncio
 import json
+import os
 import re
+import shutil
 import statistics
+import subprocess
+import tempfile
 import sys
 import time
 import urllib.parse
@@ -108,6 +117,84 @@ async def run_op(name, url, headers, concurrency, duration, make_request):
             'p99_ms': q[98] * 1000, 'statuses': statuses}
 
 
+# wrk runs this per thread: requests from the table OPS (method, path,
+# body) in turn, and prints its figures as one parseable line.
+WRK_SCRIPT = r"""
+local ops = {%(ops)s}
+local ok = %(ok)d
+local i = 0
+local bad = 0
+wrk.headers = {%(headers)s}
+function request()
+  i = i + 1
+  local op = ops[(i %% #ops) + 1]
+  return wrk.format(op[1], op[2], nil, op[3])
+end
+function response(status, headers, body)
+  if status ~= ok then bad = bad + 1 end
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "WRK %%d %%d %%d %%d %%d %%d %%d %%f %%f %%f\n", summary.requests,
+    summary.duration, e.connect, e.read + e.write, e.status, e.timeout,
+    latency.max, latency:percentile(50), latency:percentile(99),
+    latency:percentile(99.9)))
+end
+"""
+
+
+def _lua(text):
+    return '"%s"' % text.replace('\\', '\\\\').replace('"', '\\"')
+
+
+def wrk_op(name, url, headers, args, requests_, ok):
+    """One operation under wrk: the same figures as run_op, from wrk's."""
+    ops = ', '.join('{%s, %s, %s}' % (
+        _lua(m), _lua(p), _lua(b.decode()) if b else 'nil')
+        for m, p, b, _ct in requests_)
+    head = dict(headers)
+    ctype = requests_[0][3]
+    if requests_[0][2] is not None:
+        head['Content-Type'] = ctype or 'application/json'
+    script = WRK_SCRIPT % {
+        'ops': ops, 'ok': ok,
+        'headers': ', '.join('[%s] = %s' % (_lua(k), _lua(v))
+                             for k, v in head.items())}
+    with tempfile.NamedTemporaryFile('w', suffix='.lua') as f:
+        f.write(script)
+        f.flush()
+        out = subprocess.run(
+            [args.wrk_path, '-t%d' % min(args.wrk_threads, args.concurrency),
+             '-c%d' % args.concurrency, '-d%ds' % max(1, args.duration),
+             '--timeout', '%ds' % args.timeout, '-s', f.name, url],
+            capture_output=True, text=True)
+    line = [x for x in out.stdout.splitlines() if x.startswith('WRK ')]
+    if out.returncode or not line:
+        raise RuntimeError('wrk failed: %s%s' % (out.stdout, out.stderr))
+    (n, micros, conn_err, io_err, status_err, timeouts, max_us, p50, p99,
+     p999) = line[0].split()[1:]
+    statuses = {}
+    for key, value in (('conn-error', conn_err), ('io-error', io_err),
+                       ('status', status_err),
+                       ('timeout>%ds' % args.timeout, timeouts)):
+        if int(value):
+            statuses[key] = int(value)
+    return {'op': name, 'requests': int(n),
+            'errors': sum(statuses.values()),
+            'rps': int(n) / (int(micros) / 1e6),
+            'p50_ms': float(p50) / 1000, 'p99_ms': float(p99) / 1000,
+            'p999_ms': float(p999) / 1000, 'max_ms': int(max_us) / 1000,
+            'statuses': statuses}
+
+
+def find_wrk(path=None):
+    found = path or shutil.which('wrk')
+    if not found or not os.access(found, os.X_OK):
+        sys.exit('wrk not found (apt-get install wrk, or --wrk-path)')
+    return found
+
+
 async def seed(url, headers, count, concurrency=8):
     parsed = urllib.parse.urlsplit(url)
     ids = []
@@ -175,14 +262,23 @@ async def main(args):
     }
     results = []
     for name in args.ops:
-        results.append(await run_op(name, args.url, headers, conc, dur,
-                                    ops[name]))
-    print('%-8s %9s %7s %10s %9s %9s' % ('op', 'requests', 'errors',
-                                         'req/s', 'p50 ms', 'p99 ms'))
+        if args.wrk:
+            # A cycle of distinct requests (patch: one image per slot).
+            cycle = [ops[name](i % conc, i)
+                     for i in range(max(conc, 64))]
+            results.append(wrk_op(name, args.url, headers, args,
+                                  [r[:4] for r in cycle], cycle[0][4]))
+        else:
+            results.append(await run_op(name, args.url, headers, conc, dur,
+                                        ops[name]))
+    print('%-8s %9s %7s %10s %9s %9s%s' % (
+        'op', 'requests', 'errors', 'req/s', 'p50 ms', 'p99 ms',
+        ' %9s %9s' % ('p99.9 ms', 'max ms') if args.wrk else ''))
     for r in results:
-        print('%-8s %9d %7d %10.1f %9.2f %9.2f' % (
+        print('%-8s %9d %7d %10.1f %9.2f %9.2f%s' % (
             r['op'], r['requests'], r['errors'], r['rps'], r['p50_ms'],
-            r['p99_ms']))
+            r['p99_ms'], ' %9.1f %9.1f' % (r['p999_ms'], r['max_ms'])
+            if args.wrk else ''))
         if r['statuses']:
             print('         unexpected: %s' % r['statuses'])
     if args.json:
@@ -205,7 +301,19 @@ def parse_args(argv=None):
                         choices=['show', 'list', 'patch', 'create'])
     parser.add_argument('--json', action='store_true',
                         help='also print the results as JSON')
-    return parser.parse_args(argv)
+    parser.add_argument('--wrk', action='store_true',
+                        help='drive the load with wrk (C) instead of this '
+                             'script')
+    parser.add_argument('--wrk-path', help='the wrk binary (default: PATH)')
+    parser.add_argument('--wrk-threads', type=int, default=2,
+                        help='wrk threads (default 2)')
+    parser.add_argument('--timeout', type=int, default=10,
+                        help='with --wrk: seconds after which a request '
+                             'counts as an error (default 10)')
+    args = parser.parse_args(argv)
+    if args.wrk:
+        args.wrk_path = find_wrk(args.wrk_path)
+    return args
 
 
 if __name__ == '__main__':
