@@ -511,9 +511,10 @@ class SwiftStore(driver.Store):
             prefixes.append('swift+config://%s/%s' % (self.reference,
                                                       self.container))
         else:
+            # ".../<container>" (also the start of seeded containers)
             prefixes.append(Location(
                 self.scheme, self.auth_address, self.container, '',
-                self.credentials.user, self.credentials.key).uri()[:-2])
+                self.credentials.user, self.credentials.key).uri()[:-1])
         return prefixes
 
     # -- connections -----------------------------------------------------

@@ -102,3 +102,16 @@ class TestConfigure(testtools.TestCase):
         store.multi_tenant, store.seed = False, 3
         self.assertEqual('glance_1f6',
                          store._container_for('1f6cfa2f-6b3e-4f2f'))
+
+    def test_location_prefix_names_the_container(self):
+        store = self.configure(swift_store_multi_tenant=True)
+        store.multi_tenant = False
+        store.reference = None
+        store.scheme, store.auth_address = 'swift+http', 'h:8080/auth/v1.0'
+        store.credentials = swift.Credentials('http://h:8080/auth/v1.0',
+                                              'a:u', 'k', '1')
+        uri = 'swift+http://a%3Au:k@h:8080/auth/v1.0/glance/img'
+        self.assertEqual(len('swift+http://a%3Au:k@h:8080/auth/v1.0/glance'),
+                         store.match_location(uri))
+        self.assertEqual(len('swift+http://'), store.match_location(
+            'swift+http://a%3Au:k@h:8080/auth/v1.0/other/img'))
