@@ -165,7 +165,8 @@ def run(task_id, image_id, method, targets, all_must, roles=(),
             try:
                 added.append(_to_store(task_id, image_id, store_name,
                                        activate, check=not copying,
-                                       signed=signed))
+                                       signed=signed,
+                                       ctx=_context(credentials or {})))
             except (Aborted, exception.SignatureVerificationError):
                 # The data is not the one signed: no store may have it.
                 raise
@@ -324,12 +325,20 @@ def _signature_check(image_id, credentials):
         image = db.image_get(conn, image_id)
     if image is None:
         raise Aborted('Image %s was deleted during the import.' % image_id)
+    return signature.check_for(_context(credentials), image['properties'])
+
+
+def _context(credentials):
+    """The caller's context, as far as the task knows it: a token,
+    its project and catalog (for stores that write as the caller)."""
     ctx = context.RequestContext(auth_token=credentials.get('token'),
                                  project_id=credentials.get('project_id'))
-    return signature.check_for(ctx, image['properties'])
+    ctx.service_catalog = credentials.get('catalog') or []
+    return ctx
 
 
-def _to_store(task_id, image_id, store_name, activate, check, signed=None):
+def _to_store(task_id, image_id, store_name, activate, check, signed=None,
+              ctx=None):
     """Copy the staged data to one store; returns (store, location).
     With ``signed`` (a signature check), the data must match the
     signature."""
@@ -349,7 +358,8 @@ def _to_store(task_id, image_id, store_name, activate, check, signed=None):
     notifier.data_event('image.prepare', image, store_name)
     location = None
     try:
-        location, written, metadata = store.add(image_id, reader, size)
+        location, written, metadata = store.add(image_id, reader, size,
+                                                 context=ctx)
         checksum, multihash = reader.digests()
         if verifier is not None:
             verifier.verify()

@@ -132,6 +132,9 @@ def start_import(ctx, image_id, body, header_store=None, proxied=False):
     # The task reads the certificate of a signed image from the key
     # manager with the caller's token.
     credentials = {'token': ctx.auth_token, 'project_id': ctx.project_id}
+    # A store that writes with the caller's credentials (multi-tenant
+    # swift) finds its account in the catalog.
+    credentials['catalog'] = ctx.service_catalog
     if name == 'web-download':
         url_filter.check_url(method['uri'])
     elif name == 'glance-download':

@@ -518,6 +518,35 @@ class TestSwiftMultiTenant(test_keystone.KeystoneFlavorTest):
             self.assertEqual(200, got.status_code, got.text)
             self.assertEqual(data, got.content)
 
+    def test_import_into_the_project_account(self):
+        data = os.urandom(5000)
+        image = self.new_image(disk_format='raw', container_format='bare')
+        resp = self.request('PUT', '/v2/images/%s/stage' % image['id'],
+                            data=data,
+                            headers=dict(self.member_a(), **OCTET))
+        self.assertEqual(204, resp.status_code, resp.text)
+        resp = self.request('POST', '/v2/images/%s/import' % image['id'],
+                            json={'method': {'name': 'glance-direct'}},
+                            headers=self.member_a())
+        self.assertEqual(202, resp.status_code, resp.text)
+        deadline = time.time() + 60
+        while True:
+            shown = self.request('GET', '/v2/images/%s' % image['id'],
+                                 headers=self.member_a()).json()
+            if shown['status'] in ('active', 'queued'):
+                break
+            self.assertLess(time.time(), deadline, shown['status'])
+            time.sleep(0.2)
+        self.assertEqual('active', shown['status'])
+        conn, _ = self.own_account(test_keystone.MEMBER_A,
+                                   test_keystone.PROJECT_A)
+        self.addCleanup(conn.close)
+        _, listing = conn.get_container('glance-mt_%s' % image['id'])
+        self.assertEqual([image['id']], [e['name'] for e in listing])
+        got = self.request('GET', '/v2/images/%s/file' % image['id'],
+                           headers=self.member_a())
+        self.assertEqual(data, got.content)
+
 
 class PrivateProxy:
     """A Swift proxy of the class's own in front of the shared storage
