@@ -203,9 +203,11 @@ api_opts = [
                     'unfinished cache file no process is writing.'),
     cfg.StrOpt('image_cache_sqlite_db', default='cache.db',
                deprecated_for_removal=True,
-               help='File name of the per-node SQLite index of upstream\'s '
-                    'sqlite cache driver; not used here (the sqlite driver '
-                    'is read as centralized_db).'),
+               help='File name, in image_cache_dir, of the per-node SQLite '
+                    'index of upstream\'s sqlite cache driver: with '
+                    'centralized_db (or sqlite, read as centralized_db) its '
+                    'entries are taken into the main database once, and the '
+                    'file renamed <name>.migrated.'),
     cfg.IntOpt('cache_prefetcher_interval', default=300, min=1,
                help='Seconds between two passes of the periodic cache work '
                     'in glance-api: images queued for caching are fetched, '

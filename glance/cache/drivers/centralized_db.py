@@ -5,7 +5,11 @@ hold an image, and an image deleted on one node is forgotten by all.
 """
 
 import calendar
+import contextlib
+import datetime
+import os
 import socket
+import sqlite3
 
 import sqlalchemy as sa
 from oslo_config import cfg
@@ -28,6 +32,11 @@ def node_url(conf=CONF) -> str:
     if conf.worker_self_reference_url:
         return conf.worker_self_reference_url.rstrip('/')
     return 'http://%s:%d' % (socket.getfqdn(), conf.bind_port)
+
+
+def _datetime(epoch) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(
+        float(epoch or 0), datetime.timezone.utc).replace(tzinfo=None)
 
 
 def _epoch(value) -> float:
@@ -57,7 +66,49 @@ class CentralizedDbIndex(index.Index):
                 row = conn.execute(sa.select(N.c.node_reference_id).where(
                     N.c.node_reference_url == url)).first()
         self._node = row[0]
+        self._adopt_sqlite()
         return self._node
+
+    def _adopt_sqlite(self) -> None:
+        """Take the entries of upstream's per-node SQLite index
+        (``image_cache_sqlite_db`` in the cache directory, from the
+        deprecated sqlite driver) into the main database, once: the file
+        is renamed ``<name>.migrated`` after. Only entries whose file is
+        there with the recorded size are taken; each is hashed again on
+        its first hit, like every entry."""
+        if self.layout is None:
+            return
+        path = os.path.join(self.layout.base, CONF.image_cache_sqlite_db)
+        if not os.path.isfile(path):
+            return
+        try:
+            with contextlib.closing(sqlite3.connect(path)) as old:
+                rows = old.execute(
+                    'SELECT image_id, last_accessed, last_modified, size, '
+                    'hits, checksum FROM cached_images').fetchall()
+        except sqlite3.Error as e:
+            LOG.warning('Cannot read the old cache index %s: %s', path, e)
+            return
+        taken = 0
+        with session.writer() as conn:
+            for image_id, accessed, modified, size, hits, checksum in rows:
+                try:
+                    if os.stat(self.layout.entry(image_id)).st_size != size:
+                        continue
+                except OSError:
+                    continue
+                conn.execute(T.delete().where(self._mine(),
+                                              T.c.image_id == image_id))
+                conn.execute(T.insert().values(
+                    image_id=image_id, size=size, checksum=checksum,
+                    hits=hits or 0,
+                    last_accessed=_datetime(accessed),
+                    last_modified=_datetime(modified),
+                    node_reference_id=self._node))
+                taken += 1
+        os.rename(path, path + '.migrated')
+        LOG.info('Took %d entries of the old cache index %s into the '
+                 'database (%s.migrated kept)', taken, path, path)
 
     def _mine(self):
         return T.c.node_reference_id == self.node_id()

@@ -711,3 +711,42 @@ class TestStoreDataMissing(CacheTestBase):
         self.assertGreaterEqual(resp.status_code, 400, resp.text)
         self.assertNotIn('X-Image-Cache', resp.headers)
         self.assertFalse(os.path.exists(self.entry(image_id)))
+
+
+class TestUpstreamSqliteIndex(CacheTestBase):
+    """A node of upstream Glance with the deprecated sqlite driver: its
+    cached files and their per-node index (cache.db) are taken into the
+    main database, and its entries served."""
+
+    driver = 'sqlite'
+
+    def test_old_entries_are_served(self):
+        import sqlite3
+        image_id = self.upload()
+        gone = '0' * 8 + '-0000-0000-0000-' + '0' * 12
+        self.daemon.stop()
+        os.makedirs(self.cache_dir, exist_ok=True)
+        with open(self.entry(image_id), 'wb') as f:
+            f.write(DATA)
+        db = sqlite3.connect(os.path.join(self.cache_dir, 'cache.db'))
+        db.execute('CREATE TABLE cached_images (image_id TEXT PRIMARY KEY, '
+                   'last_accessed REAL DEFAULT 0.0, last_modified REAL '
+                   'DEFAULT 0.0, size INTEGER DEFAULT 0, hits INTEGER '
+                   'DEFAULT 0, checksum TEXT)')
+        db.execute('INSERT INTO cached_images VALUES (?, ?, ?, ?, ?, ?)',
+                   (image_id, 1700000000.5, 1700000000.0, len(DATA), 7,
+                    hashlib.md5(DATA).hexdigest()))
+        db.execute('INSERT INTO cached_images VALUES (?, 0, 0, 5, 1, ?)',
+                   (gone, 'x'))
+        db.commit()
+        db.close()
+        self.daemon.start()
+        resp = self.download(image_id)
+        self.assertEqual('hit', resp.headers['X-Image-Cache'])
+        self.assertEqual(DATA, resp.content)
+        self.assertEqual([8], self.hits(image_id, 8))
+        self.assertTrue(os.path.exists(os.path.join(
+            self.cache_dir, 'cache.db.migrated')))
+        state = self.request('GET', '/v2/cache', headers=self.admin()).json()
+        self.assertEqual([image_id],
+                         [e['image_id'] for e in state['cached_images']])
