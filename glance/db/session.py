@@ -7,9 +7,16 @@ Writers in other processes wait up to ``sqlite_busy_timeout``; writers in
 the same process queue on a green lock so one green thread never blocks
 the hub waiting for a lock that another green thread of the process holds.
 
-MariaDB/MySQL and PostgreSQL: pooled connections are pinged when taken
-from the pool, so after a server restart the pool is dropped and new
-connections are opened. A database error is turned into a domain error
+MariaDB/MySQL and PostgreSQL: a request costs as few round trips to the
+server as it can. Connections run in autocommit mode: reads (``reader()``)
+send their statements alone, each seeing what was committed before it (on
+any node), and nothing ends them; every other transaction starts with an
+explicit ``BEGIN``. A connection is given back to the pool without a
+``ROLLBACK`` when no transaction is open. A pooled connection left unused
+for more than ``PING_AFTER_IDLE`` seconds is pinged when taken, so one that
+the server closed meanwhile (``wait_timeout``, a restart) is replaced
+before use; the first error on a lost connection drops the whole pool.
+A database error is turned into a domain error
 (503) here: ``DatabaseUnavailable`` when the server cannot be reached or
 the connection is lost, ``DatabaseDeadlock`` when the server aborted the
 transaction because of a concurrent one. Functions decorated with
@@ -18,6 +25,7 @@ before a failure could happen) are run again on those errors, the way
 oslo.db's ``wrap_db_retry`` does, with its ``[database] db_*`` options.
 """
 
+import collections
 import contextlib
 import fcntl
 import functools
@@ -27,6 +35,7 @@ import time
 from typing import Callable, ContextManager, Iterator, TypeVar
 
 import eventlet
+import eventlet.event
 
 import sqlalchemy as sa
 from oslo_config import cfg
@@ -45,8 +54,13 @@ T = TypeVar('T')
 
 _ENGINE = None
 _ENGINE_URL = None
+_NO_LOCK = contextlib.nullcontext()
+_GATE = _NO_LOCK
 _WRITE_LOCK = threading.Lock()
 SQLITE_LOCK_WAIT_MS = 50
+# Seconds a pooled MariaDB/MySQL or PostgreSQL connection may stay unused
+# before it is pinged when taken again (well under any wait_timeout).
+PING_AFTER_IDLE = 1.0
 # Seconds a PostgreSQL connection attempt may take (unless the URL says).
 CONNECT_TIMEOUT = 10
 RETRY_AFTER = {'Retry-After': '1'}
@@ -108,6 +122,54 @@ def begin_immediate(conn):
         pause = min(pause * 2, 0.05)
 
 
+def _server_setup(engine):
+    """MariaDB/MySQL and PostgreSQL (see the module's docstring)."""
+    @event.listens_for(engine, 'begin')
+    def on_begin(conn):
+        if not conn.get_execution_options().get('glance_read'):
+            conn.exec_driver_sql('BEGIN')
+
+    @event.listens_for(engine, 'checkin')
+    def on_checkin(dbapi_conn, record):
+        record.info['idle_since'] = time.monotonic()
+
+    @event.listens_for(engine, 'checkout')
+    def on_checkout(dbapi_conn, record, proxy):
+        since = record.info.get('idle_since')
+        if since is None or time.monotonic() - since <= PING_AFTER_IDLE:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as e:
+            # The pool replaces the connection and tries again.
+            raise sa_exc.DisconnectionError(_first_line(e)) from e
+
+
+def _pymysql_connect(dialect, record, cargs, cparams):
+    from pymysql import connections
+    from pymysql.constants import SERVER_STATUS
+
+    class Connection(connections.Connection):
+        """COMMIT and ROLLBACK only inside a transaction (the server says
+        so in every answer): in autocommit mode a read has none to end."""
+
+        def commit(self):
+            if self.server_status & SERVER_STATUS.SERVER_STATUS_IN_TRANS:
+                super().commit()
+
+        def rollback(self):
+            if self.server_status & SERVER_STATUS.SERVER_STATUS_IN_TRANS:
+                super().rollback()
+
+    global _PYMYSQL_CONNECTION
+    if _PYMYSQL_CONNECTION is None:
+        _PYMYSQL_CONNECTION = Connection
+    return _PYMYSQL_CONNECTION(*cargs, **cparams)
+
+
+_PYMYSQL_CONNECTION = None
+
+
 def create_engine(url):
     kwargs = {'future': True, 'pool_pre_ping': False,
               'echo': CONF.database.connection_debug >= 50}
@@ -119,13 +181,10 @@ def create_engine(url):
         # mode), so a connection going back to the pool needs no rollback.
         kwargs['pool_reset_on_return'] = None
     else:
-        # The ping on checkout finds connections a server restart broke;
-        # the pool then drops every connection opened before it.
         kwargs.update(pool_size=CONF.database.max_pool_size,
                       max_overflow=CONF.database.max_overflow,
                       pool_timeout=CONF.database.pool_timeout,
-                      pool_recycle=CONF.database.connection_recycle_time,
-                      pool_pre_ping=True)
+                      pool_recycle=CONF.database.connection_recycle_time)
     if url.startswith('mysql://'):
         url = 'mysql+pymysql://' + url[len('mysql://'):]
     elif url.startswith(('postgresql://', 'postgres://')):
@@ -134,10 +193,18 @@ def create_engine(url):
             not in sa.engine.make_url(url).query):
         # libpq waits for ever on a server that does not answer.
         kwargs['connect_args'] = {'connect_timeout': CONNECT_TIMEOUT}
+    if url.startswith(('mysql+pymysql:', 'postgresql+psycopg:')):
+        # Autocommit mode, set when connecting (no round trip).
+        kwargs.setdefault('connect_args', {})['autocommit'] = True
     engine = sa.create_engine(url, **kwargs)
     if engine.dialect.name == 'sqlite':
         _sqlite_setup(engine)
-    elif engine.dialect.driver == 'psycopg':
+        return engine
+    if engine.dialect.driver in ('pymysql', 'psycopg'):
+        if engine.dialect.driver == 'pymysql':
+            event.listen(engine, 'do_connect', _pymysql_connect)
+        _server_setup(engine)
+    if engine.dialect.driver == 'psycopg':
         _psycopg_green()
     return engine
 
@@ -154,22 +221,75 @@ def _psycopg_green():
 
 
 def get_engine():
-    global _ENGINE, _ENGINE_URL
+    global _ENGINE, _ENGINE_URL, _GATE
     url = CONF.database.connection
     if _ENGINE is None or _ENGINE_URL != url:
         if _ENGINE is not None:
             _ENGINE.dispose()
         _ENGINE = create_engine(url)
         _ENGINE_URL = url
+        _GATE = _make_gate(_ENGINE)
     return _ENGINE
 
 
 def dispose():
     """Drop pooled connections (after fork, before serving)."""
-    global _ENGINE
+    global _ENGINE, _GATE
     if _ENGINE is not None:
         _ENGINE.dispose(close=False)
         _ENGINE = None
+        _GATE = _NO_LOCK
+
+
+def _make_gate(engine):
+    """Under eventlet, transactions wait for one of the pool's connections
+    first come, first served. The pool's own wait lets a newcomer take a
+    connection given back before the green thread woken for it runs, which
+    sends that one to the back of the queue again: with hundreds of
+    requests per worker, some waited many seconds while others passed."""
+    pool = engine.pool
+    if not (blocking.green() and isinstance(pool, sa.pool.QueuePool)
+            and pool._max_overflow >= 0):
+        return _NO_LOCK
+    return _Gate(pool.size() + pool._max_overflow)
+
+
+class _Gate:
+    """``size`` slots handed over in the order they were asked for: one
+    given back goes straight to the longest waiting green thread."""
+
+    __slots__ = ('free', 'queue')
+
+    def __init__(self, size):
+        self.free = size
+        self.queue = collections.deque()
+
+    def __enter__(self):
+        if self.free > 0 and not self.queue:
+            self.free -= 1
+            return
+        waiter = eventlet.event.Event()
+        self.queue.append(waiter)
+        try:
+            with eventlet.Timeout(CONF.database.pool_timeout, False):
+                waiter.wait()
+        except BaseException:
+            # Killed while waiting: a slot handed over meanwhile goes on.
+            if waiter.ready():
+                self.__exit__()
+            else:
+                self.queue.remove(waiter)
+            raise
+        if not waiter.ready():
+            self.queue.remove(waiter)
+            raise sa_exc.TimeoutError('no free connection after %s s'
+                                      % CONF.database.pool_timeout)
+
+    def __exit__(self, *exc):
+        if self.queue:
+            self.queue.popleft().send()
+        else:
+            self.free += 1
 
 
 def _is_locked(error):
@@ -220,9 +340,6 @@ def classify(error: BaseException) -> str | None:
             or getattr(error, 'connection_invalidated', False)):
         return 'unavailable'
     return None
-
-
-_NO_LOCK = contextlib.nullcontext()
 
 
 class _Attempt:
@@ -277,9 +394,11 @@ def _transaction(write):
         engine.dialect.name == 'sqlite') else _NO_LOCK
     attempt = _Attempt()
     try:
-        with lock, _connect(engine) as conn:
+        with lock, _GATE, _connect(engine) as conn:
             if write:
                 conn = conn.execution_options(glance_write=True)
+            elif engine.dialect.name != 'sqlite':
+                conn = conn.execution_options(glance_read=True)
             attempt.step = 'begin'
             trans = conn.begin()
             attempt.step = 'body'
