@@ -47,6 +47,17 @@ class Board:
     def add(self, slot, delta):
         self._set(slot, self._get(slot) + delta)
 
+    def lead(self, slot):
+        """How many more open connections ``slot`` has than its least
+        loaded sibling (0 without siblings)."""
+        least = None
+        for other in range(self.slots):
+            value = self._get(other)
+            if other != slot and value != FREE and (
+                    least is None or value < least):
+                least = value
+        return 0 if least is None else self._get(slot) - least
+
     def least_loaded(self, slot):
         """True unless a sibling has fewer open connections than ``slot``."""
         mine = self._get(slot)

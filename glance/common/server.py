@@ -38,6 +38,12 @@ _select = patcher.original('select')
 _sleep = patcher.original('time').sleep
 # Longest a worker defers an accept to a less loaded sibling, in seconds.
 BALANCE_WAIT = 0.005
+# Connections a worker accepts in one turn of its hub: a busy hub turns
+# slowly, and one accept per turn left most of a burst of new clients
+# waiting in the backlog for seconds. A turn stops earlier when the worker
+# holds BALANCE_SLACK more connections than its least loaded sibling.
+ACCEPT_BATCH = 64
+BALANCE_SLACK = 16
 # Signals a worker handles itself. From just before fork() until the
 # worker has set its handlers they are blocked: one sent meanwhile waits
 # in the kernel instead of meeting the parent's handlers (or being
@@ -111,8 +117,10 @@ def _accept_loop(sock, serv, pool, connections, board=None, slot=None,
     """Accept connections and serve each in a green thread of ``pool``
     (with ``handle``, by default ``serv.process_request``).
 
-    With a ``board``, a worker that has more open connections than a
-    sibling lets the sibling accept first (up to BALANCE_WAIT seconds).
+    Each time the listener is ready it accepts what is pending, up to
+    ACCEPT_BATCH. With a ``board``, a worker BALANCE_SLACK connections
+    ahead of its least loaded sibling lets the sibling accept first (up
+    to BALANCE_WAIT seconds), and stops a batch there.
     """
     def forget(_thread, conn):
         connections.pop(id(conn), None)
@@ -134,28 +142,33 @@ def _accept_loop(sock, serv, pool, connections, board=None, slot=None,
         eventlet.hubs.trampoline(listener.fileno(), read=True)
         if board is not None:
             deadline = time.monotonic() + BALANCE_WAIT
-            while (not board.least_loaded(slot)
+            while (board.lead(slot) >= BALANCE_SLACK
                    and time.monotonic() < deadline):
                 eventlet.sleep(0.0005)
-        try:
-            client, address = listener.accept()
-        except BlockingIOError:
-            continue
-        except OSError as e:
-            if e.errno in (errno.EPIPE, errno.ECONNRESET, errno.ECONNABORTED,
-                           errno.EMFILE, errno.ENFILE, errno.ENOBUFS):
-                eventlet.sleep(0.01)
-                continue
-            raise
-        client = eventlet.greenio.GreenSocket(client)
-        client.settimeout(serv.socket_timeout)
-        # [address, socket, state, left the board, green thread]
-        conn = [address, client, eventlet.wsgi.STATE_IDLE, False, None]
-        connections[id(conn)] = conn
-        if board is not None:
-            board.add(slot, 1)
-        conn[4] = pool.spawn(handle or serv.process_request, conn)
-        conn[4].link(forget, conn)
+        for n in range(ACCEPT_BATCH):
+            if not pool.free() or (n and board is not None
+                                   and board.lead(slot) >= BALANCE_SLACK):
+                break
+            try:
+                client, address = listener.accept()
+            except BlockingIOError:
+                break
+            except OSError as e:
+                if e.errno in (errno.EPIPE, errno.ECONNRESET,
+                               errno.ECONNABORTED, errno.EMFILE,
+                               errno.ENFILE, errno.ENOBUFS):
+                    eventlet.sleep(0.01)
+                    break
+                raise
+            client = eventlet.greenio.GreenSocket(client)
+            client.settimeout(serv.socket_timeout)
+            # [address, socket, state, left the board, green thread]
+            conn = [address, client, eventlet.wsgi.STATE_IDLE, False, None]
+            connections[id(conn)] = conn
+            if board is not None:
+                board.add(slot, 1)
+            conn[4] = pool.spawn(handle or serv.process_request, conn)
+            conn[4].link(forget, conn)
 
 
 def _drain(serv, connections, board=None, slot=None, linger=False):

@@ -31,6 +31,23 @@ class TestBoard(testtools.TestCase):
         board.release(b)
         self.assertTrue(board.least_loaded(a))
 
+    def test_lead_over_the_least_loaded_sibling(self):
+        board = balance.Board(4)
+        a = board.claim()
+        board.add(a, 5)
+        # Alone: no sibling to leave connections to.
+        self.assertEqual(0, board.lead(a))
+        b, c = board.claim(), board.claim()
+        board.add(b, 2)
+        board.add(c, 7)
+        self.assertEqual(3, board.lead(a))
+        self.assertEqual(-3, board.lead(b))
+        self.assertEqual(5, board.lead(c))
+        # A free slot (a stopped worker) is no sibling.
+        board.release(b)
+        self.assertEqual(-2, board.lead(a))
+        self.assertEqual(2, board.lead(c))
+
     def test_shared_with_forked_children(self):
         board = balance.Board(2)
         slot = board.claim()
