@@ -70,8 +70,10 @@ carry), ``addresses`` the vetted IP addresses to connect to,
 
 
 def _refuse(url, reason):
-    raise exception.BadRequest('The URL %s may not be fetched: %s.'
-                               % (display(url), reason))
+    # "does not pass filtering" is the phrase clients (Tempest among them)
+    # look for in upstream's refusals.
+    raise exception.BadRequest('The URL %s does not pass filtering: it may '
+                               'not be fetched, %s.' % (display(url), reason))
 
 
 def display(url):

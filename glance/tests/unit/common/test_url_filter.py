@@ -202,10 +202,11 @@ class TestSplitUrl(FilterTestCase):
         for url, message in (
                 (None, 'A URL to fetch is required.'),
                 ('', 'A URL to fetch is required.'),
-                ('http://a.b/ x', 'The URL http://a.b/ x may not be '
-                 'fetched: it contains spaces or control characters.'),
-                ('http://u:pw@a.b:http/', 'The URL http://a.b:http/ may not '
-                 'be fetched: it is malformed (')):
+                ('http://a.b/ x', 'The URL http://a.b/ x does not pass '
+                 'filtering: it may not be fetched, it contains spaces or '
+                 'control characters.'),
+                ('http://u:pw@a.b:http/', 'The URL http://a.b:http/ does not '
+                 'pass filtering: it may not be fetched, it is malformed (')):
             e = self.assertRaises(exception.BadRequest, url_filter.split_url,
                                   url)
             self.assertTrue(e.msg.startswith(message), e.msg)
