@@ -9,9 +9,10 @@ arguments to ``Connection.call`` rather than running SQL. This is how
 glance-api works through glance-registry; the registry runs the same
 functions, from ``COMMANDS``, on its own database connections.
 
-A remote call is its own transaction: a block of several calls is not
-atomic through the registry (as with upstream's registry), though each
-conditional update (``from_status``) still refuses a lost race.
+A ``reader()`` block's calls each run in a transaction of their own; a
+``writer()`` block is one write transaction in the registry, committed
+or rolled back when the block ends, as with the direct driver (upstream's
+registry ran each call on its own).
 """
 
 import functools

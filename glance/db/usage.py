@@ -170,8 +170,9 @@ def owner_locked(owner: str) -> Iterator[Connection]:
     ``session.replayable`` callers run again."""
     if (session.remote_factory() is not None
             or session.get_engine().dialect.name == 'sqlite'):
-        # Through glance-registry each call is a transaction of its own:
-        # there is no lock to hold across them.
+        # Through glance-registry the block is one write transaction of
+        # the registry; the lock row is not taken there (a statement of
+        # this module, not a repository function).
         with session.writer() as conn:
             yield conn
         return

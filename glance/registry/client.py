@@ -23,6 +23,7 @@ import select
 import socket
 import ssl
 import threading
+import uuid
 from typing import Any, Dict, Iterator, List, Optional
 
 from oslo_config import cfg
@@ -33,6 +34,7 @@ from glance.db import remote
 from glance.registry import auth
 from glance.registry import codec
 from glance.registry import rpc
+from glance.registry import transactions
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -226,10 +228,12 @@ class _Token:
 _TOKEN = _Token()
 
 
-def _headers(write: bool) -> Dict[str, str]:
+def _headers(write: bool, tx: Optional[tuple] = None) -> Dict[str, str]:
     headers = {'Content-Type': 'application/json',
                'Accept': 'application/json'}
-    if write:
+    if tx is not None:
+        headers[rpc.TX_HEADER], headers[rpc.TX_ACTION_HEADER] = tx
+    elif write:
         headers[rpc.WRITE_HEADER] = '1'
     if CONF.registry_shared_secret:
         headers[auth.SECRET_HEADER] = CONF.registry_shared_secret
@@ -286,6 +290,10 @@ def _unreachable(error: BaseException) -> RegistryUnavailable:
 def call_many(commands: List[Dict[str, Any]], write: bool = False) -> list:
     """The results of ``commands`` (see ``codec``), errors unraised."""
     status, data = _exchange(codec.dumps(commands), write)
+    return _results(status, data, len(commands))
+
+
+def _results(status: int, data: bytes, count: int) -> list:
     if status != 200:
         text = data.decode('utf-8', 'replace')[:500]
         LOG.warning('glance-registry at %s answered %s: %s', _where(),
@@ -301,12 +309,11 @@ def call_many(commands: List[Dict[str, Any]], write: bool = False) -> list:
     except ValueError as e:
         raise RegistryUnavailable('glance-registry answered something '
                                   'that is not its format: %s' % e)
-    if not isinstance(results, list) or len(results) != len(commands):
+    if not isinstance(results, list) or len(results) != count:
         raise RegistryUnavailable('glance-registry answered %d results '
                                   'for %d commands.' % (
                                       len(results) if isinstance(
-                                          results, list) else 0,
-                                      len(commands)))
+                                          results, list) else 0, count))
     return results
 
 
@@ -342,23 +349,116 @@ def raise_error(error: Dict[str, Any]) -> None:
                                 % (name, message))
 
 
-class Connection(remote.Connection):
-    """What the repository functions run through, in glance-api."""
+def _raise_failed(result: Any) -> Any:
+    if isinstance(result, dict) and '_error' in result and len(
+            result) == 1 and isinstance(result['_error'], dict):
+        raise_error(result['_error'])
+    return result
 
-    def __init__(self, write: bool):
+
+class Connection(remote.Connection):
+    """What the repository functions of a ``session.reader()`` block
+    run through, in glance-api: each call a transaction of its own."""
+
+    def __init__(self, write: bool = False):
         self.write = write
 
     def call(self, command: str, kwargs: Dict[str, Any]) -> Any:
-        result = call_many([{'command': command, 'kwargs': kwargs}],
-                           self.write)[0]
-        if isinstance(result, dict) and '_error' in result and len(
-                result) == 1 and isinstance(result['_error'], dict):
-            raise_error(result['_error'])
-        return result
+        return _raise_failed(call_many(
+            [{'command': command, 'kwargs': kwargs}], self.write)[0])
+
+
+class Transaction(remote.Connection):
+    """What a ``session.writer()`` block runs through: one write
+    transaction in the registry, begun by the first call and ended with
+    the block, over one connection kept for the block (the worker that
+    holds the transaction answers it)."""
+
+    def __init__(self):
+        self.id = uuid.uuid4().hex
+        self.conn: Optional[_Connection] = None
+
+    def _send(self, action: str, body: bytes) -> tuple:
+        first = self.conn is None
+        for attempt in (0, 1):
+            try:
+                if self.conn is None:
+                    self.conn = _POOL.take()
+                status, data, keep = self.conn.exchange(
+                    _headers(True, (self.id, action)), body)
+            except _Stale as e:
+                self._drop()
+                if first and attempt == 0:
+                    # Nothing was begun on a connection that was gone.
+                    continue
+                raise _unreachable(e)
+            except (OSError, ValueError, http.client.HTTPException) as e:
+                self._drop()
+                raise _unreachable(e)
+            if not keep:
+                # The next call of the block could not reach this worker.
+                self._drop()
+            if status == 401 and first and attempt == 0 and _TOKEN.auth:
+                # Refused before anything began: with a fresh token.
+                _TOKEN.invalidate()
+                self._drop()
+                continue
+            return status, data
+        raise _unreachable(ConnectionError('connection closed twice'))
+
+    def _drop(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def call(self, command: str, kwargs: Dict[str, Any]) -> Any:
+        action = (transactions.BEGIN if self.conn is None
+                  else transactions.CONTINUE)
+        status, data = self._send(action, codec.dumps(
+            [{'command': command, 'kwargs': kwargs}]))
+        if status == 409 and action == transactions.CONTINUE:
+            raise RegistryUnavailable(
+                'glance-registry lost the transaction of this request '
+                '(restarted or reloaded); retry the request.',
+                headers=dict(RETRY_AFTER))
+        return _raise_failed(_results(status, data, 1)[0])
+
+    def finish(self, commit: bool) -> None:
+        """Commit (errors raised) or roll back (errors logged)."""
+        if self.conn is None:
+            return
+        action = transactions.COMMIT if commit else transactions.ROLLBACK
+        try:
+            status, data = self._send(action, b'')
+            if status == 409 and commit:
+                raise RegistryUnavailable(
+                    'glance-registry lost the transaction of this request '
+                    'before its commit (restarted or reloaded); nothing '
+                    'was changed, retry the request.',
+                    headers=dict(RETRY_AFTER))
+            _results(status, data, 0)
+        except exception.GlanceError as e:
+            if commit:
+                raise
+            LOG.warning('Rollback of glance-registry transaction %s: %s',
+                        self.id, e)
+        finally:
+            if self.conn is not None:
+                conn, self.conn = self.conn, None
+                _POOL.give_back(conn)
 
 
 @contextlib.contextmanager
-def connection(write: bool) -> Iterator[Connection]:
+def connection(write: bool) -> Iterator[remote.Connection]:
     """What ``session.reader()`` (``write`` False) and ``writer()`` yield
     with this data API."""
-    yield Connection(write)
+    if not write:
+        yield Connection()
+        return
+    tx = Transaction()
+    try:
+        yield tx
+    except BaseException:
+        tx.finish(commit=False)
+        raise
+    tx.finish(commit=True)

@@ -3,9 +3,11 @@
 The body is a list of commands (see ``codec``); each names a function of
 ``glance.db.remote.COMMANDS`` and gives its arguments but the connection.
 Each runs in a transaction of its own, a write transaction when the
-caller says it writes (``X-Registry-Write: 1``), and the answer lists
-their results in order; a command that fails answers its error in its
-place and the others still run. A body that is not such a list, an
+caller says it writes (``X-Registry-Write: 1``), or, with
+``X-Registry-Transaction``, in the write transaction of a glance-api
+writer block that spans several requests (``transactions``). The answer
+lists their results in order; a command that fails answers its error in
+its place and the others still run. A body that is not such a list, an
 unknown command or arguments the function does not take refuse the whole
 request (400, 404) before anything runs.
 
@@ -33,11 +35,16 @@ from glance.db import session
 from glance.db import tasks
 from glance.db import usage
 from glance.registry import codec
+from glance.registry import transactions
 
 LOG = logging.getLogger(__name__)
 
 PATH = '/rpc'
 WRITE_HEADER = 'X-Registry-Write'
+# A call in a transaction of several (see ``transactions``): its id, and
+# begin, continue, commit or rollback.
+TX_HEADER = 'X-Registry-Transaction'
+TX_ACTION_HEADER = 'X-Registry-Transaction-Action'
 # A page of images with their properties stays far below this.
 MAX_BODY = 16 * 1024 * 1024
 MAX_COMMANDS = 1000
@@ -140,6 +147,11 @@ class RPC:
         if req.method != 'POST':
             raise exception.MethodNotAllowed('Only POST is allowed on '
                                              '/rpc.')
+        if transactions.OPEN:
+            transactions.reap()
+        tx_id = req.headers.get(TX_HEADER)
+        if tx_id is not None:
+            return self.in_transaction(req, tx_id)
         if not req.has_body():
             raise exception.BadRequest('Body expected in request.')
         data = req.read_body(MAX_BODY)
@@ -153,16 +165,48 @@ class RPC:
             if body is not None:
                 return _answer(body)
         results = [_run(func, kwargs, write) for func, kwargs in calls]
-        try:
-            body = codec.dumps(results)
-        except (TypeError, ValueError) as e:
-            LOG.error('Cannot encode the results of %s: %s',
-                      [f.__name__ for f, _k in calls], e)
-            raise exception.GlanceError('A result cannot be encoded.')
+        body = _encode(results, calls)
         if key is not None and not any(
                 isinstance(r, dict) and '_error' in r for r in results):
             read_cache.store(key, body, version, _same)
         return _answer(body)
+
+    def in_transaction(self, req: wsgi.Request,
+                       tx_id: str) -> webob.Response:
+        transactions.check_id(tx_id)
+        action = req.headers.get(TX_ACTION_HEADER)
+        if action not in transactions.ACTIONS:
+            raise exception.BadRequest('%s must be one of %s.' % (
+                TX_ACTION_HEADER, ', '.join(transactions.ACTIONS)))
+        if action in (transactions.COMMIT, transactions.ROLLBACK):
+            transactions.end(tx_id, action == transactions.COMMIT)
+            return _answer(b'[]')
+        if not req.has_body():
+            raise exception.BadRequest('Body expected in request.')
+        calls = _parse(req.read_body(MAX_BODY))
+        with transactions.use(tx_id, action) as conn:
+            results = [_run_in(conn, func, kwargs) for func, kwargs in calls]
+        return _answer(_encode(results, calls))
+
+
+def _run_in(conn, func: Callable[..., Any], kwargs: Dict[str, Any]) -> Any:
+    try:
+        return codec.result(func(conn, **kwargs))
+    except exception.GlanceError as e:
+        return codec.error(e)
+    except Exception as e:
+        LOG.warning('Command %s failed: %s: %s', func.__name__,
+                    type(e).__name__, e)
+        return codec.error(e)
+
+
+def _encode(results: list, calls: List[Call]) -> bytes:
+    try:
+        return codec.dumps(results)
+    except (TypeError, ValueError) as e:
+        LOG.error('Cannot encode the results of %s: %s',
+                  [f.__name__ for f, _k in calls], e)
+        raise exception.GlanceError('A result cannot be encoded.')
 
 
 def _answer(body: bytes) -> webob.Response:

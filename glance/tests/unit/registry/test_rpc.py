@@ -13,6 +13,7 @@ from glance.db import session
 from glance.registry import client
 from glance.registry import codec
 from glance.registry import rpc
+from glance.registry import transactions
 from glance.tests.unit import base
 
 
@@ -215,3 +216,88 @@ class TestCodec(base.TestCase):
 
     def test_unknown_objects_are_refused(self):
         self.assertRaises(TypeError, codec.dumps, object())
+
+
+def tx_post(tx_id, action, body=None):
+    req = webob.Request.blank('/rpc', method='POST')
+    req.headers[rpc.TX_HEADER] = tx_id
+    req.headers[rpc.TX_ACTION_HEADER] = action
+    if body is not None:
+        req.body = codec.dumps(body)
+    return req.get_response(rpc.RPC())
+
+
+class TestTransactions(base.DBTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.addCleanup(self.end_all)
+
+    def end_all(self):
+        for tx_id in list(transactions.OPEN):
+            transactions.end(tx_id, commit=False)
+
+    def create(self, tx_id, action, **overrides):
+        values = base.image_values(**overrides)
+        resp = tx_post(tx_id, action, [{'command': 'image_create', 'kwargs': {
+            'values': values, 'properties': {}, 'tags': []}}])
+        self.assertEqual(200, resp.status_int, resp.text)
+        return values['id']
+
+    def exists(self, image_id):
+        resp = post([{'command': 'image_get',
+                      'kwargs': {'image_id': image_id}}])
+        return resp.json[0] is not None
+
+    def test_calls_of_a_block_commit_together(self):
+        first = self.create('tx-commit-1', 'begin')
+        second = self.create('tx-commit-1', 'continue')
+        # Read inside: its own writes; outside: nothing yet.
+        resp = tx_post('tx-commit-1', 'continue', [{
+            'command': 'image_get', 'kwargs': {'image_id': first}}])
+        self.assertEqual(first, resp.json[0]['id'])
+        self.assertEqual(200, tx_post('tx-commit-1', 'commit').status_int)
+        self.assertTrue(self.exists(first))
+        self.assertTrue(self.exists(second))
+        self.assertEqual({}, transactions.OPEN)
+
+    def test_rollback_undoes_every_call(self):
+        first = self.create('tx-rollback', 'begin')
+        second = self.create('tx-rollback', 'continue')
+        self.assertEqual(200, tx_post('tx-rollback', 'rollback').status_int)
+        self.assertFalse(self.exists(first))
+        self.assertFalse(self.exists(second))
+
+    def test_an_error_in_a_call_leaves_the_transaction_open(self):
+        image_id = self.create('tx-error-1', 'begin')
+        resp = tx_post('tx-error-1', 'continue', [{
+            'command': 'image_create', 'kwargs': {
+                'values': base.image_values(id=image_id),
+                'properties': {}, 'tags': []}}])
+        self.assertEqual('glance.common.exception.Duplicate',
+                         resp.json[0]['_error']['cls'])
+        self.assertEqual(200, tx_post('tx-error-1', 'commit').status_int)
+        self.assertTrue(self.exists(image_id))
+
+    def test_unknown_or_malformed(self):
+        resp = tx_post('tx-unknown', 'continue', [{
+            'command': 'image_get', 'kwargs': {'image_id': 'x'}}])
+        self.assertEqual(409, resp.status_int)
+        self.assertIn('not open', resp.json['error']['message'])
+        self.assertEqual(409, tx_post('tx-unknown', 'commit').status_int)
+        self.assertEqual(200, tx_post('tx-unknown', 'rollback').status_int)
+        self.assertEqual(400, tx_post('short', 'begin', []).status_int)
+        self.assertEqual(400, tx_post('a/b/c/d/e/f', 'begin', []).status_int)
+        self.assertEqual(400, tx_post('tx-action', 'sideways').status_int)
+        self.create('tx-twice-1', 'begin')
+        resp = tx_post('tx-twice-1', 'begin', [{
+            'command': 'image_get', 'kwargs': {'image_id': 'x'}}])
+        self.assertEqual(409, resp.status_int)
+
+    def test_an_idle_transaction_is_rolled_back(self):
+        image_id = self.create('tx-idle-1', 'begin')
+        self.patch(transactions, 'IDLE_TIMEOUT', 0.0)
+        # The next request, whatever it is, ends it.
+        self.assertFalse(self.exists(image_id))
+        self.assertEqual({}, transactions.OPEN)
+        self.assertEqual(409, tx_post('tx-idle-1', 'commit').status_int)
