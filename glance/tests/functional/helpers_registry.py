@@ -106,10 +106,14 @@ def api_options(registry, secret=None):
     return options
 
 
-class ThroughRegistry:
-    """Mixin for a ``base.SharedDaemonTest`` class: its glance-api has no
-    database of its own and reads and writes everything through a
-    glance-registry (with a shared secret) on the test database."""
+class ThroughRegistry(base.SharedDaemonTest):
+    """The last base of a ``base.SharedDaemonTest`` class run again through
+    glance-registry (``class T(test_x.TestY, ThroughRegistry)``): it comes
+    right before ``SharedDaemonTest`` in the method order, so the test
+    class's own ``setUpClass`` runs, then this one starts the daemons. Its
+    glance-api has no database of its own and reads and writes everything
+    through a glance-registry (with a shared secret) on the test
+    database."""
 
     registry_secret = 'registry-test-secret'
 

@@ -1,7 +1,8 @@
-"""The image metadata, member, data and metadata definition tests again,
-with glance-api reading and writing through glance-registry (``data_api =
-glance.registry.client``) and no database of its own: every answer must
-be the same as direct.
+"""The image metadata, member, data, location and metadata definition
+tests again, with glance-api reading and writing through glance-registry
+(``data_api = glance.registry.client``) and no database of its own: every
+answer must be the same as direct, failed requests changing nothing
+there either.
 
 The test classes are reached through their module so that this module
 does not also collect (and run again) the direct originals.
@@ -10,114 +11,119 @@ does not also collect (and run again) the direct originals.
 from glance.tests.functional import helpers_registry as hr
 from glance.tests.functional import test_image_data as data
 from glance.tests.functional import test_images_api as api
+from glance.tests.functional import test_locations as locations
 from glance.tests.functional import test_members as members
 from glance.tests.functional import test_metadefs as metadefs
 
 
-class TestCreateThroughRegistry(hr.ThroughRegistry, api.TestImageCreate):
+class TestCreateThroughRegistry(api.TestImageCreate, hr.ThroughRegistry):
     pass
 
 
-class TestShowThroughRegistry(hr.ThroughRegistry, api.TestImageShow):
+class TestShowThroughRegistry(api.TestImageShow, hr.ThroughRegistry):
     pass
 
 
-class TestListFiltersThroughRegistry(hr.ThroughRegistry,
-                                     api.TestImageListFilters):
+class TestListFiltersThroughRegistry(api.TestImageListFilters,
+                                     hr.ThroughRegistry):
     pass
 
 
-class TestListSortThroughRegistry(hr.ThroughRegistry,
-                                  api.TestImageListSort):
+class TestListSortThroughRegistry(api.TestImageListSort, hr.ThroughRegistry):
     pass
 
 
-class TestPaginationThroughRegistry(hr.ThroughRegistry,
-                                    api.TestImageListPagination):
+class TestPaginationThroughRegistry(api.TestImageListPagination,
+                                    hr.ThroughRegistry):
     pass
 
 
-class TestPatchThroughRegistry(hr.ThroughRegistry, api.TestImagePatch):
+class TestListLimitsThroughRegistry(api.TestImageListLimits,
+                                    hr.ThroughRegistry):
     pass
 
 
-class TestDeleteThroughRegistry(hr.ThroughRegistry, api.TestImageDelete):
+class TestPatchThroughRegistry(api.TestImagePatch, hr.ThroughRegistry):
     pass
 
 
-class TestTagsThroughRegistry(hr.ThroughRegistry, api.TestImageTags):
+class TestDeleteThroughRegistry(api.TestImageDelete, hr.ThroughRegistry):
     pass
 
 
-class TestActionsThroughRegistry(hr.ThroughRegistry, api.TestImageActions):
+class TestTagsThroughRegistry(api.TestImageTags, hr.ThroughRegistry):
     pass
 
 
-class TestVisibilityThroughRegistry(hr.ThroughRegistry,
-                                    api.TestImageVisibility):
+class TestActionsThroughRegistry(api.TestImageActions, hr.ThroughRegistry):
     pass
 
 
-class TestMemberLifecycleThroughRegistry(hr.ThroughRegistry,
-                                         members.TestMemberLifecycle):
+class TestVisibilityThroughRegistry(api.TestImageVisibility,
+                                    hr.ThroughRegistry):
     pass
 
 
-class TestMemberAuthorizationThroughRegistry(
-        hr.ThroughRegistry, members.TestMemberAuthorization):
+class TestMemberLifecycleThroughRegistry(members.TestMemberLifecycle,
+                                         hr.ThroughRegistry):
     pass
 
 
-class TestMemberListingThroughRegistry(hr.ThroughRegistry,
-                                       members.TestMemberListing):
+class TestMemberAuthorizationThroughRegistry(members.TestMemberAuthorization,
+                                             hr.ThroughRegistry):
     pass
 
 
-class TestMemberBadInputThroughRegistry(hr.ThroughRegistry,
-                                        members.TestMemberBadInput):
+class TestOnlySharedImagesThroughRegistry(members.TestOnlySharedImages,
+                                          hr.ThroughRegistry):
     pass
 
 
-class TestMemberQuotaThroughRegistry(hr.ThroughRegistry,
-                                     members.TestMemberQuota):
+class TestMemberListingThroughRegistry(members.TestMemberListing,
+                                       hr.ThroughRegistry):
     pass
 
 
-class TestListLimitsThroughRegistry(hr.ThroughRegistry,
-                                    api.TestImageListLimits):
+class TestMemberBadInputThroughRegistry(members.TestMemberBadInput,
+                                        hr.ThroughRegistry):
     pass
 
 
-class TestOnlySharedImagesThroughRegistry(hr.ThroughRegistry,
-                                          members.TestOnlySharedImages):
+class TestMemberQuotaThroughRegistry(members.TestMemberQuota,
+                                     hr.ThroughRegistry):
     pass
 
 
-class TestMemberQuotaZeroThroughRegistry(hr.ThroughRegistry,
-                                         members.TestMemberQuotaZero):
+class TestMemberQuotaZeroThroughRegistry(members.TestMemberQuotaZero,
+                                         hr.ThroughRegistry):
     pass
 
 
-class TestMemberQuotaUnlimitedThroughRegistry(
-        hr.ThroughRegistry, members.TestMemberQuotaUnlimited):
+class TestMemberQuotaUnlimitedThroughRegistry(members.TestMemberQuotaUnlimited,
+                                              hr.ThroughRegistry):
     pass
 
 
-class TestMemberSchemasThroughRegistry(hr.ThroughRegistry,
-                                       members.TestMemberSchemas):
+class TestMemberSchemasThroughRegistry(members.TestMemberSchemas,
+                                       hr.ThroughRegistry):
     pass
 
 
-class TestUploadDownloadThroughRegistry(hr.ThroughRegistry,
-                                        data.TestUploadDownload):
+class TestUploadDownloadThroughRegistry(data.TestUploadDownload,
+                                        hr.ThroughRegistry):
     pass
 
 
-class TestNamespacesThroughRegistry(hr.ThroughRegistry,
-                                    metadefs.TestNamespacesSQLite):
+class TestPatchLocationsThroughRegistry(locations.TestPatchLocations,
+                                        hr.ThroughRegistry):
     pass
 
 
-class TestMetadefContentThroughRegistry(hr.ThroughRegistry,
-                                        metadefs.TestContentSQLite):
+class TestNamespacesThroughRegistry(metadefs.TestNamespacesSQLite,
+                                    hr.ThroughRegistry):
+    pass
+
+
+class TestMetadefContentThroughRegistry(metadefs.TestContentSQLite,
+                                        hr.ThroughRegistry):
     pass
