@@ -47,16 +47,20 @@ class Board:
     def add(self, slot, delta):
         self._set(slot, self._get(slot) + delta)
 
-    def lead(self, slot):
-        """How many more open connections ``slot`` has than its least
-        loaded sibling (0 without siblings)."""
-        least = None
+    def ahead(self, slot, share=16):
+        """True when ``slot`` has more open connections than its least
+        loaded sibling by more than a ``share``-th of all open ones (by
+        any, while fewer than ``share`` are open)."""
+        mine = self._get(slot)
+        least, total = None, 0
         for other in range(self.slots):
             value = self._get(other)
-            if other != slot and value != FREE and (
-                    least is None or value < least):
+            if value == FREE:
+                continue
+            total += value
+            if other != slot and (least is None or value < least):
                 least = value
-        return 0 if least is None else self._get(slot) - least
+        return least is not None and mine - least > total // share
 
     def least_loaded(self, slot):
         """True unless a sibling has fewer open connections than ``slot``."""

@@ -41,9 +41,10 @@ BALANCE_WAIT = 0.005
 # Connections a worker accepts in one turn of its hub: a busy hub turns
 # slowly, and one accept per turn left most of a burst of new clients
 # waiting in the backlog for seconds. A turn stops earlier when the worker
-# holds BALANCE_SLACK more connections than its least loaded sibling.
+# is ahead of its least loaded sibling by a BALANCE_SHARE-th of all open
+# connections (by one, while few are open).
 ACCEPT_BATCH = 64
-BALANCE_SLACK = 16
+BALANCE_SHARE = 16
 # Signals a worker handles itself. From just before fork() until the
 # worker has set its handlers they are blocked: one sent meanwhile waits
 # in the kernel instead of meeting the parent's handlers (or being
@@ -118,9 +119,9 @@ def _accept_loop(sock, serv, pool, connections, board=None, slot=None,
     (with ``handle``, by default ``serv.process_request``).
 
     Each time the listener is ready it accepts what is pending, up to
-    ACCEPT_BATCH. With a ``board``, a worker BALANCE_SLACK connections
-    ahead of its least loaded sibling lets the sibling accept first (up
-    to BALANCE_WAIT seconds), and stops a batch there.
+    ACCEPT_BATCH. With a ``board``, a worker ahead of its least loaded
+    sibling (``Board.ahead``) lets the sibling accept first (up to
+    BALANCE_WAIT seconds), and stops a batch there.
     """
     def forget(_thread, conn):
         connections.pop(id(conn), None)
@@ -142,12 +143,12 @@ def _accept_loop(sock, serv, pool, connections, board=None, slot=None,
         eventlet.hubs.trampoline(listener.fileno(), read=True)
         if board is not None:
             deadline = time.monotonic() + BALANCE_WAIT
-            while (board.lead(slot) >= BALANCE_SLACK
+            while (board.ahead(slot, BALANCE_SHARE)
                    and time.monotonic() < deadline):
                 eventlet.sleep(0.0005)
         for n in range(ACCEPT_BATCH):
             if not pool.free() or (n and board is not None
-                                   and board.lead(slot) >= BALANCE_SLACK):
+                                   and board.ahead(slot, BALANCE_SHARE)):
                 break
             try:
                 client, address = listener.accept()

@@ -31,22 +31,28 @@ class TestBoard(testtools.TestCase):
         board.release(b)
         self.assertTrue(board.least_loaded(a))
 
-    def test_lead_over_the_least_loaded_sibling(self):
+    def test_ahead_of_the_least_loaded_sibling(self):
         board = balance.Board(4)
         a = board.claim()
         board.add(a, 5)
         # Alone: no sibling to leave connections to.
-        self.assertEqual(0, board.lead(a))
-        b, c = board.claim(), board.claim()
-        board.add(b, 2)
-        board.add(c, 7)
-        self.assertEqual(3, board.lead(a))
-        self.assertEqual(-3, board.lead(b))
-        self.assertEqual(5, board.lead(c))
+        self.assertFalse(board.ahead(a))
+        b = board.claim()
+        # Few open: one more than a sibling is ahead.
+        board.add(b, 4)
+        self.assertTrue(board.ahead(a))
+        self.assertFalse(board.ahead(b))
+        board.add(b, 1)
+        self.assertFalse(board.ahead(a))
+        # Many open: ahead by more than a 16th of them.
+        board.add(a, 108)
+        board.add(b, 95)
+        self.assertFalse(board.ahead(a))   # 113 - 100 = 213 // 16
+        board.add(a, 1)
+        self.assertTrue(board.ahead(a))    # 114 - 100 > 214 // 16
         # A free slot (a stopped worker) is no sibling.
         board.release(b)
-        self.assertEqual(-2, board.lead(a))
-        self.assertEqual(2, board.lead(c))
+        self.assertFalse(board.ahead(a))
 
     def test_shared_with_forked_children(self):
         board = balance.Board(2)
