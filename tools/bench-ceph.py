@@ -17,9 +17,8 @@ It prints, in MiB/s:
   p99, max), then the download;
 * the peak resident memory of glance-api (VmHWM).
 
-With the default memstore OSD the data lives in the OSD's memory: run
-tools/ceph with GLANCE_CEPH_OBJECTSTORE=bluestore for images near its
-GLANCE_CEPH_SIZE_MB.
+The OSD of tools/ceph holds GLANCE_CEPH_SIZE_MB (16 GiB by default);
+images near that size need a bigger one.
 """
 
 import argparse

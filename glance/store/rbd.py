@@ -42,6 +42,7 @@ LOG = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
 SNAPSHOT = 'snap'
+READ_PIECE = 1024 * 1024
 # Seconds the start-up check waits for the cluster when
 # rados_connect_timeout leaves librados without a bound.
 START_TIMEOUT = 30
@@ -453,7 +454,12 @@ class RbdStore(driver.Store):
                     raise exceptions.RemoteServiceUnavailable(
                         'RBD image ended early')
                 pending = read(offset) if offset < end else None
-                yield chunk
+                # Handed on in pieces of READ_PIECE bytes: the server
+                # sends smaller writes faster than one of rbd_store_
+                # chunk_size.
+                view = memoryview(chunk)
+                for start in range(0, len(chunk), READ_PIECE):
+                    yield bytes(view[start:start + READ_PIECE])
         finally:
             if pending is not None:
                 _abandon(pending)

@@ -279,7 +279,8 @@ class TestRbdClusterGoesAway(testtools.TestCase):
         self.tool_env = dict(
             os.environ, GLANCE_CEPH_HOME=os.path.join(self.workdir, 'ceph'),
             GLANCE_CEPH_MON_PORT=str(_free_port_pair()),
-            GLANCE_CEPH_WITH_S3='0', GLANCE_CEPH_SIZE_MB='256')
+            GLANCE_CEPH_WITH_S3='0', GLANCE_CEPH_OBJECTSTORE='memstore',
+            GLANCE_CEPH_SIZE_MB='256')
         self.addCleanup(self.tool, 'wipe')
         out = self.tool('start')
         prerequisites.require('CEPH', out.returncode == 0, out.stderr[-2000:])
