@@ -2,12 +2,15 @@
 directly against glance-api through glance-registry (data_api =
 glance.registry.client), on one SQLite database, in one run.
 
-The two set-ups run one after the other (never at once, so they do not
-share the CPU), each with tools/bench.py's load (keep-alive connections,
-``--concurrency`` of them, ``--duration`` seconds per operation), and the
-last table gives through-registry as a percentage of direct.
+Both set-ups run at once but are loaded in turns, never together (so
+they do not share the CPU): for each operation, ``--rounds`` turns of
+``--duration`` seconds of tools/bench.py's load (keep-alive connections,
+``--concurrency`` of them) on direct, then on through-registry, so that
+a change in the machine's load falls on both. The last table gives
+through-registry as a percentage of direct.
 
-    tools/bench-registry [--duration 10] [--concurrency 16] [--workers 2]
+    tools/bench-registry [--duration 5] [--rounds 3] [--concurrency 16]
+                         [--workers 2] [--registry-workers N]
 """
 
 import argparse
@@ -67,36 +70,56 @@ def stop(proc):
         proc.wait()
 
 
-def bench(url, args):
+def bench(url, args, op):
     out = subprocess.run(
         [sys.executable, os.path.join(ROOT, 'tools', 'bench.py'), '--url',
          url, '--duration', str(args.duration), '--concurrency',
          str(args.concurrency), '--images', str(args.images), '--project',
-         'bench-registry', '--ops'] + list(OPS) + ['--json'],
+         'bench-registry', '--ops', op, '--json'],
         capture_output=True, text=True, check=True)
-    lines = out.stdout.strip().splitlines()
-    print('\n'.join(lines[:-1]))
-    return {r['op']: r for r in json.loads(lines[-1])}
+    return json.loads(out.stdout.strip().splitlines()[-1])[0]
+
+
+def add(total, result):
+    if total is None:
+        return dict(result, seconds=result['requests'] / result['rps'])
+    seconds = total['seconds'] + result['requests'] / result['rps']
+    requests = total['requests'] + result['requests']
+    return dict(total, requests=requests, seconds=seconds,
+                rps=requests / seconds, errors=total['errors']
+                + result['errors'], p50_ms=max(total['p50_ms'],
+                                               result['p50_ms']),
+                p99_ms=max(total['p99_ms'], result['p99_ms']))
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--duration', type=float, default=10.0)
+    parser.add_argument('--duration', type=float, default=5.0,
+                        help='seconds of each turn (default 5)')
+    parser.add_argument('--rounds', type=int, default=3,
+                        help='turns of each set-up per operation '
+                             '(default 3)')
     parser.add_argument('--concurrency', type=int, default=16)
     parser.add_argument('--workers', type=int, default=2,
-                        help='workers of glance-api and of glance-registry')
+                        help='workers of each glance-api (default 2)')
+    parser.add_argument('--registry-workers', type=int,
+                        help='workers of glance-registry (default: as '
+                             'many as glance-api)')
     parser.add_argument('--images', type=int, default=1000)
     args = parser.parse_args(argv)
+    if args.registry_workers is None:
+        args.registry_workers = args.workers
     work = tempfile.mkdtemp(prefix='glance-bench-registry-')
     procs = []
     try:
         db = 'sqlite:///%s' % os.path.join(work, 'glance.sqlite')
         common = {'workers': args.workers, 'log_file': os.path.join(
             work, '%s.log'), 'bind_host': '127.0.0.1'}
-        reg_port, api_port = free_port(), free_port()
+        reg_port, api_port, via_port = free_port(), free_port(), free_port()
         reg_conf = os.path.join(work, 'glance-registry.conf')
         write_conf(reg_conf, {
             'DEFAULT': dict(common, bind_port=reg_port,
+                            workers=args.registry_workers,
                             log_file=os.path.join(work, 'registry.log')),
             'database': {'connection': db},
             'paste_deploy': {'config_file': os.path.join(
@@ -114,30 +137,48 @@ def main(argv=None):
         write_conf(direct_conf, api)
         via_conf = os.path.join(work, 'via-registry.conf')
         api['DEFAULT'].update(data_api='glance.registry.client',
-                              registry_port=reg_port)
+                              registry_port=reg_port, bind_port=via_port,
+                              log_file=os.path.join(work, 'api-via.log'))
         write_conf(via_conf, api)
         subprocess.run([sys.executable, '-m', 'glance.cmd.manage',
                         '--config-file', reg_conf, 'db', 'sync'], cwd=ROOT,
                        check=True, capture_output=True)
-        url = 'http://127.0.0.1:%d' % api_port
-        print('== glance-api, database direct (%d workers, SQLite)'
-              % args.workers)
-        procs.append(start('glance.cmd.api', direct_conf, url))
-        direct = bench(url, args)
-        stop(procs.pop())
-        print('== glance-api through glance-registry (%d workers each)'
-              % args.workers)
+        direct_url = 'http://127.0.0.1:%d' % api_port
+        via_url = 'http://127.0.0.1:%d' % via_port
+        procs.append(start('glance.cmd.api', direct_conf, direct_url))
         procs.append(start('glance.cmd.registry', reg_conf,
                            'http://127.0.0.1:%d' % reg_port))
-        procs.append(start('glance.cmd.api', via_conf, url))
-        via = bench(url, args)
+        procs.append(start('glance.cmd.api', via_conf, via_url))
+        # Turns of --duration seconds, direct then through the registry,
+        # --rounds times per operation: a change of the machine's load
+        # falls on both.
+        totals = {}
+        for op in OPS:
+            for _ in range(args.rounds):
+                for name, url in (('direct', direct_url),
+                                  ('registry', via_url)):
+                    totals[name, op] = add(totals.get((name, op)),
+                                           bench(url, args, op))
+        for name, title in (('direct', 'glance-api, database direct'),
+                            ('registry', 'glance-api through '
+                                         'glance-registry')):
+            print('== %s (glance-api %d workers, glance-registry %d; '
+                  'SQLite)' % (title, args.workers, args.registry_workers))
+            print('%-8s %9s %7s %10s %9s %9s' % (
+                'op', 'requests', 'errors', 'req/s', 'p50 ms', 'p99 ms'))
+            for op in OPS:
+                r = totals[name, op]
+                print('%-8s %9d %7d %10.1f %9.2f %9.2f' % (
+                    op, r['requests'], r['errors'], r['rps'], r['p50_ms'],
+                    r['p99_ms']))
         print('== through glance-registry, as a share of direct')
         print('%-8s %12s %12s %8s' % ('op', 'direct r/s', 'registry r/s',
                                       'share'))
         for op in OPS:
+            direct, via = totals['direct', op], totals['registry', op]
             print('%-8s %12.1f %12.1f %7.0f%%' % (
-                op, direct[op]['rps'], via[op]['rps'],
-                100.0 * via[op]['rps'] / direct[op]['rps']))
+                op, direct['rps'], via['rps'],
+                100.0 * via['rps'] / direct['rps']))
     finally:
         for proc in reversed(procs):
             stop(proc)
