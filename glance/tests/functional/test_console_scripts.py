@@ -94,7 +94,8 @@ class TestConsoleScripts(testtools.TestCase):
                           'glance-status', 'glance-auditor',
                           'glance-updater', 'glance-replicator',
                           'glance-cache-cleaner', 'glance-cache-manage',
-                          'glance-cache-prefetcher', 'glance-cache-pruner'},
+                          'glance-cache-prefetcher', 'glance-cache-pruner',
+                          'glance-registry'},
                          set(console_scripts()))
 
     def test_top_level_help(self):
