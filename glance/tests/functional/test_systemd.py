@@ -23,7 +23,7 @@ UNITS = ('glance-api.service', 'glance-scrubber.service',
          'glance-updater.timer', 'glance-cache-prefetcher.service',
          'glance-cache-prefetcher.timer', 'glance-cache-pruner.service',
          'glance-cache-pruner.timer', 'glance-cache-cleaner.service',
-         'glance-cache-cleaner.timer')
+         'glance-cache-cleaner.timer', 'glance-registry.service')
 
 
 class NotifyTestCase(hd.DaemonTestCase):
