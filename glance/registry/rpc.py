@@ -34,6 +34,7 @@ from glance.db import remote
 from glance.db import session
 from glance.db import tasks
 from glance.db import usage
+from glance.registry import auth
 from glance.registry import codec
 from glance.registry import transactions
 
@@ -129,6 +130,9 @@ class RPC:
     """The WSGI application of glance-registry's /rpc endpoint."""
 
     def __call__(self, environ, start_response):
+        problem = auth.refusal(environ)
+        if problem is not None:
+            return auth.refuse(problem, environ, start_response)
         req = wsgi.Request(environ)
         try:
             resp = self.handle(req)

@@ -301,3 +301,39 @@ class TestTransactions(base.DBTestCase):
         self.assertFalse(self.exists(image_id))
         self.assertEqual({}, transactions.OPEN)
         self.assertEqual(409, tx_post('tx-idle-1', 'commit').status_int)
+
+
+class TestRefusalsInTheApplication(base.DBTestCase):
+    """The /rpc application checks the flavor's credentials itself: a
+    pipeline rewritten without the filter stays closed."""
+
+    body = [{'command': 'image_get', 'kwargs': {'image_id': 'x'}}]
+
+    def call(self, **headers):
+        req = webob.Request.blank('/rpc', method='POST',
+                                  body=codec.dumps(self.body))
+        req.headers.update(headers)
+        return req.get_response(rpc.RPC())
+
+    def test_shared_secret(self):
+        self.config(registry_shared_secret='s3cret')
+        self.assertEqual(401, self.call().status_int)
+        self.assertEqual(401, self.call(**{
+            'X-Registry-Secret': 'wrong', 'X-Roles': 'admin'}).status_int)
+        self.assertEqual(200, self.call(**{
+            'X-Registry-Secret': 's3cret'}).status_int)
+
+    def test_keystone_headers_alone_do_not_pass(self):
+        self.config(flavor='keystone', group='paste_deploy')
+        resp = self.call(**{'X-Identity-Status': 'Confirmed',
+                            'X-Roles': 'admin'})
+        self.assertEqual(401, resp.status_int)
+        self.assertIn('Keystone token', resp.json['error']['message'])
+        req = webob.Request.blank('/rpc', method='POST',
+                                  body=codec.dumps(self.body))
+        req.environ['keystone.token_info'] = {'token': {}}
+        req.headers.update({'X-Identity-Status': 'Confirmed',
+                            'X-Roles': 'member,reader'})
+        self.assertEqual(403, req.get_response(rpc.RPC()).status_int)
+        req.headers['X-Roles'] = 'member,Admin'
+        self.assertEqual(200, req.get_response(rpc.RPC()).status_int)
