@@ -454,6 +454,14 @@ def _list_query(shape, terms):
                              for e, d, _ in terms])
     if not no_limit:
         query = query.limit(sa.bindparam('limit', type_=sa.Integer))
+    if list(_keys[:2]) == ['created_at', 'id'] and _dirs[0] == _dirs[1]:
+        # MySQL and MariaDB otherwise intersect the single-column indexes
+        # and sort every visible row to return the first few: 0.3-0.5 s
+        # a page on 100,000 images, against under 1 ms reading
+        # ix_images_list in order.
+        for dialect in ('mysql', 'mariadb'):
+            query = query.with_hint(
+                images, 'USE INDEX FOR ORDER BY (ix_images_list)', dialect)
     return query
 
 
