@@ -25,7 +25,6 @@ before a failure could happen) are run again on those errors, the way
 oslo.db's ``wrap_db_retry`` does, with its ``[database] db_*`` options.
 """
 
-import collections
 import contextlib
 import fcntl
 import functools
@@ -35,7 +34,6 @@ import time
 from typing import Callable, ContextManager, Iterator, TypeVar
 
 import eventlet
-import eventlet.event
 
 import sqlalchemy as sa
 from oslo_config import cfg
@@ -55,7 +53,6 @@ T = TypeVar('T')
 _ENGINE = None
 _ENGINE_URL = None
 _NO_LOCK = contextlib.nullcontext()
-_GATE = _NO_LOCK
 _WRITE_LOCK = threading.Lock()
 SQLITE_LOCK_WAIT_MS = 50
 # Seconds a pooled MariaDB/MySQL or PostgreSQL connection may stay unused
@@ -221,75 +218,22 @@ def _psycopg_green():
 
 
 def get_engine():
-    global _ENGINE, _ENGINE_URL, _GATE
+    global _ENGINE, _ENGINE_URL
     url = CONF.database.connection
     if _ENGINE is None or _ENGINE_URL != url:
         if _ENGINE is not None:
             _ENGINE.dispose()
         _ENGINE = create_engine(url)
         _ENGINE_URL = url
-        _GATE = _make_gate(_ENGINE)
     return _ENGINE
 
 
 def dispose():
     """Drop pooled connections (after fork, before serving)."""
-    global _ENGINE, _GATE
+    global _ENGINE
     if _ENGINE is not None:
         _ENGINE.dispose(close=False)
         _ENGINE = None
-        _GATE = _NO_LOCK
-
-
-def _make_gate(engine):
-    """Under eventlet, transactions wait for one of the pool's connections
-    first come, first served. The pool's own wait lets a newcomer take a
-    connection given back before the green thread woken for it runs, which
-    sends that one to the back of the queue again: with hundreds of
-    requests per worker, some waited many seconds while others passed."""
-    pool = engine.pool
-    if not (blocking.green() and isinstance(pool, sa.pool.QueuePool)
-            and pool._max_overflow >= 0):
-        return _NO_LOCK
-    return _Gate(pool.size() + pool._max_overflow)
-
-
-class _Gate:
-    """``size`` slots handed over in the order they were asked for: one
-    given back goes straight to the longest waiting green thread."""
-
-    __slots__ = ('free', 'queue')
-
-    def __init__(self, size):
-        self.free = size
-        self.queue = collections.deque()
-
-    def __enter__(self):
-        if self.free > 0 and not self.queue:
-            self.free -= 1
-            return
-        waiter = eventlet.event.Event()
-        self.queue.append(waiter)
-        try:
-            with eventlet.Timeout(CONF.database.pool_timeout, False):
-                waiter.wait()
-        except BaseException:
-            # Killed while waiting: a slot handed over meanwhile goes on.
-            if waiter.ready():
-                self.__exit__()
-            else:
-                self.queue.remove(waiter)
-            raise
-        if not waiter.ready():
-            self.queue.remove(waiter)
-            raise sa_exc.TimeoutError('no free connection after %s s'
-                                      % CONF.database.pool_timeout)
-
-    def __exit__(self, *exc):
-        if self.queue:
-            self.queue.popleft().send()
-        else:
-            self.free += 1
 
 
 def _is_locked(error):
@@ -394,7 +338,7 @@ def _transaction(write):
         engine.dialect.name == 'sqlite') else _NO_LOCK
     attempt = _Attempt()
     try:
-        with lock, _GATE, _connect(engine) as conn:
+        with lock, _connect(engine) as conn:
             if write:
                 conn = conn.execution_options(glance_write=True)
             elif engine.dialect.name != 'sqlite':
