@@ -135,6 +135,9 @@ class Router:
                                     conditions={'method': [method]})
             self.mapper.connect(route.path, handler=None,
                                 allowed=', '.join(route.methods))
+        # Compiled now rather than on the first request: the workers forked
+        # from the process that built the app share them.
+        self.mapper.create_regs()
 
     @webob.dec.wsgify(RequestClass=Request)
     def __call__(self, req):

@@ -305,6 +305,12 @@ def register_extra(rules):
     reset()
 
 
+def prepare() -> None:
+    """Read the rules and make their closures now (when the application
+    is built, before workers fork) rather than on the first request."""
+    _rule_set(get_enforcer())
+
+
 def reset():
     global _ENFORCER, _LOADED_AT, _RULE_SET
     _ENFORCER = None

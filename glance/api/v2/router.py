@@ -20,6 +20,7 @@ from glance.api.v2 import metadef_schemas
 from glance.api.v2 import schemas
 from glance.api.v2 import tasks
 from glance.common import wsgi
+from glance.domain import policy
 from glance.domain.images import property_protections
 from glance.store import registry
 
@@ -160,6 +161,7 @@ def app_factory(global_conf, **local_conf):
     # first request, and rebuilt from the new configuration on reload.
     registry.configure()
     property_protections.load()
+    policy.prepare()
     return build()
 
 
