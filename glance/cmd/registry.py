@@ -79,7 +79,8 @@ def main(argv=None):
         logging.setup(CONF, 'glance')
         LOG.warning(DEPRECATION)
         srv = server.Server(load_app, reload_config,
-                            before_serving=session.dispose)
+                            before_serving=session.dispose,
+                            name='glance-registry')
         srv.workers
         check_exposure()
         session.wait_for_database()

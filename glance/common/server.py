@@ -286,8 +286,11 @@ class Server:
     """Runs ``load_app()`` on a socket until told to stop."""
 
     def __init__(self, load_app, reload_config=None, background=(),
-                 before_serving=None, after_serving=None, after_ready=None):
+                 before_serving=None, after_serving=None, after_ready=None,
+                 name='glance-api'):
         self.load_app = load_app
+        # The service's name in the log.
+        self.name = name
         # Callables run in a green thread of every worker (from
         # BACKGROUND_DELAY seconds after it starts), given the event that
         # fires when the worker stops.
@@ -324,7 +327,7 @@ class Server:
         self.holder = AppHolder(self.load_app())
         self.sock = bind_socket(CONF.bind_host, CONF.bind_port, CONF.backlog)
         self.bound = (CONF.bind_host, CONF.bind_port)
-        LOG.info('glance-api listening on %s://%s:%s',
+        LOG.info('%s listening on %s://%s:%s', self.name,
                  'https' if self.tls else 'http',
                  *self.sock.getsockname()[:2])
 
@@ -366,7 +369,7 @@ class Server:
             self._reap(pid, status)
         # Python restores SIGALRM's default action (exit) as it finalizes.
         signal.setitimer(signal.ITIMER_REAL, 0)
-        LOG.info('glance-api stopped')
+        LOG.info('%s stopped', self.name)
         return 0
 
     def _after_ready(self):
