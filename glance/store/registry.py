@@ -221,9 +221,11 @@ class StoreRegistry:
                        'kept as it is, its data cannot be read or deleted '
                        'until a %s store is' % type_name)
             else:
-                why = ('which this service does not drive yet: the '
-                       'location is kept as it is, its data cannot be read '
-                       'or deleted until then')
+                why = ('which this service has no driver of its own for: '
+                       'the location is kept as it is, its data cannot be '
+                       'read or deleted until a store of type glance_store '
+                       'serves it through upstream\'s %s driver'
+                       % type_name)
             raise exceptions.StoreNotDriven(
                 'The image data is in the %s store%s, %s.'
                 % (type_name, named, why))

@@ -596,8 +596,8 @@ class TestWebDownload(WebDownloadTest):
         self.assertEqual('failure', task['status'])
         # Refused by the URL filter, on the redirect's target, for being
         # link-local: not a connection that merely failed.
-        self.assertIn('The URL http://169.254.169.254/latest may not be '
-                      'fetched', task['message'])
+        self.assertIn('The URL http://169.254.169.254/latest does not pass '
+                      'filtering', task['message'])
         self.assertIn('the host 169.254.169.254 is a link-local address',
                       task['message'])
         self.assertEqual('queued', self.show(image_id)['status'])
