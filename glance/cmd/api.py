@@ -94,13 +94,15 @@ def main(argv=None):
         # Ready means database, stores and pipeline (loaded by start()).
         startup.check_options()
         startup.check_database()
-        startup.recover_writes()
         # The notification options come with oslo.messaging and its
         # dependencies (some 150 modules): imported here, before the
         # workers fork, they are shared instead of loaded by each worker
         # at its first notification.
         notifier.drivers()
         srv.start()
+        # After the pipeline is loaded (with the stores it configured) and
+        # before the workers fork: nothing is served before this ends.
+        startup.recover_writes()
     except Exception as e:
         sys.stderr.write('ERROR: %s\n' % e)
         return startup.exit_code(e)
