@@ -114,11 +114,14 @@ class StoresTestCase(base.DBTestCase):
     def make(self, status, kind, holder, expires_in=600):
         values = base.image_values(status=status)
         now = timeutils.now()
+        # The expiry from the clock itself, not from ``now`` (cut to the
+        # second): a lease made to expire 0.1 s ago must not have expired
+        # up to a second earlier.
+        expires = timeutils.utcnow() + datetime.timedelta(seconds=expires_in)
         with session.writer() as conn:
             db.image_create(conn, values, {}, [])
             db_leases.take(conn, values['id'], kind, holder, 'token-' +
-                           values['id'][:8], now, now + datetime.timedelta(
-                               seconds=expires_in))
+                           values['id'][:8], now, expires)
         return values['id']
 
     def image(self, image_id):
