@@ -415,8 +415,8 @@ def _rollback(trans):
 
 
 def reader() -> ContextManager[sa.Connection]:
-    """A connection for reads (on SQLite each statement sees the latest
-    committed data; elsewhere the block is one transaction)."""
+    """A connection for reads: each statement sees the latest committed
+    data (SQLite, and MariaDB/MySQL and PostgreSQL in autocommit mode)."""
     factory = remote_factory()
     if factory is not None:
         return factory(False)
