@@ -16,6 +16,7 @@ patched it is named on standard error and fails.
 
 import faulthandler
 import gc
+import importlib
 import traceback
 
 import os
@@ -109,6 +110,28 @@ def _watch_stall():
             sys.stderr.flush()
             os.kill(os.getpid(), signal.SIGKILL)
 
+
+def _real_stdlib_packages():
+    """eventlet.wsgi imports eventlet's green copy of http.server, made by
+    importing http.server again under its own name while green socket,
+    socketserver and threading modules stand in sys.modules: sys.modules
+    gets the real module back, but the ``http`` package's ``server``
+    attribute keeps the green copy. A test that then writes
+    ``http.server.ThreadingHTTPServer`` serves from green threads that
+    never run in this unpatched process, and hangs. eventlet makes each
+    green copy once: made here, first, and the package attributes put
+    back, no later import brings them again."""
+    importlib.import_module('http.server')
+    importlib.import_module('eventlet.wsgi')
+    for name, module in list(sys.modules.items()):
+        parent, _, child = name.rpartition('.')
+        package = sys.modules.get(parent) if parent else None
+        if (package is not None and module is not None
+                and getattr(package, child, module) is not module):
+            setattr(package, child, module)
+
+
+_real_stdlib_packages()
 
 for _case in (unittest.TestCase, testtools.TestCase):
     _case.run = _noting_progress(_case.run)
