@@ -388,11 +388,11 @@ class DeadlockTests:
         for t in threads:
             t.join(120)
         self.assertEqual([], errors)
-        # One ran once, the deadlock's victim again (more than twice when
-        # its immediate retry takes a row first and deadlocks anew).
-        once, again = sorted(results.values())
-        self.assertEqual(1, once)
-        self.assertGreaterEqual(again, 2)
+        # The deadlock's victim ran again. Its immediate retry may take a
+        # row first and deadlock anew, with either side the victim this
+        # time (seen on PostgreSQL): both may then have run twice.
+        self.assertEqual({'a', 'b'}, set(results))
+        self.assertGreaterEqual(sum(results.values()), 3)
         with session.reader() as conn:
             self.assertEqual([(1, 2), (2, 2)], conn.exec_driver_sql(
                 'SELECT id, v FROM pair ORDER BY id').all())
