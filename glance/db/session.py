@@ -44,6 +44,7 @@ from sqlalchemy import exc as sa_exc
 from glance.common import blocking
 from glance.common import exception
 from glance.common import systemd
+from glance.db import pool
 from glance.db import remote
 
 CONF = cfg.CONF
@@ -178,7 +179,8 @@ def create_engine(url):
         # mode), so a connection going back to the pool needs no rollback.
         kwargs['pool_reset_on_return'] = None
     else:
-        kwargs.update(pool_size=CONF.database.max_pool_size,
+        kwargs.update(poolclass=pool.LingeringPool,
+                      pool_size=CONF.database.max_pool_size,
                       max_overflow=CONF.database.max_overflow,
                       pool_timeout=CONF.database.pool_timeout,
                       pool_recycle=CONF.database.connection_recycle_time)

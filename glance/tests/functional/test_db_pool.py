@@ -1,0 +1,111 @@
+"""The connection pool on real MariaDB and PostgreSQL servers: overflow
+connections are reused while the load lasts instead of being closed and
+opened again for every burst, the options' limits hold, and the pool goes
+back to max_pool_size connections once they have been unused for
+OVERFLOW_LINGER seconds."""
+
+import contextlib
+
+import fixtures
+from oslo_config import fixture as config_fixture
+import sqlalchemy as sa
+from sqlalchemy import event
+import testtools
+
+from glance.common import config
+from glance.db import pool
+from glance.db import session
+from glance.tests.functional import base
+
+SERVER_CONNECTIONS = {
+    'mysql': "SELECT count(*) FROM information_schema.processlist "
+             "WHERE db = '%s'",
+    'postgresql': "SELECT count(*) FROM pg_stat_activity "
+                  "WHERE datname = '%s'",
+}
+
+
+class _PoolTests:
+
+    def setUp(self):
+        super().setUp()
+        base.require_database(self.db_kind)
+        self.db = base.Database(self.db_kind, self.useFixture(
+            fixtures.TempDir()).path)
+        self.addCleanup(self.db.drop)
+        conf = self.useFixture(config_fixture.Config(config.CONF))
+        config.CONF([], project='glance', default_config_files=[],
+                    default_config_dirs=[])
+        conf.config(connection=self.db.url, max_pool_size=1,
+                    max_overflow=2, pool_timeout=1, group='database')
+        session.dispose()
+        self.addCleanup(session.dispose)
+        self.engine = session.get_engine()
+        self.opened = 0
+
+        @event.listens_for(self.engine, 'connect')
+        def on_connect(dbapi_conn, record):
+            self.opened += 1
+
+    def server_connections(self):
+        with self.db.admin.connect() as conn:
+            return conn.exec_driver_sql(
+                SERVER_CONNECTIONS[self.db_kind] % self.db.name).scalar()
+
+    def burst(self, n):
+        """Hold ``n`` connections at once, each having run a statement,
+        then give them all back."""
+        with contextlib.ExitStack() as stack:
+            for _ in range(n):
+                conn = stack.enter_context(self.engine.connect())
+                conn.exec_driver_sql('SELECT 1').scalar()
+
+    def test_overflow_reused_then_closed_when_unused(self):
+        self.assertIsInstance(self.engine.pool, pool.LingeringPool)
+        self.burst(3)
+        self.assertEqual(3, self.opened)
+        # A plain QueuePool closed two of the three as they came back and
+        # opened them again for each burst.
+        for _ in range(5):
+            self.burst(3)
+        self.assertEqual(3, self.opened)
+        self.assertEqual(3, self.server_connections())
+        self.assertEqual(3, self.engine.pool.checkedin())
+        # Unused past the linger time, the overflow goes at the pool's
+        # next use; max_pool_size connections stay.
+        self.useFixture(fixtures.MonkeyPatch(
+            'glance.db.pool.OVERFLOW_LINGER', 0.0))
+        self.burst(1)
+        self.assertEqual(3, self.opened)
+        self.assertEqual(1, self.engine.pool.checkedin())
+        self.assertEqual(1, self.server_connections())
+        # Overflow counts start again from there.
+        self.burst(3)
+        self.assertEqual(5, self.opened)
+
+    def test_limit_is_pool_size_plus_overflow(self):
+        self.burst(3)
+        with self.engine.connect(), self.engine.connect(), \
+                self.engine.connect():
+            # All three are out, lingering ones included: a fourth waits
+            # pool_timeout and is refused.
+            with testtools.ExpectedException(sa.exc.TimeoutError):
+                with self.engine.connect():
+                    pass
+        self.assertEqual(3, self.opened)
+
+    def test_dispose_closes_lingering_connections(self):
+        self.burst(3)
+        self.engine.pool.dispose()
+        self.assertEqual(0, self.engine.pool.checkedin())
+        self.assertEqual(0, self.server_connections())
+        self.burst(3)
+        self.assertEqual(6, self.opened)
+
+
+class TestPoolMySQL(_PoolTests, testtools.TestCase):
+    db_kind = 'mysql'
+
+
+class TestPoolPostgreSQL(_PoolTests, testtools.TestCase):
+    db_kind = 'postgresql'
