@@ -1,4 +1,5 @@
-"""The connection pool on real MariaDB and PostgreSQL servers: overflow
+"""Connections on real MariaDB and PostgreSQL servers: a writer block is
+one transaction and a reader block none; overflow
 connections are reused while the load lasts instead of being closed and
 opened again for every burst, the options' limits hold, and the pool goes
 back to max_pool_size connections once they have been unused for
@@ -103,9 +104,38 @@ class _PoolTests:
         self.assertEqual(6, self.opened)
 
 
-class TestPoolMySQL(_PoolTests, testtools.TestCase):
+def in_transaction(conn):
+    """Whether the server has a transaction open on ``conn``."""
+    dbapi = conn.connection.dbapi_connection
+    if conn.dialect.name == 'postgresql':
+        return dbapi.info.transaction_status != 0     # not IDLE
+    return bool(conn.exec_driver_sql('SELECT @@in_transaction').scalar())
+
+
+class _TransactionTests(_PoolTests):
+
+    def test_writer_is_one_transaction_reader_none(self):
+        with session.writer() as conn:
+            conn.exec_driver_sql('CREATE TABLE t (v INTEGER)')
+        for _ in range(3):
+            with session.reader() as conn:
+                conn.exec_driver_sql('SELECT count(*) FROM t').scalar()
+                self.assertFalse(in_transaction(conn))
+            with testtools.ExpectedException(RuntimeError):
+                with session.writer() as conn:
+                    conn.exec_driver_sql('INSERT INTO t VALUES (1)')
+                    self.assertTrue(in_transaction(conn))
+                    raise RuntimeError('undo')
+            with session.writer() as conn:
+                conn.exec_driver_sql('INSERT INTO t VALUES (2)')
+        with session.reader() as conn:
+            self.assertEqual([(2,), (2,), (2,)], conn.exec_driver_sql(
+                'SELECT v FROM t').all())
+
+
+class TestPoolMySQL(_TransactionTests, testtools.TestCase):
     db_kind = 'mysql'
 
 
-class TestPoolPostgreSQL(_PoolTests, testtools.TestCase):
+class TestPoolPostgreSQL(_TransactionTests, testtools.TestCase):
     db_kind = 'postgresql'
