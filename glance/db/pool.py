@@ -13,64 +13,153 @@ after it is given back, and hands it out again before opening another.
 The limits stay those of the options: at most ``max_pool_size +
 max_overflow`` connections, back to ``max_pool_size`` once the load has
 gone (checked each time the pool is used).
+
+Where threads are green (glance-api's workers), requests that find every
+connection in use wait first come, first served: a connection given back
+goes straight to the longest waiting one. ``QueuePool``'s own wait let a
+request arriving meanwhile take it before the woken waiter ran, which sent
+that one back to wait again: with a thousand clients some waited past
+``pool_timeout`` while others passed.
 """
 
 import collections
 import time
 
+import eventlet
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import pool as sa_pool
 from sqlalchemy.util import queue as sqla_queue
 
+from glance.common import blocking
+
 # Seconds an overflow connection is kept unused before it is closed.
 OVERFLOW_LINGER = 60.0
+# What a waiter is sent when a connection was closed rather than given
+# back: room to open another.
+_RETRY = object()
 
 
 class LingeringPool(sa_pool.QueuePool):
     """A ``QueuePool`` whose overflow connections outlive their use by
-    ``OVERFLOW_LINGER`` seconds (see the module's docstring)."""
+    ``OVERFLOW_LINGER`` seconds, and whose waiters are served in order
+    under eventlet (see the module's docstring)."""
 
-    def _lingering(self) -> collections.deque:
-        # (given back at, record), oldest first. Created on first use:
-        # recreate() builds the pool with QueuePool's own arguments.
+    def _state(self):
+        # Created on first use: recreate() builds the pool with
+        # QueuePool's own arguments.
         try:
-            return self.__lingering
+            return self.__state
         except AttributeError:
-            self.__lingering = collections.deque()
-            return self.__lingering
+            # (lingering: (given back at, record), oldest first;
+            #  waiters: events, oldest first)
+            self.__state = (collections.deque(), collections.deque())
+            return self.__state
 
     def _do_return_conn(self, record) -> None:
+        lingering, waiters = self._state()
+        if waiters:
+            waiters.popleft().send(record)
+            return
         self._close_stale()
         try:
             self._pool.put(record, False)
         except sqla_queue.Full:
-            self._lingering().append((time.monotonic(), record))
+            lingering.append((time.monotonic(), record))
 
     def _do_get(self):
         self._close_stale()
-        lingering = self._lingering()
+        lingering, waiters = self._state()
+        if not blocking.green():
+            if lingering:
+                return lingering.pop()[1]
+            return super()._do_get()
+        deadline = time.monotonic() + self._timeout
+        granted = False
+        while True:
+            if granted or not waiters:
+                record = self._take()
+                if record is not None:
+                    return record
+            record = self._wait(deadline)
+            if record is not _RETRY:
+                return record
+            granted = True
+
+    def _take(self):
+        """An idle connection, or a new one within the limits, or None."""
+        lingering, _ = self._state()
         if lingering:
             return lingering.pop()[1]
-        return super()._do_get()
+        try:
+            return self._pool.get(False)
+        except sqla_queue.Empty:
+            pass
+        if self._inc_overflow():
+            try:
+                return self._create_connection()
+            except BaseException:
+                self._dec_overflow()
+                raise
+        return None
+
+    def _wait(self, deadline):
+        """What the pool sends this green thread: a connection, or _RETRY.
+        TimeoutError after ``deadline``."""
+        _, waiters = self._state()
+        waiter = eventlet.event.Event()
+        waiters.append(waiter)
+        try:
+            with eventlet.Timeout(max(0.0, deadline - time.monotonic()),
+                                  False):
+                waiter.wait()
+        except BaseException:
+            # Killed while waiting: what was sent meanwhile goes on.
+            if waiter.ready():
+                self._pass_on(waiter.wait())
+            else:
+                waiters.remove(waiter)
+            raise
+        if waiter.ready():
+            return waiter.wait()
+        waiters.remove(waiter)
+        raise sa_exc.TimeoutError(
+            'QueuePool limit of size %d overflow %d reached, connection '
+            'timed out, timeout %0.2f'
+            % (self.size(), self._max_overflow, self._timeout))
+
+    def _pass_on(self, sent):
+        if sent is not _RETRY:
+            self._do_return_conn(sent)
+            return
+        _, waiters = self._state()
+        if waiters:
+            waiters.popleft().send(_RETRY)
+
+    def _dec_overflow(self):
+        result = super()._dec_overflow()
+        _, waiters = self._state()
+        if waiters:
+            # A connection was closed: the longest waiting may open one.
+            waiters.popleft().send(_RETRY)
+        return result
 
     def _close_stale(self) -> None:
-        lingering = self._lingering()
+        lingering, _ = self._state()
         if not lingering:
             return
         limit = time.monotonic() - OVERFLOW_LINGER
         while lingering and lingering[0][0] < limit:
-            self._close_overflow(lingering.popleft()[1])
-
-    def _close_overflow(self, record) -> None:
-        try:
-            record.close()
-        finally:
-            self._dec_overflow()
+            record = lingering.popleft()[1]
+            try:
+                record.close()
+            finally:
+                self._dec_overflow()
 
     def dispose(self) -> None:
-        lingering = self._lingering()
+        lingering, _ = self._state()
         while lingering:
             lingering.popleft()[1].close()
         super().dispose()
 
     def checkedin(self) -> int:
-        return super().checkedin() + len(self._lingering())
+        return super().checkedin() + len(self._state()[0])
