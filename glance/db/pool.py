@@ -19,24 +19,43 @@ connection in use wait first come, first served: a connection given back
 goes straight to the longest waiting one. ``QueuePool``'s own wait let a
 request arriving meanwhile take it before the woken waiter ran, which sent
 that one back to wait again: with a thousand clients some waited past
-``pool_timeout`` while others passed.
+``pool_timeout`` while others passed. A server that refuses another
+connection (``max_connections`` reached) makes the request wait for one
+of the pool's instead of failing.
 """
 
 import collections
 import time
 
 import eventlet
+from oslo_log import log as logging
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import pool as sa_pool
 from sqlalchemy.util import queue as sqla_queue
 
 from glance.common import blocking
 
+LOG = logging.getLogger(__name__)
+
 # Seconds an overflow connection is kept unused before it is closed.
 OVERFLOW_LINGER = 60.0
 # What a waiter is sent when a connection was closed rather than given
 # back: room to open another.
 _RETRY = object()
+
+
+def server_full(error: BaseException) -> bool:
+    """Whether ``error``, raised while connecting, is the server saying
+    it holds as many connections as it may (MySQL 1040 and 1203,
+    PostgreSQL 53300)."""
+    args = getattr(error, 'args', ())
+    if args and args[0] in (1040, 1203):
+        return True
+    if getattr(error, 'sqlstate', None) == '53300':
+        return True
+    text = str(error)
+    return ('too many clients already' in text
+            or 'connection slots are reserved' in text)
 
 
 class LingeringPool(sa_pool.QueuePool):
@@ -97,6 +116,16 @@ class LingeringPool(sa_pool.QueuePool):
         if self._inc_overflow():
             try:
                 return self._create_connection()
+            except Exception as e:
+                if not (server_full(e) and self.checkedout() > 1):
+                    self._dec_overflow()
+                    raise
+                # The server holds no more connections: wait for one of
+                # this pool's to be given back rather than fail.
+                LOG.warning('The database server refused another '
+                            'connection (%s); waiting for one in use',
+                            str(e).splitlines()[0] if str(e) else e)
+                super()._dec_overflow()
             except BaseException:
                 self._dec_overflow()
                 raise

@@ -19,6 +19,8 @@ import testtools
 from glance.common import config
 from glance.db import pool
 from glance.db import session
+from glance.tests import db_servers
+from glance.tests import prerequisites
 from glance.tests.functional import base
 from glance.tests.functional import helpers_daemon as hd
 
@@ -198,3 +200,70 @@ class TestPoolMySQL(_TransactionTests, _FairnessTests, testtools.TestCase):
 class TestPoolPostgreSQL(_TransactionTests, _FairnessTests,
                          testtools.TestCase):
     db_kind = 'postgresql'
+
+
+# Under eventlet, in a process of its own: sixteen green threads each
+# query three times through a pool allowed more connections than the
+# server takes. Prints what failed.
+SERVER_FULL_SCRIPT = r'''
+import eventlet
+eventlet.monkey_patch()
+import json, sys
+from glance.common import config
+from glance.db import session
+config.CONF([], project='glance', default_config_files=[],
+            default_config_dirs=[])
+config.CONF.set_override('connection', sys.argv[1], 'database')
+config.CONF.set_override('max_pool_size', 1, 'database')
+config.CONF.set_override('max_overflow', 20, 'database')
+config.CONF.set_override('pool_timeout', 30, 'database')
+errors = []
+done = []
+
+def client():
+    for _ in range(3):
+        try:
+            with session.reader() as conn:
+                conn.exec_driver_sql('SELECT SLEEP(0.05)').scalar()
+            done.append(1)
+        except Exception as e:
+            errors.append('%s: %s' % (type(e).__name__, e))
+
+pool = eventlet.GreenPool()
+for _ in range(16):
+    pool.spawn(client)
+pool.waitall()
+print(json.dumps({'done': len(done), 'errors': errors[:3]}))
+'''
+
+
+class TestServerFull(testtools.TestCase):
+    """A MariaDB of the test's own taking ten connections (its least):
+    requests beyond them wait for one of the pool's, none fails."""
+
+    def setUp(self):
+        super().setUp()
+        missing = db_servers.MariaDB.missing()
+        unmet = prerequisites.check(db_servers.THINGS['mysql'],
+                                    missing is None, missing)
+        if unmet is not None:
+            prerequisites.raise_copy(unmet)
+        self.server = db_servers.MariaDB()
+        self.addCleanup(self.server.destroy)
+        self.db_url = self.server.create_database('glance_full')
+        import pymysql
+        conn = pymysql.connect(host='127.0.0.1', port=self.server.port,
+                               user='root')
+        self.addCleanup(conn.close)
+        with conn.cursor() as cur:
+            # Root may open one more (for its administration) besides.
+            cur.execute('SET GLOBAL max_connections = 10')
+
+    def test_requests_wait_for_a_connection_in_use(self):
+        out = subprocess.run(
+            [sys.executable, '-c', SERVER_FULL_SCRIPT, self.db_url],
+            capture_output=True, text=True, timeout=120)
+        self.assertEqual(0, out.returncode, out.stderr[-2000:])
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        self.assertEqual({'done': 48, 'errors': []}, result)
+        self.assertIn('refused another connection', out.stderr)
