@@ -185,16 +185,20 @@ class MariaDB(_Server):
             self.proc.kill()
             self.proc.wait()
 
-    def create_database(self, name):
+    def sql(self, statement):
+        """The rows of ``statement``, run as root over TCP."""
         import pymysql
         conn = pymysql.connect(host='127.0.0.1', port=self.port,
                                user='root')
         try:
             with conn.cursor() as cur:
-                cur.execute('CREATE DATABASE %s CHARACTER SET utf8mb4'
-                            % name)
+                cur.execute(statement)
+                return cur.fetchall()
         finally:
             conn.close()
+
+    def create_database(self, name):
+        self.sql('CREATE DATABASE %s CHARACTER SET utf8mb4' % name)
         return self.url(name)
 
     def url(self, database):
@@ -322,3 +326,16 @@ class PostgreSQL(_Server):
 SERVERS = {'mysql': MariaDB, 'postgresql': PostgreSQL}
 # The prerequisite (glance.tests.prerequisites) each server is.
 THINGS = {'mysql': 'MARIADB_SERVER', 'postgresql': 'POSTGRES_SERVER'}
+
+
+def own_mariadb(test):
+    """A MariaDB of ``test``'s own, destroyed at its cleanup; the test
+    fails or is skipped (glance.tests.prerequisites) where none can run."""
+    from glance.tests import prerequisites
+    missing = MariaDB.missing()
+    unmet = prerequisites.check(THINGS['mysql'], missing is None, missing)
+    if unmet is not None:
+        prerequisites.raise_copy(unmet)
+    server = MariaDB()
+    test.addCleanup(server.destroy)
+    return server

@@ -20,7 +20,6 @@ from glance.common import config
 from glance.db import pool
 from glance.db import session
 from glance.tests import db_servers
-from glance.tests import prerequisites
 from glance.tests.functional import base
 from glance.tests.functional import helpers_daemon as hd
 
@@ -142,11 +141,10 @@ class _TransactionTests(_PoolTests):
                 'SELECT v FROM t').all())
 
 
-# Run under eventlet in a process of its own (the test process is never
-# monkey-patched): five green threads take the one connection of the pool
-# ten times each, asking again as soon as they give it back. Prints how
-# many grants to others each request saw before its own.
-FAIRNESS_SCRIPT = r'''
+# The start of a script run under eventlet in a process of its own (the
+# test process is never monkey-patched): the database URL is its
+# argument; max_pool_size, max_overflow and pool_timeout fill the %d.
+GREEN_PREAMBLE = r'''
 import eventlet
 eventlet.monkey_patch()
 import json, sys
@@ -155,9 +153,24 @@ from glance.db import session
 config.CONF([], project='glance', default_config_files=[],
             default_config_dirs=[])
 config.CONF.set_override('connection', sys.argv[1], 'database')
-config.CONF.set_override('max_pool_size', 1, 'database')
-config.CONF.set_override('max_overflow', 0, 'database')
-config.CONF.set_override('pool_timeout', 10, 'database')
+config.CONF.set_override('max_pool_size', %d, 'database')
+config.CONF.set_override('max_overflow', %d, 'database')
+config.CONF.set_override('pool_timeout', %d, 'database')
+'''
+
+
+def run_green(test, script, db_url):
+    """(the JSON the script printed last, its standard error)."""
+    out = subprocess.run([sys.executable, '-c', script, db_url],
+                         capture_output=True, text=True, timeout=120)
+    test.assertEqual(0, out.returncode, out.stderr[-2000:])
+    return json.loads(out.stdout.strip().splitlines()[-1]), out.stderr
+
+
+# Five green threads take the one connection of the pool
+# ten times each, asking again as soon as they give it back. Prints how
+# many grants to others each request saw before its own.
+FAIRNESS_SCRIPT = GREEN_PREAMBLE % (1, 0, 10) + r'''
 engine = session.get_engine()
 grants = []
 bypassed = []
@@ -181,11 +194,7 @@ print(json.dumps({'bypassed': bypassed, 'grants': len(grants)}))
 class _FairnessTests(_PoolTests):
 
     def test_waiters_served_in_order_under_eventlet(self):
-        out = subprocess.run(
-            [sys.executable, '-c', FAIRNESS_SCRIPT, self.db.url],
-            capture_output=True, text=True, timeout=120)
-        self.assertEqual(0, out.returncode, out.stderr[-2000:])
-        result = json.loads(out.stdout.strip().splitlines()[-1])
+        result, _ = run_green(self, FAIRNESS_SCRIPT, self.db.url)
         self.assertEqual(50, result['grants'])
         # First come, first served: at most the four others go first.
         # QueuePool let the thread that just gave the connection back
@@ -202,21 +211,10 @@ class TestPoolPostgreSQL(_TransactionTests, _FairnessTests,
     db_kind = 'postgresql'
 
 
-# Under eventlet, in a process of its own: sixteen green threads each
+# Sixteen green threads each
 # query three times through a pool allowed more connections than the
 # server takes. Prints what failed.
-SERVER_FULL_SCRIPT = r'''
-import eventlet
-eventlet.monkey_patch()
-import json, sys
-from glance.common import config
-from glance.db import session
-config.CONF([], project='glance', default_config_files=[],
-            default_config_dirs=[])
-config.CONF.set_override('connection', sys.argv[1], 'database')
-config.CONF.set_override('max_pool_size', 1, 'database')
-config.CONF.set_override('max_overflow', 20, 'database')
-config.CONF.set_override('pool_timeout', 30, 'database')
+SERVER_FULL_SCRIPT = GREEN_PREAMBLE % (1, 20, 30) + r'''
 errors = []
 done = []
 
@@ -243,27 +241,12 @@ class TestServerFull(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        missing = db_servers.MariaDB.missing()
-        unmet = prerequisites.check(db_servers.THINGS['mysql'],
-                                    missing is None, missing)
-        if unmet is not None:
-            prerequisites.raise_copy(unmet)
-        self.server = db_servers.MariaDB()
-        self.addCleanup(self.server.destroy)
+        self.server = db_servers.own_mariadb(self)
         self.db_url = self.server.create_database('glance_full')
-        import pymysql
-        conn = pymysql.connect(host='127.0.0.1', port=self.server.port,
-                               user='root')
-        self.addCleanup(conn.close)
-        with conn.cursor() as cur:
-            # Root may open one more (for its administration) besides.
-            cur.execute('SET GLOBAL max_connections = 10')
+        # Root may open one more (for its administration) besides.
+        self.server.sql('SET GLOBAL max_connections = 10')
 
     def test_requests_wait_for_a_connection_in_use(self):
-        out = subprocess.run(
-            [sys.executable, '-c', SERVER_FULL_SCRIPT, self.db_url],
-            capture_output=True, text=True, timeout=120)
-        self.assertEqual(0, out.returncode, out.stderr[-2000:])
-        result = json.loads(out.stdout.strip().splitlines()[-1])
+        result, stderr = run_green(self, SERVER_FULL_SCRIPT, self.db_url)
         self.assertEqual({'done': 48, 'errors': []}, result)
-        self.assertIn('refused another connection', out.stderr)
+        self.assertIn('refused another connection', stderr)

@@ -179,32 +179,15 @@ class TestIdleConnections(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        missing = db_servers.MariaDB.missing()
-        unmet = prerequisites.check(db_servers.THINGS['mysql'],
-                                    missing is None, missing)
-        if unmet is not None:
-            prerequisites.raise_copy(unmet)
-        self.server = db_servers.MariaDB()
-        self.addCleanup(self.server.destroy)
+        self.server = db_servers.own_mariadb(self)
         self.db_url = self.server.create_database('glance_idle')
-        self.sql("SET GLOBAL wait_timeout = %d" % self.WAIT_TIMEOUT)
+        self.server.sql("SET GLOBAL wait_timeout = %d" % self.WAIT_TIMEOUT)
         self.workdir = tempfile.mkdtemp(prefix='glance-idle-')
         self.addCleanup(shutil.rmtree, self.workdir, True)
 
-    def sql(self, statement):
-        import pymysql
-        conn = pymysql.connect(host='127.0.0.1', port=self.server.port,
-                               user='root')
-        try:
-            with conn.cursor() as cur:
-                cur.execute(statement)
-                return cur.fetchall()
-        finally:
-            conn.close()
-
     def closed_by_server(self):
         # Connections the server ended for being idle (wait_timeout).
-        return int(self.sql("SHOW GLOBAL STATUS LIKE 'Aborted_clients'")
+        return int(self.server.sql("SHOW GLOBAL STATUS LIKE 'Aborted_clients'")
                    [0][1])
 
     def test_connections_closed_by_wait_timeout_are_replaced(self):
