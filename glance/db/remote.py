@@ -83,9 +83,10 @@ def export(namespace: Dict[str, Any]) -> None:
 
 
 def load(name: Optional[str]) -> Optional[Callable[[bool], Any]]:
-    """The connection factory of the data API ``name`` (``factory(write)``
-    gives a context manager yielding a ``Connection``), or None for the
-    direct driver. ValueError for a module that is not a data API."""
+    """The connection factory of the data API ``name`` (``factory(write,
+    one_call)`` gives a context manager yielding a ``Connection``; see
+    ``session.writer``), or None for the direct driver. ValueError for a
+    module that is not a data API."""
     if not name or name in DIRECT:
         return None
     name = ALIASES.get(name, name)

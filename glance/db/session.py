@@ -443,15 +443,18 @@ def reader() -> ContextManager[sa.Connection]:
     return _transaction(write=False)
 
 
-def writer() -> ContextManager[sa.Connection]:
+def writer(one_call: bool = False) -> ContextManager[sa.Connection]:
     """A write transaction holding the write lock from its first statement.
 
     Nothing inside may wait on network I/O: the lock is held until the
-    block ends.
+    block ends. ``one_call`` says the block makes a single repository
+    call, whose function is then the whole transaction: through
+    glance-registry that is one request instead of three (begin with the
+    call, then commit); a second call in such a block is an error.
     """
     factory = remote_factory()
     if factory is not None:
-        return factory(True)
+        return factory(True, one_call)
     return _transaction(write=True)
 
 

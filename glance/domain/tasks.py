@@ -73,7 +73,7 @@ def release(image_id, task_id):
 
 def progress(task_id, status='processing', message=None):
     """Mark a task processing (also a sign of life) with a message."""
-    with session.writer() as conn:
+    with session.writer(one_call=True) as conn:
         db_tasks.update(conn, task_id, {'status': status}, timeutils.now(),
                         message=message)
 
@@ -81,7 +81,7 @@ def progress(task_id, status='processing', message=None):
 def finish(task_id, status, result=None, message=None):
     when = timeutils.now()
     try:
-        with session.writer() as conn:
+        with session.writer(one_call=True) as conn:
             db_tasks.update(conn, task_id, {'status': status,
                                             'expires_at': expiry(when)},
                             when, result=result, message=message)
@@ -131,7 +131,7 @@ def shown(task: dict) -> dict:
 def image_tasks(ctx, image_id):
     """The live tasks of an image, for its owner and administrators
     (403 to others who may see the image, 404 to the rest)."""
-    with session.writer() as conn:
+    with session.writer(one_call=True) as conn:
         db_tasks.expire(conn, timeutils.now())
     with session.reader() as conn:
         try:
@@ -169,7 +169,7 @@ def get_task(ctx, task_id):
 def list_tasks(ctx, filters, marker=None, limit=None, sort_key='created_at',
                sort_dir='desc'):
     _gate(ctx, 'get_tasks')
-    with session.writer() as conn:
+    with session.writer(one_call=True) as conn:
         db_tasks.expire(conn, timeutils.now())
     owner = None if ctx.is_admin else ctx.project_id
     with session.reader() as conn:

@@ -358,12 +358,20 @@ def _raise_failed(result: Any) -> Any:
 
 class Connection(remote.Connection):
     """What the repository functions of a ``session.reader()`` block
-    run through, in glance-api: each call a transaction of its own."""
+    run through, in glance-api: each call a transaction of its own. With
+    ``write``, what a ``session.writer(one_call=True)`` block runs
+    through: its one call is a write transaction in the registry (run
+    again there when the database aborts it for a concurrent one)."""
 
     def __init__(self, write: bool = False):
         self.write = write
+        self.calls = 0
 
     def call(self, command: str, kwargs: Dict[str, Any]) -> Any:
+        self.calls += 1
+        if self.write and self.calls > 1:
+            raise RuntimeError('A writer(one_call=True) block called %s '
+                               'after its one call.' % command)
         return _raise_failed(call_many(
             [{'command': command, 'kwargs': kwargs}], self.write)[0])
 
@@ -449,11 +457,12 @@ class Transaction(remote.Connection):
 
 
 @contextlib.contextmanager
-def connection(write: bool) -> Iterator[remote.Connection]:
+def connection(write: bool,
+               one_call: bool = False) -> Iterator[remote.Connection]:
     """What ``session.reader()`` (``write`` False) and ``writer()`` yield
     with this data API."""
-    if not write:
-        yield Connection()
+    if not write or one_call:
+        yield Connection(write)
         return
     tx = Transaction()
     try:

@@ -48,7 +48,6 @@ SETTABLE_COLUMNS = {'name', 'visibility', 'protected', 'os_hidden',
                     'owner'}
 
 
-
 def _check_min(name, value):
     if value is not None and not 0 <= value <= rules.INT_MAX:
         raise exception.Invalid('Image %s must be between 0 and %d (%d '
@@ -122,7 +121,7 @@ def create(ctx, body):
         'updated_at': now,
         'deleted': False,
     }
-    with session.writer() as conn:
+    with session.writer(one_call=True) as conn:
         db.image_create(conn, values, extra, tags)
     notifier.image_event('image.create', dict(values, properties=extra,
                                               tags=tags))
@@ -148,7 +147,8 @@ def list_images(ctx, filters, marker=None, limit=None, sort_keys=None,
                 marker_image = db.image_get(conn, marker)
             except ValueError:
                 marker_image = None
-            if marker_image is None or not records.visible(conn, ctx, marker_image):
+            if marker_image is None or not records.visible(
+                    conn, ctx, marker_image):
                 raise exception.Invalid('Invalid marker. Image %s could not '
                                         'be found.' % marker)
         found = db.image_list(conn, ctx, filters, marker=marker_image,
@@ -167,7 +167,8 @@ def update(ctx, image_id, changes):
     """Apply JSON-patch ``changes`` (op, path tokens, value) in one save."""
     probes = _location_probes(ctx, image_id, changes)
     with session.writer() as conn:
-        image = records.load(conn, ctx, image_id, 'modify_image', for_update=True)
+        image = records.load(conn, ctx, image_id, 'modify_image',
+                             for_update=True)
         old_props = dict(image['properties'])
         old_tags = list(image['tags'])
         old_status = image['status']
@@ -306,7 +307,8 @@ def _set(ctx, image, name, value):
 
 def delete(ctx, image_id):
     with session.writer() as conn:
-        image = records.load(conn, ctx, image_id, 'delete_image', for_update=True)
+        image = records.load(conn, ctx, image_id, 'delete_image',
+                             for_update=True)
         if image['protected']:
             raise exception.ProtectedImageDelete(
                 'Image %s is protected and cannot be deleted.' % image_id)

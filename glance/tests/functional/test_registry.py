@@ -20,8 +20,10 @@ import testtools
 from glance.tests.functional import base
 from glance.tests.functional import helpers_daemon as hd
 from glance.tests.functional import helpers_registry as hr
+from glance.tests.functional import helpers_relay
 
 SECRET = 'test-secret-%s' % uuid.uuid4().hex[:8]
+REQUEST_LINE = b'POST /rpc HTTP/1.1\r\n'
 GET_MISSING = [{'command': 'image_get', 'kwargs': {'image_id': 'missing'}}]
 IDENTITY = {'X-Roles': 'admin', 'X-Identity-Status': 'Confirmed',
             'X-Project-Id': 'admin', 'X-User-Id': 'admin',
@@ -252,6 +254,53 @@ class TestApiThroughRegistryFaults(RegistryTest):
                 self.assertGreater(ok[-1], down[0], sent)
             allowed = [value for value, _s in sent[ok[-1]:]]
             self.assertIn(image.get('k%d' % n), allowed, (n, sent[-5:]))
+
+
+class TestRequestsToRegistry(RegistryTest):
+    """How many requests glance-api sends the registry, counted on a
+    relay between them: a block of one write call is one request, one of
+    several is a transaction (begin with its first call, commit)."""
+
+    def test_create_is_one_request_patch_one_transaction(self):
+        reg = self.registry(options={'registry_shared_secret': SECRET},
+                            workers=1)
+        relay = helpers_relay.Relay(('127.0.0.1', reg.port))
+        self.addCleanup(relay.cut)
+        api = base.Daemon(self.workdir, hr.NO_DATABASE, workers=1,
+                          options=dict(hr.api_options(reg, SECRET),
+                                       registry_port=relay.port))
+        api.start()
+        self.addCleanup(api.stop)
+        headers = {'X-Project-Id': 'p-count', 'X-Roles': 'member,reader'}
+
+        def requests_for(method, path, headers=headers, **kwargs):
+            before = relay.count(REQUEST_LINE)
+            resp = requests.request(method, api.url + path, timeout=30,
+                                    headers=headers, **kwargs)
+            self.assertLess(resp.status_code, 300, resp.text)
+            return relay.count(REQUEST_LINE) - before, resp
+
+        count, resp = requests_for('POST', '/v2/images',
+                                   json={'name': 'counted', 'tags': ['t']})
+        self.assertEqual(1, count)
+        image_id = resp.json()['id']
+        # Written: the registry (its transaction ended) has it.
+        got = rpc(reg, [{'command': 'image_get',
+                         'kwargs': {'image_id': image_id}}],
+                  {'X-Registry-Secret': SECRET})
+        self.assertEqual(['t'], got.json()[0]['tags'])
+        count, resp = requests_for('GET', '/v2/images/%s' % image_id)
+        self.assertEqual(1, count)
+        count, resp = requests_for(
+            'PATCH', '/v2/images/%s' % image_id,
+            data=json.dumps([{'op': 'replace', 'path': '/name',
+                              'value': 'renamed'}]),
+            headers=dict(headers, **{
+                'Content-Type': 'application/openstack-images-v2.1-json-'
+                                'patch'}))
+        self.assertEqual('renamed', resp.json()['name'])
+        # Its calls and the commit.
+        self.assertGreaterEqual(count, 3)
 
 
 class TestRegistryKeystone(testtools.TestCase):

@@ -6,10 +6,8 @@ and a server that cannot be reached or refuses the keys at start-up."""
 import hashlib
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
-import threading
 import time
 import uuid
 
@@ -18,6 +16,7 @@ import testtools
 from glance.tests.functional import base
 from glance.tests.functional import helpers_ceph
 from glance.tests.functional import helpers_daemon as hd
+from glance.tests.functional import helpers_relay
 from glance.tests.functional import test_image_data
 
 MiB = 1024 * 1024
@@ -46,82 +45,6 @@ def s3_client(env):
             s3={'addressing_style': 'path'},
             request_checksum_calculation='when_required',
             response_checksum_validation='when_required'))
-
-
-class Proxy:
-    """A TCP relay on 127.0.0.1 to ``target`` that can be cut (every
-    connection reset, new ones refused) and brought back on its port."""
-
-    def __init__(self, target):
-        self.target = target
-        self.port = base.free_port()
-        self.conns = []
-        self.lock = threading.Lock()
-        self.listener = None
-        self.resume()
-
-    def resume(self):
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(('127.0.0.1', self.port))
-        listener.listen(64)
-        self.listener = listener
-        threading.Thread(target=self._accept, args=(listener,),
-                         daemon=True).start()
-
-    def _accept(self, listener):
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            try:
-                server = socket.create_connection(self.target)
-            except OSError:
-                client.close()
-                continue
-            with self.lock:
-                self.conns += [client, server]
-            for a, b in ((client, server), (server, client)):
-                threading.Thread(target=self._pump, args=(a, b),
-                                 daemon=True).start()
-
-    def _pump(self, src, dst):
-        try:
-            while True:
-                data = src.recv(65536)
-                if not data:
-                    break
-                dst.sendall(data)
-        except OSError:
-            pass
-        for s in (src, dst):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def cut(self):
-        # shutdown wakes the thread blocked in accept(); close alone
-        # would leave the socket listening until it returns.
-        try:
-            self.listener.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.listener.close()
-        with self.lock:
-            conns, self.conns = self.conns, []
-        for s in conns:
-            try:
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                             b'\x01\x00\x00\x00\x00\x00\x00\x00')
-                s.close()
-            except OSError:
-                pass
-
-    @property
-    def url(self):
-        return 'http://127.0.0.1:%d' % self.port
 
 
 class S3StoreTest(helpers_ceph.CephDaemonTest,
@@ -233,7 +156,7 @@ class TestS3ServerGoesAway(S3StoreTest):
     @classmethod
     def store_options(cls, env):
         host, port = env['S3_ENDPOINT'].split('://')[1].split(':')
-        cls.proxy = Proxy((host, int(port)))
+        cls.proxy = helpers_relay.Relay((host, int(port)))
         return s3_options(env, cls.bucket, endpoint=cls.proxy.url)
 
     def test_cut_mid_upload_then_back(self):

@@ -16,10 +16,10 @@ import testtools
 
 from glance.tests.functional import base
 from glance.tests.functional import helpers_daemon as hd
+from glance.tests.functional import helpers_relay
 from glance.tests.functional import helpers_vcsim
 from glance.tests.functional import test_image_data
 from glance.tests.functional import test_import
-from glance.tests.functional import test_store_s3
 
 MiB = 1024 * 1024
 
@@ -286,7 +286,7 @@ class TestVMwareServerGoesAway(VcsimDaemonTest, test_image_data.ImageDataTest):
     @classmethod
     def store_options(cls, env):
         host, port = env['VCSIM_HOST'].rsplit(':', 1)
-        cls.proxy = test_store_s3.Proxy((host, int(port)))
+        cls.proxy = helpers_relay.Relay((host, int(port)))
         return helpers_vcsim.vmware_options(
             env, vmware_server_host='127.0.0.1:%d' % cls.proxy.port)
 

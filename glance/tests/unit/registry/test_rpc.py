@@ -191,6 +191,17 @@ class TestClientErrors(base.TestCase):
             {'cls': 'glance.common.exception.Conflict', 'val': 'x'})
         self.assertEqual(exception.GlanceError, type(error))
 
+    def test_a_one_call_block_refuses_a_second_call(self):
+        sent = []
+        self.patch(client, 'call_many',
+                   lambda commands, write=False: sent.append(write) or [7])
+        self.config(data_api=client.__name__)
+        with session.writer(one_call=True) as conn:
+            self.assertEqual(7, db.image_get(conn, 'some-id'))
+            self.assertRaises(RuntimeError, db.image_get, conn, 'other')
+        # Sent once, as a write of its own.
+        self.assertEqual([True], sent)
+
 
 class TestCodec(base.TestCase):
 
