@@ -28,6 +28,7 @@ oslo.db's ``wrap_db_retry`` does, with its ``[database] db_*`` options.
 import contextlib
 import fcntl
 import functools
+import importlib
 import os
 import threading
 import time
@@ -44,6 +45,7 @@ from sqlalchemy import exc as sa_exc
 from glance.common import blocking
 from glance.common import exception
 from glance.common import systemd
+from glance.db import mysqldb_green
 from glance.db import pool
 from glance.db import remote
 
@@ -122,7 +124,7 @@ def begin_immediate(conn):
 
 def _server_setup(engine):
     """MariaDB/MySQL and PostgreSQL (see the module's docstring)."""
-    if engine.dialect.driver == 'pymysql':
+    if engine.dialect.driver in ('pymysql', 'mysqldb'):
         def send_begin(dbapi_conn):
             dbapi_conn.begin()
     else:
@@ -178,6 +180,23 @@ def _pymysql_connect(dialect, record, cargs, cparams):
 _PYMYSQL_CONNECTION = None
 
 
+MYSQL_SCHEMES = ('mysql://', 'mysql+pymysql://', 'mysql+mysqldb://')
+
+
+def mysql_driver() -> str:
+    """The SQLAlchemy scheme of [database] mysql_driver: mysqlclient
+    (``mysql+mysqldb``) when it can be imported, else PyMySQL."""
+    if CONF.database.mysql_driver == 'mysqlclient':
+        try:
+            importlib.import_module('MySQLdb')
+        except ImportError as e:
+            LOG.warning('mysqlclient cannot be imported (%s): MariaDB/MySQL '
+                        'through PyMySQL, slower.', e)
+        else:
+            return 'mysql+mysqldb'
+    return 'mysql+pymysql'
+
+
 def create_engine(url):
     kwargs = {'future': True, 'pool_pre_ping': False,
               'echo': CONF.database.connection_debug >= 50}
@@ -194,8 +213,8 @@ def create_engine(url):
                       max_overflow=CONF.database.max_overflow,
                       pool_timeout=CONF.database.pool_timeout,
                       pool_recycle=CONF.database.connection_recycle_time)
-    if url.startswith('mysql://'):
-        url = 'mysql+pymysql://' + url[len('mysql://'):]
+    if url.startswith(MYSQL_SCHEMES):
+        url = mysql_driver() + '://' + url.split('://', 1)[1]
     elif url.startswith(('postgresql://', 'postgres://')):
         url = 'postgresql+psycopg://' + url.split('://', 1)[1]
     if (url.startswith('postgresql') and 'connect_timeout'
@@ -203,15 +222,18 @@ def create_engine(url):
         # libpq waits for ever on a server that does not answer.
         kwargs['connect_args'] = {'connect_timeout': CONNECT_TIMEOUT}
     if url.startswith(('mysql+pymysql:', 'postgresql+psycopg:')):
-        # Autocommit mode, set when connecting (no round trip).
+        # Autocommit mode, set when connecting (no round trip; mysqlclient
+        # in mysqldb_green.connect).
         kwargs.setdefault('connect_args', {})['autocommit'] = True
     engine = sa.create_engine(url, **kwargs)
     if engine.dialect.name == 'sqlite':
         _sqlite_setup(engine)
         return engine
-    if engine.dialect.driver in ('pymysql', 'psycopg'):
+    if engine.dialect.driver in ('pymysql', 'mysqldb', 'psycopg'):
         if engine.dialect.driver == 'pymysql':
             event.listen(engine, 'do_connect', _pymysql_connect)
+        elif engine.dialect.driver == 'mysqldb':
+            event.listen(engine, 'do_connect', mysqldb_green.connect)
         _server_setup(engine)
     if engine.dialect.driver == 'psycopg':
         _psycopg_green()

@@ -65,3 +65,8 @@ class TestWaitIsCooperativePostgreSQL(
 class TestWaitIsCooperativeMySQL(
         _WaitIsCooperative, h.ImageAPIMixin, base.FunctionalTest):
     db_kind = 'mysql'
+
+
+class TestWaitIsCooperativeMySQLPyMySQL(TestWaitIsCooperativeMySQL):
+    """The same through PyMySQL instead of mysqlclient."""
+    options = {'database.mysql_driver': 'pymysql'}

@@ -41,7 +41,8 @@ class TestSeam(base.DBTestCase):
         recorder = Recorder()
         self.config(data_api='glance.registry.client')
         self.patch(client, 'connection',
-                   contextlib.contextmanager(lambda write: iter([recorder])))
+                   contextlib.contextmanager(
+                       lambda write, one_call=False: iter([recorder])))
         session._REMOTE = (None, None)
         self.addCleanup(setattr, session, '_REMOTE', (None, None))
         with session.writer() as conn:

@@ -2,6 +2,8 @@
 
 import os
 import sqlite3
+import sys
+from unittest import mock
 
 import fixtures
 
@@ -66,3 +68,29 @@ class TestSession(base.DBTestCase):
         e = self.assertRaises(exception.ServiceUnavailable, write)
         self.assertIn('Database busy', logs.output)
         self.assertEqual('1', e.headers['Retry-After'])
+
+
+class TestMySQLDriver(base.TestCase):
+    """[database] mysql_driver picks the driver of every MySQL URL."""
+
+    URLS = ('mysql://g:p@127.0.0.1:1/glance',
+            'mysql+pymysql://g:p@127.0.0.1:1/glance',
+            'mysql+mysqldb://g:p@127.0.0.1:1/glance')
+
+    def drivers(self):
+        engines = [session.create_engine(url) for url in self.URLS]
+        for engine in engines:
+            engine.dispose()
+        return {engine.dialect.driver for engine in engines}
+
+    def test_mysqlclient_by_default(self):
+        self.assertEqual({'mysqldb'}, self.drivers())
+
+    def test_pymysql_when_chosen(self):
+        self.config(mysql_driver='pymysql', group='database')
+        self.assertEqual({'pymysql'}, self.drivers())
+
+    def test_pymysql_when_mysqlclient_is_missing(self):
+        # An entry of None makes the import fail.
+        with mock.patch.dict(sys.modules, {'MySQLdb': None}):
+            self.assertEqual('mysql+pymysql', session.mysql_driver())
