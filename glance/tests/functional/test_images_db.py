@@ -44,6 +44,35 @@ class _IntegerRange:
         self.assert_serving()
 
 
+class _WholeImage:
+    """An image read back whole (on PostgreSQL in one statement joining
+    its properties, tags and locations): all of them, tags in the order
+    given, and an image without any."""
+
+    def test_properties_tags_and_data_read_back(self):
+        image = self.new_image(tags=['b', 'a', 'c'], p1='one', p2='two',
+                               disk_format='raw', container_format='bare')
+        shown = self.show(image['id'])
+        self.assertEqual(['b', 'a', 'c'], shown['tags'])
+        self.assertEqual(('one', 'two'), (shown['p1'], shown['p2']))
+        resp = self.request('PUT', '/v2/images/%s/file' % image['id'],
+                            data=b'whole image',
+                            headers=self.headers(**{
+                                'Content-Type': 'application/octet-stream'}))
+        self.assertEqual(204, resp.status_code, resp.text)
+        resp = self.request('GET', '/v2/images/%s/file' % image['id'])
+        self.assertEqual(b'whole image', resp.content)
+        shown = self.show(image['id'])
+        self.assertEqual('active', shown['status'])
+        self.assertEqual(['b', 'a', 'c'], shown['tags'])
+        bare = self.show(self.new_image()['id'])
+        self.assertEqual([], bare['tags'])
+        self.assertNotIn('p1', bare)
+        resp = self.request('GET', '/v2/images/%s' % image['id'].replace(
+            image['id'][-4:], '0000'))
+        self.assertEqual(404, resp.status_code)
+
+
 # -- MariaDB / MySQL ------------------------------------------------------------
 
 class TestCreateMySQL(api.TestImageCreate):
@@ -70,7 +99,7 @@ class TestDeleteMySQL(api.TestImageDelete):
     db_kind = 'mysql'
 
 
-class TestBadInputMySQL(_IntegerRange, bad.TestBadInput):
+class TestBadInputMySQL(_IntegerRange, _WholeImage, bad.TestBadInput):
     db_kind = 'mysql'
 
 
@@ -100,11 +129,12 @@ class TestDeletePostgreSQL(api.TestImageDelete):
     db_kind = 'postgresql'
 
 
-class TestBadInputPostgreSQL(_IntegerRange, bad.TestBadInput):
+class TestBadInputPostgreSQL(_IntegerRange, _WholeImage,
+                             bad.TestBadInput):
     db_kind = 'postgresql'
 
 
 # The same extra checks on SQLite, for comparison.
-class TestIntegerRangeSQLite(_IntegerRange, h.ImageAPIMixin,
+class TestIntegerRangeSQLite(_IntegerRange, _WholeImage, h.ImageAPIMixin,
                              base.SharedDaemonTest):
     pass
