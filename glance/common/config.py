@@ -71,9 +71,11 @@ server_opts = [
     cfg.IntOpt('client_socket_timeout', default=900, min=0,
                help='Seconds a client connection may stay silent before it '
                     'is closed (0 waits forever).'),
-    cfg.IntOpt('wsgi_default_pool_size', default=1000, min=1,
-               help='Green threads per worker process, i.e. the number of '
-                    'requests one worker serves at once.'),
+    cfg.IntOpt('wsgi_default_pool_size', default=10000, min=1,
+               help='Green threads per worker process: the client '
+                    'connections one worker holds at once, idle keep-alive '
+                    'ones included, and so the '
+                    'requests it serves at once.'),
     cfg.IntOpt('graceful_shutdown_timeout', default=10, min=0,
                help='Seconds a stopping (SIGTERM) or reloaded (SIGHUP) '
                     'worker lets in-flight requests finish. Requests '

@@ -11,6 +11,7 @@ the parent serves requests itself.
 import errno
 import gc
 import os
+import resource
 import signal
 import socket
 import sys
@@ -282,6 +283,22 @@ def _interrupt(pool, connections, timeout):
                     'exiting', pool.running(), REVERT_WAIT)
 
 
+def raise_open_files_limit() -> int:
+    """Raise this process's descriptor limit (inherited by the workers)
+    to its hard limit: each client connection, idle keep-alive ones
+    included, holds a descriptor, and a shell's usual 1024 would refuse
+    clients long before ``wsgi_default_pool_size``. The limit set."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError) as e:
+            LOG.warning('Open files limit stays %s: %s', soft, e)
+    LOG.debug('Open files limit: %s', soft)
+    return soft
+
+
 class Server:
     """Runs ``load_app()`` on a socket until told to stop."""
 
@@ -322,6 +339,7 @@ class Server:
 
     def start(self):
         os.umask(0o027)
+        raise_open_files_limit()
         self.tls = tls.load_context()
         eventlet.wsgi.MAX_HEADER_LINE = CONF.max_header_line or sys.maxsize
         self.holder = AppHolder(self.load_app())

@@ -4,6 +4,7 @@ server options of [DEFAULT], observed from outside over real sockets."""
 import http.client
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -420,6 +421,46 @@ class TestServerOptions(hd.DaemonTestCase):
         self.assertEqual(201, hd.read_response(slow)[0])
         other.settimeout(hd.PATIENCE)
         self.assertEqual(200, hd.read_response(other)[0])
+
+    def test_ten_thousand_idle_keepalive_clients(self):
+        """Two workers with the default options hold 10,000 keep-alive
+        connections left idle after a request, and a new client is still
+        answered at once."""
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard != resource.RLIM_INFINITY and hard < 10500:
+            self.skipTest('the hard descriptor limit (%d) cannot hold '
+                          '10,000 client sockets in this process' % hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        self.addCleanup(resource.setrlimit, resource.RLIMIT_NOFILE,
+                        (soft, hard))
+        # The daemon raises its own limit to the hard one: started with a
+        # shell's usual 1024, it must get past it.
+        daemon = self.make_daemon(workers=2)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))
+        daemon.start()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        request = b'GET /healthcheck HTTP/1.1\r\nHost: x\r\n\r\n'
+        held = []
+
+        def close_all():
+            for sock in held:
+                sock.close()
+        self.addCleanup(close_all)
+        for _ in range(20):
+            batch = [hd.connect(daemon.port) for _ in range(500)]
+            held += batch
+            for sock in batch:
+                sock.sendall(request)
+            for sock in batch:
+                self.assertEqual(200, hd.read_response(sock)[0])
+        started = time.monotonic()
+        resp = requests.get(daemon.url + '/versions', timeout=10)
+        self.assertEqual(200, resp.status_code)
+        self.assertLess(time.monotonic() - started, 2)
+        # The idle ones are still open and served.
+        for sock in held[::500]:
+            sock.sendall(request)
+            self.assertEqual(200, hd.read_response(sock)[0])
 
     def test_environment_overrides_bind_port(self):
         daemon = self.make_daemon()
