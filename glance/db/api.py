@@ -499,23 +499,41 @@ def _list_query(shape, terms):
     return query
 
 
+def _with_children(query, terms):
+    """PostgreSQL: the page of ``query`` and the properties, tags and
+    locations of its images in one statement (one round trip instead of
+    two): each image's columns and its place in the page, then one child
+    per row (NULL when it has none), in page order."""
+    order = [e.asc() if d == 'asc' else e.desc() for e, d, _ in terms]
+    page = query.add_columns(
+        sa.func.row_number().over(order_by=order).label('glance_rank')
+    ).subquery('page')
+    children = _children([page.c.id]).lateral('c')
+    return sa.select(page, *children.c).select_from(
+        page.outerjoin(children, sa.true())).order_by(page.c.glance_rank)
+
+
 # The statements of the most recently used shapes, least recent first.
 _LIST_QUERIES = collections.OrderedDict()
 _LIST_QUERIES_MAX = 256
 
 
-def _list_query_of(shape, terms):
-    """The statement of ``shape``, from the LRU of _LIST_QUERIES_MAX
-    shapes (or built and added to it, pushing out the least recent)."""
-    query = _LIST_QUERIES.get(shape)
+def _list_query_of(shape, terms, whole=False):
+    """The statement of ``shape`` (``whole``: with the children, see
+    _with_children), from the LRU of _LIST_QUERIES_MAX shapes (or built
+    and added to it, pushing out the least recent)."""
+    key = (shape, whole)
+    query = _LIST_QUERIES.get(key)
     if query is not None:
         try:
-            _LIST_QUERIES.move_to_end(shape)
+            _LIST_QUERIES.move_to_end(key)
         except KeyError:
             pass        # pushed out by another thread meanwhile
         return query
     query = _list_query(shape, terms)
-    _LIST_QUERIES[shape] = query
+    if whole:
+        query = _with_children(query, terms)
+    _LIST_QUERIES[key] = query
     while len(_LIST_QUERIES) > _LIST_QUERIES_MAX:
         _LIST_QUERIES.popitem(last=False)
     return query
@@ -548,14 +566,27 @@ def image_list(conn, ctx, filters, marker=None, limit=None,
         cached, version = read_cache.lookup(conn, key, _copy_images)
         if cached is not None:
             return cached
-    query = _list_query_of(shape, terms)
     found = {}
     ordered = []
-    for row in conn.execute(query, params).all():
-        image = _row_to_image(row)
-        found[image['id']] = image
-        ordered.append(image)
-    _attach(conn, found)
+    if conn.dialect.name == 'postgresql':
+        # One round trip (MariaDB has no LATERAL).
+        query = _list_query_of(shape, terms, whole=True)
+        children = []
+        for row in conn.execute(query, params).all():
+            image_id = row[0]
+            if image_id not in found:
+                image = found[image_id] = _row_to_image(row[:_N_IMAGE])
+                ordered.append(image)
+            if row[_N_IMAGE + 1] is not None:
+                children.append(row[_N_IMAGE + 1:])
+        _add_children(found, children)
+    else:
+        query = _list_query_of(shape, terms)
+        for row in conn.execute(query, params).all():
+            image = _row_to_image(row)
+            found[image['id']] = image
+            ordered.append(image)
+        _attach(conn, found)
     if key is not None:
         read_cache.store(key, ordered, version, _copy_images)
     return ordered

@@ -49,6 +49,14 @@ class _WholeImage:
     its properties, tags and locations): all of them, tags in the order
     given, and an image without any."""
 
+    def patch_name(self, image_id, name):
+        resp = self.request(
+            'PATCH', '/v2/images/%s' % image_id,
+            data=json.dumps([{'op': 'replace', 'path': '/name',
+                              'value': name}]),
+            headers=self.headers(**{'Content-Type': h.PATCH_V21}))
+        self.assertEqual(200, resp.status_code, resp.text)
+
     def test_properties_tags_and_data_read_back(self):
         image = self.new_image(tags=['b', 'a', 'c'], p1='one', p2='two',
                                disk_format='raw', container_format='bare')
@@ -65,9 +73,22 @@ class _WholeImage:
         shown = self.show(image['id'])
         self.assertEqual('active', shown['status'])
         self.assertEqual(['b', 'a', 'c'], shown['tags'])
-        bare = self.show(self.new_image()['id'])
+        bare = self.show(self.new_image(name='whole-bare')['id'])
         self.assertEqual([], bare['tags'])
         self.assertNotIn('p1', bare)
+        # Listed whole too, each image with its own children, in order.
+        self.patch_name(image['id'], 'whole-listed')
+        self.patch_name(bare['id'], 'whole-listed')
+        for direction in ('asc', 'desc'):
+            resp = self.request('GET', '/v2/images?name=whole-listed&'
+                                       'sort=id:%s' % direction)
+            listed = {i['id']: i for i in resp.json()['images']}
+            self.assertEqual(sorted(listed, reverse=direction == 'desc'),
+                             [i['id'] for i in resp.json()['images']])
+            self.assertEqual(['b', 'a', 'c'], listed[image['id']]['tags'])
+            self.assertEqual('two', listed[image['id']]['p2'])
+            self.assertEqual([], listed[bare['id']]['tags'])
+            self.assertNotIn('p1', listed[bare['id']])
         resp = self.request('GET', '/v2/images/%s' % image['id'].replace(
             image['id'][-4:], '0000'))
         self.assertEqual(404, resp.status_code)

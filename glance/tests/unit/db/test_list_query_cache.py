@@ -27,7 +27,7 @@ class TestListQueryCache(base.DBTestCase):
         self.assertEqual([self.image_id], [i['id'] for i in found])
 
     def shapes(self):
-        return [shape[6] for shape in db._LIST_QUERIES]
+        return [shape[6] for shape, _whole in db._LIST_QUERIES]
 
     def test_bounded_and_least_recent_goes(self):
         for n in range(1, 5):
