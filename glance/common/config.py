@@ -395,7 +395,7 @@ database_opts = [
                help='Python driver for MariaDB/MySQL, whichever a '
                     'mysql://, mysql+pymysql:// or mysql+mysqldb:// '
                     'connection names: mysqlclient (C, its waits on the '
-                    'server made cooperative; about a fifth more requests '
+                    'server made cooperative; some 15 % more requests '
                     'per second than PyMySQL and a lower tail) or pymysql '
                     '(pure Python). Without mysqlclient installed, '
                     'PyMySQL is used.'),
