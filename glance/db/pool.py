@@ -63,19 +63,16 @@ class LingeringPool(sa_pool.QueuePool):
     ``OVERFLOW_LINGER`` seconds, and whose waiters are served in order
     under eventlet (see the module's docstring)."""
 
-    def _state(self):
-        # Created on first use: recreate() builds the pool with
-        # QueuePool's own arguments.
-        try:
-            return self.__state
-        except AttributeError:
-            # (lingering: (given back at, record), oldest first;
-            #  waiters: events, oldest first)
-            self.__state = (collections.deque(), collections.deque())
-            return self.__state
+    def __init__(self, *args, **kwargs) -> None:
+        # recreate() passes QueuePool's own arguments.
+        super().__init__(*args, **kwargs)
+        # (given back at, record), oldest first.
+        self._lingering: collections.deque = collections.deque()
+        # Events of the green threads waiting, oldest first.
+        self._waiters: collections.deque = collections.deque()
 
     def _do_return_conn(self, record) -> None:
-        lingering, waiters = self._state()
+        lingering, waiters = self._lingering, self._waiters
         if waiters:
             waiters.popleft().send(record)
             return
@@ -87,7 +84,7 @@ class LingeringPool(sa_pool.QueuePool):
 
     def _do_get(self):
         self._close_stale()
-        lingering, waiters = self._state()
+        lingering, waiters = self._lingering, self._waiters
         if not blocking.green():
             if lingering:
                 return lingering.pop()[1]
@@ -106,7 +103,7 @@ class LingeringPool(sa_pool.QueuePool):
 
     def _take(self):
         """An idle connection, or a new one within the limits, or None."""
-        lingering, _ = self._state()
+        lingering = self._lingering
         if lingering:
             return lingering.pop()[1]
         try:
@@ -134,7 +131,7 @@ class LingeringPool(sa_pool.QueuePool):
     def _wait(self, deadline):
         """What the pool sends this green thread: a connection, or _RETRY.
         TimeoutError after ``deadline``."""
-        _, waiters = self._state()
+        waiters = self._waiters
         waiter = eventlet.event.Event()
         waiters.append(waiter)
         try:
@@ -160,20 +157,20 @@ class LingeringPool(sa_pool.QueuePool):
         if sent is not _RETRY:
             self._do_return_conn(sent)
             return
-        _, waiters = self._state()
+        waiters = self._waiters
         if waiters:
             waiters.popleft().send(_RETRY)
 
     def _dec_overflow(self):
         result = super()._dec_overflow()
-        _, waiters = self._state()
+        waiters = self._waiters
         if waiters:
             # A connection was closed: the longest waiting may open one.
             waiters.popleft().send(_RETRY)
         return result
 
     def _close_stale(self) -> None:
-        lingering, _ = self._state()
+        lingering = self._lingering
         if not lingering:
             return
         limit = time.monotonic() - OVERFLOW_LINGER
@@ -185,10 +182,10 @@ class LingeringPool(sa_pool.QueuePool):
                 self._dec_overflow()
 
     def dispose(self) -> None:
-        lingering, _ = self._state()
+        lingering = self._lingering
         while lingering:
             lingering.popleft()[1].close()
         super().dispose()
 
     def checkedin(self) -> int:
-        return super().checkedin() + len(self._state()[0])
+        return super().checkedin() + len(self._lingering)
