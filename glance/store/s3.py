@@ -28,6 +28,7 @@ of its own. A process makes its own client on first use: HTTP connections
 opened before the fork into workers are not shared.
 """
 
+import io
 import logging
 import os
 import threading
@@ -356,7 +357,7 @@ class S3Store(driver.Store):
                 'Image data ended after %d of the announced %d bytes'
                 % (len(data), size))
         client.put_object(Bucket=self.bucket, Key=image_id,
-                          Body=bytes(data))
+                          Body=_Body(bytes(data)))
         return size
 
     def _part_size(self, size):
@@ -416,7 +417,7 @@ class S3Store(driver.Store):
     def _upload_part(self, client, image_id, upload, number, data):
         answer = client.upload_part(Bucket=self.bucket, Key=image_id,
                                     UploadId=upload, PartNumber=number,
-                                    Body=data)
+                                    Body=_Body(data))
         return {'ETag': answer['ETag'], 'PartNumber': number}
 
     def _abort(self, client, image_id, upload):
@@ -509,6 +510,26 @@ class S3Store(driver.Store):
             client.delete_object(Bucket=loc.bucket, Key=loc.key)
         except self._errors() as e:
             raise self._translate(e, 'delete', loc)
+
+
+class _Body(io.BytesIO):
+    """Data sent to the server that lets the other requests of the
+    process run between its reads: botocore hashes a plain-HTTP payload
+    for its signature (SHA-256, a read of 1 MiB at a time) and sends it
+    in reads, all on the hub, which one part of 10 MiB would otherwise
+    hold for tens of milliseconds."""
+
+    def __init__(self, data):
+        super().__init__(data)
+        self._since_turn = 0
+
+    def read(self, size=-1):
+        data = super().read(size)
+        self._since_turn += len(data)
+        if self._since_turn >= READ_CHUNK:
+            self._since_turn = 0
+            eventlet.sleep(0)
+        return data
 
 
 def _parts(reader, part_size):
