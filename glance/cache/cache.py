@@ -30,6 +30,10 @@ from glance.store import filesystem
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
+# A fill that finds the entry published by another process but not yet in
+# the index waits for the index this many times, this long each.
+PUBLISH_WAITS = 20
+PUBLISH_WAIT = 0.05
 
 _LOCK = threading.Lock()
 _CACHE = None
@@ -146,8 +150,9 @@ class ImageCache:
 
     def read_through(self, image: dict, open_data: typing.Callable):
         """The data of ``image`` as it is written into the cache (a fill
-        started or joined); None when the cache cannot take it."""
-        for _attempt in range(2):
+        started or joined); None when the cache cannot take it, or when
+        another process has just cached it (look it up again)."""
+        for _attempt in range(PUBLISH_WAITS):
             try:
                 self.layout.ensure()
                 follower = fill.begin(self, image, open_data)
@@ -158,6 +163,10 @@ class ImageCache:
                 return follower
             if self.usable(image) is not None:
                 return None
+            # The entry was just renamed into place by a fill of another
+            # process, which records it in the index next: a moment for
+            # that, rather than a read of the store.
+            time.sleep(PUBLISH_WAIT)
         return None
 
     def publish(self, image: dict, md5: str) -> bool:

@@ -156,8 +156,13 @@ class CacheFilter:
             else:
                 chunks = the_cache.read_through(image, open_data)
                 if chunks is None:
-                    return None
-                if chunks.file_range() is None:
+                    # Cached by another process meanwhile, or the cache
+                    # cannot take it.
+                    entry = the_cache.usable(image)
+                    if entry is None:
+                        return None
+                    chunks = the_cache.open_entry(image_id, 0, size)
+                elif chunks.file_range() is None:
                     # The fill ended before its first byte (the store
                     # failed it): the API reads the store and answers
                     # as it does without a cache.
