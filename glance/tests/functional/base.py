@@ -3,6 +3,7 @@ port, with its own configuration, SQLite file (or MariaDB/PostgreSQL
 database) and data directory."""
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -31,6 +32,34 @@ def free_port():
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
         return s.getsockname()[1]
+
+
+def free_ports(count):
+    """The first of `count` consecutive ports, every one free to bind.
+
+    Taken below the kernel's ephemeral range, so that no outgoing
+    connection of another test takes one of them between this check and
+    the server binding it (free_port() gives an ephemeral port, which
+    cannot promise anything about its neighbours).
+    """
+    low = 20000
+    with open('/proc/sys/net/ipv4/ip_local_port_range') as f:
+        high = min(int(f.read().split()[0]), 65536) - count
+    for _ in range(200):
+        first = random.randrange(low, high)
+        probes = []
+        try:
+            for port in range(first, first + count):
+                probe = socket.socket()
+                probes.append(probe)
+                probe.bind(('127.0.0.1', port))
+            return first
+        except OSError:
+            continue
+        finally:
+            for probe in probes:
+                probe.close()
+    raise RuntimeError('no %d free ports in a row' % count)
 
 
 def server_answers(url, timeout=0.5):

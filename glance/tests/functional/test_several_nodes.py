@@ -63,10 +63,7 @@ class TestSeveralNodes(testtools.TestCase):
                     '[glance_store]\nswift_store_large_object_size = 2\n'
                     'swift_store_large_object_chunk_size = 1\n'
                     % LEASE_TIMEOUT)
-        port = base.free_port()
-        while any(base.server_answers('http://127.0.0.1:%d' % p, 0.2)
-                  for p in (port + 1, port + 2)):
-            port = base.free_port()
+        port = base.free_ports(3)
         cls.tool_env = dict(
             os.environ, GLANCE_NODES_HOME=os.path.join(cls.workdir, 'nodes'),
             GLANCE_NODES_PORT=str(port), GLANCE_NODES_DB_URL=cls.db.url,

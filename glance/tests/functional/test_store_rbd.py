@@ -6,7 +6,6 @@ start-up."""
 import hashlib
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 
@@ -244,21 +243,6 @@ class TestRbdStartUp(testtools.TestCase):
             self.assertNotIn(secret, f.read())
 
 
-def _free_port_pair():
-    """A port whose next one is free too (a monitor's v1 and v2)."""
-    for _ in range(50):
-        port = base.free_port()
-        probe = socket.socket()
-        try:
-            probe.bind(('127.0.0.1', port + 1))
-            return port
-        except OSError:
-            continue
-        finally:
-            probe.close()
-    raise RuntimeError('no two free ports in a row')
-
-
 class TestRbdClusterGoesAway(testtools.TestCase):
     """The OSD of a cluster of the test's own stops in the middle of an
     upload: the upload fails within rados_connect_timeout, the image goes
@@ -278,7 +262,7 @@ class TestRbdClusterGoesAway(testtools.TestCase):
         self.addCleanup(shutil.rmtree, self.workdir, True)
         self.tool_env = dict(
             os.environ, GLANCE_CEPH_HOME=os.path.join(self.workdir, 'ceph'),
-            GLANCE_CEPH_MON_PORT=str(_free_port_pair()),
+            GLANCE_CEPH_MON_PORT=str(base.free_ports(2)),
             GLANCE_CEPH_WITH_S3='0', GLANCE_CEPH_OBJECTSTORE='memstore',
             GLANCE_CEPH_SIZE_MB='256')
         self.addCleanup(self.tool, 'wipe')
