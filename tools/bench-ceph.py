@@ -1,8 +1,8 @@
 """Ceph store benchmark: the rbd and s3 stores on the cluster and RADOS
 Gateway of tools/ceph (started if needed), side by side with the client
-libraries alone on the same servers.
+libraries alone and with upstream Glance on the same servers.
 
-    tools/bench-ceph [--size-mib 512] [--stores rbd,s3]
+    tools/bench-ceph [--size-mib 512] [--stores rbd,s3] [--no-upstream]
 
 It prints, in MiB/s:
 
@@ -15,7 +15,10 @@ It prints, in MiB/s:
   the upload of --size-mib to each store while GET /v2/images/{id} and
   GET /v2/images?limit=20 are requested in a loop (their latency: p50,
   p99, max), then the download;
-* the peak resident memory of glance-api (VmHWM).
+* the peak resident memory of glance-api (VmHWM);
+* unless --no-upstream, upstream Glance (tools/upstream-glance, gunicorn,
+  one worker; its rbd and s3 drivers on the same cluster and gateway)
+  the same way for each store, and the ratios of the two.
 
 The OSD of tools/ceph holds GLANCE_CEPH_SIZE_MB (16 GiB by default);
 images near that size need a bigger one.
@@ -40,6 +43,10 @@ _spec = importlib.util.spec_from_file_location(
     'bench_data', os.path.join(HERE, 'bench-data.py'))
 bench_data = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench_data)
+_spec = importlib.util.spec_from_file_location(
+    'bench_store', os.path.join(HERE, 'bench-store.py'))
+bench_store = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench_store)
 
 
 def ceph_env():
@@ -191,6 +198,34 @@ s3_store_bucket_url_format = path
     sys.exit('glance-api did not answer')
 
 
+def upstream_stores(env, workdir, bucket):
+    """Store sections for upstream Glance: the same pool and bucket."""
+    for name in ('staging', 'tasks'):
+        os.makedirs(os.path.join(workdir, name), exist_ok=True)
+    return '''[DEFAULT]
+enabled_backends = ceph:rbd, objects:s3
+[glance_store]
+default_backend = ceph
+[ceph]
+rbd_store_ceph_conf = %(ceph_conf)s
+rbd_store_user = glance
+rbd_store_pool = %(pool)s
+[objects]
+s3_store_host = %(s3)s
+s3_store_access_key = %(access)s
+s3_store_secret_key = %(secret)s
+s3_store_bucket = %(bucket)s
+s3_store_create_bucket_on_put = true
+s3_store_bucket_url_format = path
+[os_glance_staging_store]
+filesystem_store_datadir = %(dir)s/staging/
+[os_glance_tasks_store]
+filesystem_store_datadir = %(dir)s/tasks/
+''' % {'ceph_conf': env['CEPH_CONF'], 'pool': env['CEPH_POOL'],
+       's3': env['S3_ENDPOINT'], 'access': env['S3_ACCESS_KEY'],
+       'secret': env['S3_SECRET_KEY'], 'bucket': bucket, 'dir': workdir}
+
+
 def upload_to(url, image_id, size, store):
     block = os.urandom(MiB)
     conn = bench_data.connect(url)
@@ -235,6 +270,8 @@ def main():
     parser.add_argument('--stores', default='rbd,s3',
                         help='also "file": the file store of the same '
                              'glance-api, for comparison')
+    parser.add_argument('--no-upstream', action='store_true',
+                        help='skip upstream Glance')
     args = parser.parse_args()
     size = args.size_mib * MiB
     stores = args.stores.split(',')
@@ -249,6 +286,7 @@ def main():
         w, r = boto3_alone(env, size, bucket)
         print('boto3 alone:   upload %s  download %s' % (rate(size, w),
                                                          rate(size, r)))
+    figures = {}
     workdir = tempfile.mkdtemp(prefix='bench-ceph-')
     proc, url = start_glance(env, workdir, bucket)
     try:
@@ -265,6 +303,7 @@ def main():
             got = bench_data.download(url, image_id)
             down = time.perf_counter() - start
             assert got == size, got
+            figures[type_name] = [size / MiB / elapsed, size / MiB / down]
             print('glance %-4s   upload %s  download %s' % (
                 type_name, rate(size, elapsed), rate(size, down)))
             for path, latencies in found.items():
@@ -281,7 +320,30 @@ def main():
         proc.terminate()
         proc.wait(30)
         shutil.rmtree(workdir, True)
-    print(json.dumps({'size_mib': args.size_mib}))
+    if not args.no_upstream:
+        upstream_run(env, bucket, size, stores, figures)
+    print(json.dumps(dict(figures, size_mib=args.size_mib)))
+
+
+def upstream_run(env, bucket, size, stores, figures):
+    """Upstream Glance on the same pool and bucket, a daemon per store."""
+    workdir = tempfile.mkdtemp(prefix='bench-ceph-upstream-')
+    try:
+        conf = upstream_stores(env, workdir, bucket)
+        for type_name, store in (('rbd', 'ceph'), ('s3', 'objects')):
+            if type_name not in stores:
+                continue
+            theirs = bench_store.run('upstream Glance %s' % type_name,
+                                     bench_store.start_upstream, conf,
+                                     size, store)
+            figures['upstream_' + type_name] = list(theirs)
+            if type_name in figures:
+                print('    this / upstream (%s): upload %.2fx  download '
+                      '%.2fx' % ((type_name,) + tuple(
+                          o / u for o, u in zip(figures[type_name],
+                                                theirs))))
+    finally:
+        shutil.rmtree(workdir, True)
 
 
 if __name__ == '__main__':

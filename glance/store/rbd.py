@@ -16,6 +16,13 @@ unprotects the snapshot, removes it and removes the image; while a clone
 still depends on the snapshot Ceph refuses, and the delete is
 ``InUseByStore`` (409), the image and its data left as they are.
 
+Pool handles ask Ceph to try writes on a full cluster or pool rather than
+hold them until space is freed: an upload then fails at once
+(``StorageFull``, 413) instead of hanging. Removing an RBD image needs a
+little space too (librbd moves it to the pool's trash first): an image
+deleted while the cluster is full keeps its data until there is room,
+tried again in the background, with a warning naming it.
+
 librados and librbd block in C: every call into them runs in a real
 thread (``glance.common.blocking``), so a transfer never stalls the other
 requests of the worker. While one chunk is written (or read) in a thread
@@ -46,6 +53,9 @@ READ_PIECE = 1024 * 1024
 # Seconds the start-up check waits for the cluster when
 # rados_connect_timeout leaves librados without a bound.
 START_TIMEOUT = 30
+# Seconds an image deleted while the cluster was full is tried again to be
+# removed, in the background (a day: the time to add or free space).
+FULL_RETRY = 24 * 3600
 
 
 def _bindings():
@@ -215,6 +225,11 @@ class RbdStore(driver.Store):
                                       % (pool or self.pool))
         except self.rados.Error as e:
             raise self._unavailable('open pool %s' % (pool or self.pool), e)
+        # A full cluster or pool: a write that needs space fails at once
+        # (NoSpace, or DiskQuotaExceeded for a pool quota) instead of
+        # waiting until space is freed, and removing images, which frees
+        # it, still works.
+        ioctx.set_osdmap_full_try()
         conn.users += 1
         self._handles[id(ioctx)] = conn
         return ioctx
@@ -325,8 +340,8 @@ class RbdStore(driver.Store):
                 _close(image)
             self._release(ioctx)
 
-    def _remove_partial(self, image_id):
-        ioctx = self._ioctx()
+    def _remove_partial(self, image_id, pool=None):
+        ioctx = self._ioctx(pool)
         try:
             blocking.call(self._remove, ioctx, image_id, SNAPSHOT)
         except self.rbd.ImageNotFound:
@@ -390,7 +405,7 @@ class RbdStore(driver.Store):
         image.protect_snap(SNAPSHOT)
 
     def _error(self, what, error):
-        if isinstance(error, self.rbd.NoSpace):
+        if isinstance(error, (self.rbd.NoSpace, self.rbd.DiskQuotaExceeded)):
             return exceptions.StorageFull('Store %s: no space left to %s: '
                                           '%s' % (self.name, what, error))
         if isinstance(error, self.rbd.PermissionError):
@@ -526,6 +541,12 @@ class RbdStore(driver.Store):
             raise exceptions.InUseByStore(
                 'RBD image %s has snapshots other than %s: it is left as '
                 'it is' % (loc.image, loc.snapshot))
+        except exceptions.StorageFull:
+            driver.retry_in_background(
+                lambda: self._remove_partial(loc.image, loc.pool),
+                'remove RBD image %s of store %s' % (loc.image, self.name),
+                interval=10, duration=FULL_RETRY)
+            raise
         except self.rbd.Error as e:
             raise self._unavailable('delete RBD image %s' % loc.image, e)
         finally:
@@ -546,7 +567,24 @@ class RbdStore(driver.Store):
                 if must_exist:
                     raise
                 return
-        rbd.RBD().remove(ioctx, name)
+        try:
+            rbd.RBD().remove(ioctx, name)
+        except rbd.ImageNotFound:
+            # librbd moves an image to the pool's trash before removing
+            # it; on a full cluster or pool that fails, and the failure
+            # is reported as "not found".
+            if self._exists(ioctx, name):
+                raise exceptions.StorageFull(
+                    'Store %s cannot remove RBD image %s while the cluster '
+                    'or pool is full' % (self.name, name))
+            raise
+
+    def _exists(self, ioctx, name):
+        try:
+            with self.rbd.Image(ioctx, name, read_only=True):
+                return True
+        except self.rbd.ImageNotFound:
+            return False
 
 
 class _Done:

@@ -243,11 +243,9 @@ class TestRbdStartUp(testtools.TestCase):
             self.assertNotIn(secret, f.read())
 
 
-class TestRbdClusterGoesAway(testtools.TestCase):
-    """The OSD of a cluster of the test's own stops in the middle of an
-    upload: the upload fails within rados_connect_timeout, the image goes
-    back to queued, and the partial RBD image is removed once the OSD is
-    back."""
+class OwnClusterTest(testtools.TestCase):
+    """A glance-api on a Ceph of the test's own (one memstore OSD of
+    256 MiB, no gateway), which the test may stop or fill."""
 
     def setUp(self):
         super().setUp()
@@ -299,13 +297,29 @@ class TestRbdClusterGoesAway(testtools.TestCase):
         finally:
             cluster.shutdown()
 
+    def create(self, headers):
+        resp = self.http.post(self.daemon.url + '/v2/images',
+                              headers=headers, json={
+                                  'name': 'x', 'disk_format': 'raw',
+                                  'container_format': 'bare'})
+        self.assertEqual(201, resp.status_code, resp.text)
+        return resp.json()['id']
+
+    def status(self, image_id, headers):
+        return self.http.get(self.daemon.url + '/v2/images/%s' % image_id,
+                             headers=headers).json()['status']
+
+
+class TestRbdClusterGoesAway(OwnClusterTest):
+    """The OSD stops in the middle of an upload: the upload fails within
+    rados_connect_timeout, the image goes back to queued, and the partial
+    RBD image is removed once the OSD is back."""
+
     def test_osd_stops_mid_upload(self):
         headers = {'X-Project-Id': 'p1', 'X-User-Id': 'u1',
                    'X-Roles': 'member,reader'}
         url = self.daemon.url
-        resp = self.http.post(url + '/v2/images', headers=headers, json={
-            'name': 'x', 'disk_format': 'raw', 'container_format': 'bare'})
-        image_id = resp.json()['id']
+        image_id = self.create(headers)
         mark = hd.log_mark(self.daemon)
 
         def chunks():
@@ -323,14 +337,74 @@ class TestRbdClusterGoesAway(testtools.TestCase):
             self.assertEqual(503, resp.status_code, resp.text)
         except (requests.ConnectionError, requests.Timeout):
             pass   # answered (and closed) before the body was sent
-
-        def status():
-            return self.http.get(url + '/v2/images/%s' % image_id,
-                                 headers=headers).json()['status']
-        hd.wait_for(lambda: status() == 'queued', what='image queued')
+        hd.wait_for(lambda: self.status(image_id, headers) == 'queued',
+                    what='image queued')
         hd.wait_log(self.daemon, 'trying again in the background', mark)
         started = self.tool('start')
         self.assertEqual(0, started.returncode, started.stderr)
         hd.wait_log(self.daemon, 'Did remove the partial RBD image %s'
                     % image_id, mark, timeout=90)
         self.assertNotIn(image_id, self.rbd_names())
+
+
+class TestRbdClusterFull(OwnClusterTest):
+    """The cluster is full: an upload fails at once with 413 and leaves no
+    RBD image behind, instead of waiting for space that may never come.
+    An image deleted meanwhile keeps its RBD image (librbd needs room to
+    remove one) until there is space again, then it is removed."""
+
+    def ceph(self, *args):
+        out = subprocess.run(['ceph', '-c', self.env['CEPH_CONF']]
+                             + list(args), capture_output=True, text=True,
+                             timeout=60)
+        self.assertEqual(0, out.returncode, out.stderr)
+        return out.stdout
+
+    def full_ratios(self, ratio):
+        """Full ratios under what the OSD holds make the monitor mark it
+        full at its next report; the defaults, not full again."""
+        ratios = {'nearfull': 0.85, 'backfillfull': 0.90, 'full': 0.95}
+        names = list(ratios) if ratio else list(reversed(list(ratios)))
+        for which in names:
+            self.ceph('osd', 'set-%s-ratio' % which,
+                      str(ratio or ratios[which]))
+
+        def marked():
+            return ('full osd' in self.ceph('health')) == bool(ratio)
+        hd.wait_for(marked, timeout=60, what='the OSD marked full or not')
+
+    def test_upload_refused_delete_done_once_there_is_room(self):
+        headers = {'X-Project-Id': 'p1', 'X-User-Id': 'u1',
+                   'X-Roles': 'member,reader'}
+        url = self.daemon.url
+        kept = self.create(headers)
+        resp = self.http.put(url + '/v2/images/%s/file' % kept,
+                             data=b'k' * (4 * MiB), headers=dict(
+                                 headers, **{'Content-Type':
+                                             'application/octet-stream'}))
+        self.assertEqual(204, resp.status_code, resp.text)
+        self.full_ratios(0.001)
+
+        refused = self.create(headers)
+        resp = self.http.put(url + '/v2/images/%s/file' % refused,
+                             data=b'r' * MiB, headers=dict(
+                                 headers, **{'Content-Type':
+                                             'application/octet-stream'}),
+                             timeout=60)
+        self.assertEqual(413, resp.status_code, resp.text)
+        self.assertIn('no space left', resp.text)
+        self.assertEqual('queued', self.status(refused, headers))
+        self.assertEqual({kept}, self.rbd_names())
+
+        mark = hd.log_mark(self.daemon)
+        resp = self.http.delete(url + '/v2/images/%s' % kept,
+                                headers=headers, timeout=60)
+        self.assertEqual(204, resp.status_code, resp.text)
+        hd.wait_log(self.daemon, 'cannot remove RBD image %s while the '
+                    'cluster or pool is full' % kept, mark)
+        self.assertEqual({kept}, self.rbd_names())
+
+        self.full_ratios(None)
+        hd.wait_log(self.daemon, 'Did remove RBD image %s' % kept, mark,
+                    timeout=60)
+        self.assertEqual(set(), self.rbd_names())
