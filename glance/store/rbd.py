@@ -25,13 +25,15 @@ tried again in the background, with a warning naming it.
 
 librados and librbd block in C: every call into them runs in a real
 thread (``glance.common.blocking``), so a transfer never stalls the other
-requests of the worker. While one chunk is written (or read) in a thread
-the green thread receives the next (or sends the previous) one. A
+requests of the worker. Up to ``IN_FLIGHT`` chunks are written (or read)
+in threads while the green thread receives the next (or sends the
+previous) one. A
 process connects to the cluster on its first use of the store: a
 connection does not survive the fork into workers, so the check made at
 start-up (the cluster answers, its fsid) closes the one it opened.
 """
 
+import collections
 import logging
 import math
 import os
@@ -50,6 +52,10 @@ LOG = logging.getLogger(__name__)
 MiB = 1024 * 1024
 SNAPSHOT = 'snap'
 READ_PIECE = 1024 * 1024
+# Reads, and writes, of rbd_store_chunk_size kept in flight at once: the
+# OSDs serve them side by side (one OSD of tools/ceph reads 8 MiB chunks
+# at 330 MiB/s one at a time, 600 MiB/s three at a time).
+IN_FLIGHT = 3
 # Seconds the start-up check waits for the cluster when
 # rados_connect_timeout leaves librados without a bound.
 START_TIMEOUT = 30
@@ -353,7 +359,7 @@ class RbdStore(driver.Store):
         """Write the chunks of ``reader``; the bytes written."""
         offset = 0
         capacity = size or 0
-        pending = None
+        pending = collections.deque()
         try:
             for chunk in driver.read_chunks(reader, self.chunk_size):
                 end = offset + len(chunk)
@@ -361,23 +367,23 @@ class RbdStore(driver.Store):
                     raise exceptions.SizeMismatch(
                         'Image data exceeds the announced size of %d bytes'
                         % size)
-                if pending is not None:
-                    pending.wait()
-                    pending = None
                 if size is None and end > capacity:
+                    while pending:
+                        pending.popleft().wait()
                     capacity = max(end, capacity * 2, self.chunk_size)
                     self._call(image.resize, capacity)
                 if not (self.thin and not chunk.strip(b'\0')):
-                    pending = self._start(image.write, chunk, offset)
+                    if len(pending) >= IN_FLIGHT:
+                        pending.popleft().wait()
+                    pending.append(self._start(image.write, chunk, offset))
                 offset = end
-            if pending is not None:
-                pending.wait()
-                pending = None
+            while pending:
+                pending.popleft().wait()
         except self.rbd.Error as e:
             raise self._error('write RBD image', e)
         finally:
-            if pending is not None:
-                _abandon(pending)
+            while pending:
+                _abandon(pending.popleft())
         if size is not None and offset != size:
             raise exceptions.SizeMismatch(
                 'Image data ended after %d of the announced %d bytes'
@@ -454,21 +460,28 @@ class RbdStore(driver.Store):
                                      close, seekable=True), total)
 
     def _chunks(self, image, offset, end):
-        """The bytes from ``offset`` to ``end``; the next chunk is read
+        """The bytes from ``offset`` to ``end``; the next chunks are read
         while the caller sends the current one."""
-        def read(at):
-            return self._start_read(image, at, min(self.chunk_size,
-                                                   end - at))
+        pending = collections.deque()
+        ahead = offset
 
-        pending = read(offset) if offset < end else None
+        def read_ahead():
+            nonlocal ahead
+            while len(pending) < IN_FLIGHT and ahead < end:
+                count = min(self.chunk_size, end - ahead)
+                pending.append((self._start_read(image, ahead, count),
+                                count))
+                ahead += count
+
         try:
-            while pending is not None:
-                chunk = pending.wait()
-                offset += len(chunk)
-                if not chunk and offset < end:
+            read_ahead()
+            while pending:
+                reading, count = pending.popleft()
+                chunk = reading.wait()
+                if len(chunk) != count:
                     raise exceptions.RemoteServiceUnavailable(
                         'RBD image ended early')
-                pending = read(offset) if offset < end else None
+                read_ahead()
                 # Handed on in pieces of READ_PIECE bytes: the server
                 # sends smaller writes faster than one of rbd_store_
                 # chunk_size.
@@ -476,8 +489,8 @@ class RbdStore(driver.Store):
                 for start in range(0, len(chunk), READ_PIECE):
                     yield bytes(view[start:start + READ_PIECE])
         finally:
-            if pending is not None:
-                _abandon(pending)
+            while pending:
+                _abandon(pending.popleft()[0])
 
     def _start_read(self, image, offset, count):
         def read():

@@ -12,6 +12,7 @@ import tempfile
 import requests
 import testtools
 
+from glance.store import rbd as rbd_store
 from glance.tests import prerequisites
 from glance.tests.functional import base
 from glance.tests.functional import helpers_ceph
@@ -63,7 +64,8 @@ class TestRbdStore(helpers_ceph.CephDaemonTest,
         return self.show(image['id'])
 
     def test_known_size_round_trip(self):
-        data = os.urandom(2 * MiB + 17)
+        # More chunks (of 1 MiB here) than the store keeps in flight.
+        data = os.urandom((rbd_store.IN_FLIGHT + 3) * MiB + 17)
         shown = self.upload(data)
         image_id = shown['id']
         self.assertEqual('active', shown['status'])
@@ -87,6 +89,11 @@ class TestRbdStore(helpers_ceph.CephDaemonTest,
                                 Range='bytes=%d-%d' % (MiB - 3, MiB + 4)))
         self.assertEqual(206, resp.status_code)
         self.assertEqual(data[MiB - 3:MiB + 5], resp.content)
+        resp = self.request('GET', '/v2/images/%s/file' % image_id,
+                            headers=self.headers(
+                                Range='bytes=%d-' % (MiB + 1)))
+        self.assertEqual(206, resp.status_code)
+        self.assertEqual(data[MiB + 1:], resp.content)
 
     def test_chunked_upload_resizes_to_exact_size(self):
         data = os.urandom(2 * MiB + MiB // 2 + 3)
