@@ -3,6 +3,7 @@ can be cut off and brought back, and what went through counted."""
 
 import socket
 import threading
+import time
 
 from glance.tests.functional import base
 
@@ -11,10 +12,13 @@ class Relay:
     """A TCP relay on 127.0.0.1 to ``target`` that can be cut (every
     connection reset, new ones refused) and brought back on its port.
     ``sent`` holds every byte its clients sent, in order per connection
-    (to count the requests that went through)."""
+    (to count the requests that went through). With ``rate``, what the
+    target answers is passed at about that many bytes a second (a
+    transfer slow enough to be interrupted half-way)."""
 
-    def __init__(self, target):
+    def __init__(self, target, rate=0):
         self.target = target
+        self.rate = rate
         self.port = base.free_port()
         self.conns = []
         self.sent = []
@@ -46,12 +50,13 @@ class Relay:
             with self.lock:
                 self.conns += [client, server]
                 self.sent.append(seen)
-            for a, b, kept in ((client, server, seen),
-                               (server, client, None)):
-                threading.Thread(target=self._pump, args=(a, b, kept),
+            for a, b, kept, rate in ((client, server, seen, 0),
+                                     (server, client, None, self.rate)):
+                threading.Thread(target=self._pump,
+                                 args=(a, b, kept, rate),
                                  daemon=True).start()
 
-    def _pump(self, src, dst, seen):
+    def _pump(self, src, dst, seen, rate):
         try:
             while True:
                 data = src.recv(65536)
@@ -60,6 +65,8 @@ class Relay:
                 if seen is not None:
                     seen.append(data)
                 dst.sendall(data)
+                if rate:
+                    time.sleep(len(data) / rate)
         except OSError:
             pass
         for s in (src, dst):

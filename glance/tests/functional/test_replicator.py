@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,7 @@ import testtools
 
 from glance.tests import prerequisites
 from glance.tests.functional import base
+from glance.tests.functional import helpers_relay
 from glance.tests.functional import test_keystone
 from glance.tests.functional import test_takeover_db
 
@@ -54,55 +54,6 @@ class NotGlance(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
-
-
-class Throttle:
-    """A TCP relay in front of a server that passes what the server
-    sends at about ``rate`` bytes per second: a copy through it is slow
-    enough to be killed half-way."""
-
-    def __init__(self, port, rate):
-        self.port, self.rate = port, rate
-        self.listener = socket.socket()
-        self.listener.bind(('127.0.0.1', 0))
-        self.listener.listen(16)
-        self.url = 'http://127.0.0.1:%d' % self.listener.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            server = socket.create_connection(('127.0.0.1', self.port))
-            threading.Thread(target=self._pipe, args=(client, server, 0),
-                             daemon=True).start()
-            threading.Thread(target=self._pipe,
-                             args=(server, client, self.rate),
-                             daemon=True).start()
-
-    @staticmethod
-    def _pipe(src, dst, rate):
-        try:
-            while True:
-                data = src.recv(65536)
-                if not data:
-                    break
-                dst.sendall(data)
-                if rate:
-                    time.sleep(len(data) / rate)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def close(self):
-        self.listener.close()
 
 
 class Side:
@@ -367,8 +318,9 @@ class ReplicatorTest(testtools.TestCase):
     def test_interrupted_or_killed_mid_copy_then_rerun(self):
         ids = [self.make_image(os.urandom(4 * MIB), name='slow-%d' % n)
                for n in range(2)]
-        throttle = Throttle(self.source.daemon.port, rate=2 * MIB)
-        self.addCleanup(throttle.close)
+        throttle = helpers_relay.Relay(('127.0.0.1', self.source.daemon.port),
+                                       rate=2 * MIB)
+        self.addCleanup(throttle.cut)
         # Ctrl-C ends the run at once (status 130); SIGKILL too.
         for signum, status in ((signal.SIGINT, 130),
                                (signal.SIGKILL, -signal.SIGKILL)):
