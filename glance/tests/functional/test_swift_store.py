@@ -24,6 +24,7 @@ import uuid
 import requests
 import testtools
 
+from glance.store import swift as swift_store
 from glance.tests import prerequisites
 from glance.tests.functional import base
 from glance.tests.functional import helpers_swift
@@ -134,6 +135,37 @@ class TestSwiftData(SwiftDataTest):
         self.assertEqual(204, self.request(
             'DELETE', '/v2/images/%s' % image_id).status_code)
         self.assert_nothing_stored(image_id)
+
+    def test_read_in_pieces(self):
+        # More than three pieces of the store's reads, the last one short,
+        # in one object (Swift slows reads of many segments down to one a
+        # second after the tenth, each ranged GET anew).
+        piece = swift_store.PIECE
+        data = os.urandom(3 * piece + 777)
+        name = str(uuid.uuid4())
+        self.sw.put_container(self.container)
+        self.sw.put_object(self.container, name, data)
+        uri = 'swift+http://test%%3Atester:testing@%s/auth/v1.0/%s/%s' % (
+            self.env['SWIFT_URL'].split('://')[1], self.container, name)
+        admin = self.headers(roles='admin,member,reader')
+        image_id = self.create_image(headers=admin, name='plain',
+                                     disk_format='raw',
+                                     container_format='bare')['id']
+        resp = self.patch(image_id, [{
+            'op': 'add', 'path': '/locations/-',
+            'value': {'url': uri, 'metadata': {}}}], headers=admin)
+        self.assertEqual(200, resp.status_code, resp.text)
+        self.assertEqual(hashlib.md5(data).hexdigest(),
+                         hashlib.md5(self.download(image_id).content)
+                         .hexdigest())
+        for first, last in ((piece - 5, 2 * piece + 9),
+                            (piece, None), (0, piece), (7, None)):
+            resp = self.download(image_id, Range='bytes=%d-%s' % (
+                first, '' if last is None else last))
+            self.assertEqual(206, resp.status_code)
+            want = data[first:None if last is None else last + 1]
+            self.assertEqual(len(want), len(resp.content))
+            self.assertTrue(want == resp.content, (first, last))
 
     def test_exact_segments(self):
         data = os.urandom(2 * ONE_MB)
