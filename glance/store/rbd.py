@@ -233,8 +233,8 @@ class RbdStore(driver.Store):
             raise self._unavailable('open pool %s' % (pool or self.pool), e)
         # A full cluster or pool: a write that needs space fails at once
         # (NoSpace, or DiskQuotaExceeded for a pool quota) instead of
-        # waiting until space is freed, and removing images, which frees
-        # it, still works.
+        # waiting until space is freed (removing an image needs some too:
+        # see _remove).
         ioctx.set_osdmap_full_try()
         conn.users += 1
         self._handles[id(ioctx)] = conn
