@@ -161,22 +161,8 @@ config_file = %(root)s/etc/glance-api-paste.ini
 default_backend = fast
 [fast]
 filesystem_store_datadir = %(dir)s/images
-[ceph]
-rbd_store_ceph_conf = %(ceph_conf)s
-rbd_store_user = glance
-rbd_store_pool = %(pool)s
-[objects]
-s3_store_host = %(s3)s
-s3_store_access_key = %(access)s
-s3_store_secret_key = %(secret)s
-s3_store_bucket = %(bucket)s
-s3_store_create_bucket_on_put = true
-s3_store_bucket_url_format = path
-''' % {
-            'port': number, 'dir': workdir, 'root': ROOT,
-            'ceph_conf': env['CEPH_CONF'], 'pool': env['CEPH_POOL'],
-            's3': env['S3_ENDPOINT'], 'access': env['S3_ACCESS_KEY'],
-            'secret': env['S3_SECRET_KEY'], 'bucket': bucket})
+''' % {'port': number, 'dir': workdir, 'root': ROOT}
+                + ceph_sections(env, bucket))
     subprocess.run([sys.executable, '-m', 'glance.cmd.manage',
                     '--config-file', conf, 'db', 'sync'], check=True,
                    cwd=ROOT, capture_output=True)
@@ -198,15 +184,11 @@ s3_store_bucket_url_format = path
     sys.exit('glance-api did not answer')
 
 
-def upstream_stores(env, workdir, bucket):
-    """Store sections for upstream Glance: the same pool and bucket."""
-    for name in ('staging', 'tasks'):
-        os.makedirs(os.path.join(workdir, name), exist_ok=True)
-    return '''[DEFAULT]
-enabled_backends = ceph:rbd, objects:s3
-[glance_store]
-default_backend = ceph
-[ceph]
+def ceph_sections(env, bucket):
+    """The store sections of the rbd store ``ceph`` and the s3 store
+    ``objects`` on the pool and gateway of ``env``, for this project and
+    upstream alike."""
+    return '''[ceph]
 rbd_store_ceph_conf = %(ceph_conf)s
 rbd_store_user = glance
 rbd_store_pool = %(pool)s
@@ -217,13 +199,24 @@ s3_store_secret_key = %(secret)s
 s3_store_bucket = %(bucket)s
 s3_store_create_bucket_on_put = true
 s3_store_bucket_url_format = path
+''' % {'ceph_conf': env['CEPH_CONF'], 'pool': env['CEPH_POOL'],
+       's3': env['S3_ENDPOINT'], 'access': env['S3_ACCESS_KEY'],
+       'secret': env['S3_SECRET_KEY'], 'bucket': bucket}
+
+
+def upstream_stores(env, workdir, bucket):
+    """Store sections for upstream Glance: the same pool and bucket."""
+    for name in ('staging', 'tasks'):
+        os.makedirs(os.path.join(workdir, name), exist_ok=True)
+    return '''[DEFAULT]
+enabled_backends = ceph:rbd, objects:s3
+[glance_store]
+default_backend = ceph
 [os_glance_staging_store]
 filesystem_store_datadir = %(dir)s/staging/
 [os_glance_tasks_store]
 filesystem_store_datadir = %(dir)s/tasks/
-''' % {'ceph_conf': env['CEPH_CONF'], 'pool': env['CEPH_POOL'],
-       's3': env['S3_ENDPOINT'], 'access': env['S3_ACCESS_KEY'],
-       'secret': env['S3_SECRET_KEY'], 'bucket': bucket, 'dir': workdir}
+''' % {'dir': workdir} + ceph_sections(env, bucket)
 
 
 def upload_to(url, image_id, size, store):
