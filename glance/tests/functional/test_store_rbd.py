@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 
 import requests
 import testtools
@@ -380,28 +381,36 @@ class TestRbdClusterFull(OwnClusterTest):
             return ('full osd' in self.ceph('health')) == bool(ratio)
         hd.wait_for(marked, timeout=60, what='the OSD marked full or not')
 
+    def upload(self, image_id, headers, data):
+        return self.http.put(
+            self.daemon.url + '/v2/images/%s/file' % image_id, data=data,
+            headers=dict(headers, **{
+                'Content-Type': 'application/octet-stream'}), timeout=60)
+
     def test_upload_refused_delete_done_once_there_is_room(self):
         headers = {'X-Project-Id': 'p1', 'X-User-Id': 'u1',
                    'X-Roles': 'member,reader'}
         url = self.daemon.url
         kept = self.create(headers)
-        resp = self.http.put(url + '/v2/images/%s/file' % kept,
-                             data=b'k' * (4 * MiB), headers=dict(
-                                 headers, **{'Content-Type':
-                                             'application/octet-stream'}))
+        resp = self.upload(kept, headers, b'k' * (4 * MiB))
         self.assertEqual(204, resp.status_code, resp.text)
         self.full_ratios(0.001)
 
-        refused = self.create(headers)
-        resp = self.http.put(url + '/v2/images/%s/file' % refused,
-                             data=b'r' * MiB, headers=dict(
-                                 headers, **{'Content-Type':
-                                             'application/octet-stream'}),
-                             timeout=60)
+        # The monitor says full before the OSD has taken the map that says
+        # so; until then writes still land. Images accepted meanwhile are
+        # kept aside and deleted once there is room again.
+        early = set()
+        for attempt in range(30):
+            refused = self.create(headers)
+            resp = self.upload(refused, headers, b'r' * MiB)
+            if resp.status_code != 204:
+                break
+            early.add(refused)
+            time.sleep(1)
         self.assertEqual(413, resp.status_code, resp.text)
         self.assertIn('no space left', resp.text)
         self.assertEqual('queued', self.status(refused, headers))
-        self.assertEqual({kept}, self.rbd_names())
+        self.assertEqual({kept} | early, self.rbd_names())
 
         mark = hd.log_mark(self.daemon)
         resp = self.http.delete(url + '/v2/images/%s' % kept,
@@ -409,9 +418,14 @@ class TestRbdClusterFull(OwnClusterTest):
         self.assertEqual(204, resp.status_code, resp.text)
         hd.wait_log(self.daemon, 'cannot remove RBD image %s while the '
                     'cluster or pool is full' % kept, mark)
-        self.assertEqual({kept}, self.rbd_names())
+        self.assertEqual({kept} | early, self.rbd_names())
 
         self.full_ratios(None)
         hd.wait_log(self.daemon, 'Did remove RBD image %s' % kept, mark,
                     timeout=60)
+        self.assertEqual(early, self.rbd_names())
+        for image_id in early:
+            resp = self.http.delete(url + '/v2/images/%s' % image_id,
+                                    headers=headers, timeout=60)
+            self.assertEqual(204, resp.status_code, resp.text)
         self.assertEqual(set(), self.rbd_names())
