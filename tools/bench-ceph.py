@@ -69,13 +69,13 @@ def librbd_alone(env, size, chunk=8 * MiB):
     name = 'bench-%s' % uuid.uuid4().hex
     block = os.urandom(chunk)
     try:
-        start = time.perf_counter()
-        rbd.RBD().create(ioctx, name, size, order=23, old_format=False,
-                         features=rbd.RBD_FEATURE_LAYERING)
-        with rbd.Image(ioctx, name) as image:
-            for offset in range(0, size, chunk):
-                image.write(block[:min(chunk, size - offset)], offset)
-        written = time.perf_counter() - start
+        with bench_data.CpuUse() as cpu:
+            rbd.RBD().create(ioctx, name, size, order=23, old_format=False,
+                             features=rbd.RBD_FEATURE_LAYERING)
+            with rbd.Image(ioctx, name) as image:
+                for offset in range(0, size, chunk):
+                    image.write(block[:min(chunk, size - offset)], offset)
+        written = cpu.elapsed
         start = time.perf_counter()
         with rbd.Image(ioctx, name, read_only=True) as image:
             for offset in range(0, size, chunk):
@@ -85,7 +85,7 @@ def librbd_alone(env, size, chunk=8 * MiB):
         rbd.RBD().remove(ioctx, name)
         ioctx.close()
         cluster.shutdown()
-    return written, read
+    return written, read, cpu
 
 
 class Source:
@@ -126,16 +126,16 @@ def boto3_alone(env, size, bucket):
     config = TransferConfig(multipart_threshold=100 * MiB,
                             multipart_chunksize=10 * MiB, max_concurrency=10)
     key = 'bench-%s' % uuid.uuid4().hex
-    start = time.perf_counter()
-    client.upload_fileobj(Source(size), bucket, key, Config=config)
-    written = time.perf_counter() - start
+    with bench_data.CpuUse() as cpu:
+        client.upload_fileobj(Source(size), bucket, key, Config=config)
+    written = cpu.elapsed
     start = time.perf_counter()
     body = client.get_object(Bucket=bucket, Key=key)['Body']
     while body.read(MiB):
         pass
     read = time.perf_counter() - start
     client.delete_object(Bucket=bucket, Key=key)
-    return written, read
+    return written, read, cpu
 
 
 def start_glance(env, workdir, bucket):
@@ -271,14 +271,17 @@ def main():
     env = ceph_env()
     bucket = 'bench-%s' % uuid.uuid4().hex[:12]
     print('image of %d MiB, Ceph in %s' % (args.size_mib, env['CEPH_HOME']))
+    print(bench_data.hashing_cost())
     if 'rbd' in stores:
-        w, r = librbd_alone(env, size)
+        w, r, cpu = librbd_alone(env, size)
         print('librbd alone:  write %s  read %s' % (rate(size, w),
                                                     rate(size, r)))
+        print('    write: ' + cpu.report(size))
     if 's3' in stores:
-        w, r = boto3_alone(env, size, bucket)
+        w, r, cpu = boto3_alone(env, size, bucket)
         print('boto3 alone:   upload %s  download %s' % (rate(size, w),
                                                          rate(size, r)))
+        print('    upload: ' + cpu.report(size))
     figures = {}
     workdir = tempfile.mkdtemp(prefix='bench-ceph-')
     proc, url = start_glance(env, workdir, bucket)
@@ -290,8 +293,10 @@ def main():
             if type_name not in stores:
                 continue
             image_id = bench_data.create(url, 'bench-%s' % type_name)
-            elapsed, _, found = bench_data.measure(
-                url, probes, lambda: upload_to(url, image_id, size, store))
+            with bench_data.CpuUse() as cpu:
+                elapsed, _, found = bench_data.measure(
+                    url, probes,
+                    lambda: upload_to(url, image_id, size, store))
             start = time.perf_counter()
             got = bench_data.download(url, image_id)
             down = time.perf_counter() - start
@@ -299,6 +304,7 @@ def main():
             figures[type_name] = [size / MiB / elapsed, size / MiB / down]
             print('glance %-4s   upload %s  download %s' % (
                 type_name, rate(size, elapsed), rate(size, down)))
+            print('    upload: ' + cpu.report(size))
             for path, latencies in found.items():
                 print('    during the upload, GET %-22s %s' % (
                     path.split('?')[0].replace(other, '{id}')

@@ -168,6 +168,14 @@ def hashing_rate(mib=256):
     return mib / (time.perf_counter() - start)
 
 
+def hashing_cost():
+    """A line on the CPU time md5 and sha512 take per GiB here: work every
+    upload through the Image service does and the client library alone
+    does not."""
+    return ('md5 + sha512 of the data (done by every upload through an '
+            'Image service): %.1f CPU s per GiB' % (1024 / hashing_rate()))
+
+
 def loopback_rate(mib=512):
     """What loopback TCP carries from a cached file to this reader: a
     forked process sendfile()s it, this one reads it as download() does.
@@ -195,6 +203,79 @@ def loopback_rate(mib=512):
             took = time.perf_counter() - start
         os.waitpid(pid, 0)
     return total / CHUNK / took
+
+
+def _process_name(pid, stat):
+    """A short name for a process: its command, or for an interpreter
+    the script (or ``-m`` module) it runs."""
+    if pid == os.getpid():
+        return 'benchmark client'
+    name = stat[stat.index('(') + 1:stat.rindex(')')]
+    try:
+        with open('/proc/%d/cmdline' % pid, 'rb') as f:
+            argv = [a.decode(errors='replace')
+                    for a in f.read().split(b'\0') if a]
+    except OSError:
+        return name
+    if argv and os.path.basename(argv[0]).startswith('python'):
+        args = [a for a in argv[1:]
+                if not a.startswith('-') or a in ('-m', '-c')]
+        if args[:1] == ['-c']:
+            return 'python -c'
+        if args[:1] == ['-m'] and len(args) > 1:
+            return args[1]
+        if args:
+            return os.path.basename(args[0])
+    return name
+
+
+def cpu_times():
+    """{pid: (name, CPU seconds used so far, user and system, all threads)}
+    for every process of the machine."""
+    tick = os.sysconf('SC_CLK_TCK')
+    found = {}
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % entry) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(')') + 2:].split()
+        found[int(entry)] = (_process_name(int(entry), stat),
+                             (int(fields[11]) + int(fields[12])) / tick)
+    return found
+
+
+class CpuUse:
+    """The CPU time each program of the machine used while a block ran:
+    where the cores went during a transfer, what bounds it on a machine
+    whose cores are all busy."""
+
+    def __enter__(self):
+        self.before = cpu_times()
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *failure):
+        self.elapsed = time.perf_counter() - self.start
+        after = cpu_times()
+        self.used = {}
+        for pid, (name, seconds) in after.items():
+            spent = seconds - self.before.get(pid, (name, 0.0))[1]
+            self.used[name] = self.used.get(name, 0.0) + spent
+
+    def report(self, size):
+        """One line: CPU seconds per GiB moved, by program, and how many
+        cores were busy in all."""
+        per_gib = (1024 * 1024 * 1024) / size
+        shown = sorted(((s, n) for n, s in self.used.items()
+                        if s * per_gib >= 0.05), reverse=True)
+        total = sum(self.used.values())
+        return ('CPU s per GiB: %s; %.1f cores busy of %d' % (
+            ', '.join('%s %.1f' % (n, s * per_gib) for s, n in shown),
+            total / self.elapsed, os.cpu_count()))
 
 
 def memory(pids, path, key):

@@ -125,10 +125,10 @@ def swiftclient_alone(ks, size, container):
                                          ks['KEYSTONE_REGION']})
     name = 'bench-%s' % uuid.uuid4().hex
     conn.put_container(container)
-    start = time.perf_counter()
-    conn.put_object(container, name, Source(size), content_length=size,
-                    chunk_size=MiB)
-    written = time.perf_counter() - start
+    with bench_data.CpuUse() as cpu:
+        conn.put_object(container, name, Source(size), content_length=size,
+                        chunk_size=MiB)
+    written = cpu.elapsed
     start = time.perf_counter()
     _, body = conn.get_object(container, name, resp_chunk_size=MiB)
     got = sum(len(chunk) for chunk in body)
@@ -136,7 +136,7 @@ def swiftclient_alone(ks, size, container):
     assert got == size, got
     conn.delete_object(container, name)
     conn.close()
-    return written, read
+    return written, read, cpu
 
 
 def start_ours(stores, workdir):
@@ -303,9 +303,10 @@ def run(label, start, stores, size, store=None):
     try:
         other = create(url)
         image_id = create(url)
-        elapsed, latencies = measure(
-            url, '/v2/images/%s' % other,
-            lambda: upload(url, image_id, size, store))
+        with bench_data.CpuUse() as cpu:
+            elapsed, latencies = measure(
+                url, '/v2/images/%s' % other,
+                lambda: upload(url, image_id, size, store))
         start_time = time.perf_counter()
         got = download(url, image_id)
         down = time.perf_counter() - start_time
@@ -314,6 +315,7 @@ def run(label, start, stores, size, store=None):
             label, rate(size, elapsed), rate(size, down), peak_memory(pid)))
         print('    GET /v2/images/{id} during the upload: %s'
               % bench_data.summary(latencies))
+        print('    upload: ' + cpu.report(size))
         bench_data.call(bench_data.connect(url), 'DELETE',
                         '/v2/images/%s' % image_id, headers=HEADERS)
         return size / MiB / elapsed, size / MiB / down
@@ -334,6 +336,7 @@ def main():
     container = 'bench-%s' % uuid.uuid4().hex[:8]
     figures = {'size_mib': args.size_mib}
     print('image of %d MiB' % args.size_mib)
+    print(bench_data.hashing_cost())
     if args.store_conf:
         with open(args.store_conf) as f:
             ours = f.read()
@@ -343,9 +346,10 @@ def main():
         ours, upstream, ks, refs = swift_settings(container)
     try:
         if not args.no_client:
-            w, r = swiftclient_alone(ks, size, container)
+            w, r, cpu = swiftclient_alone(ks, size, container)
             print('%-22s upload %s  download %s' % (
                 'python-swiftclient', rate(size, w), rate(size, r)))
+            print('    upload: ' + cpu.report(size))
             figures['client'] = [size / MiB / w, size / MiB / r]
         figures['ours'] = run('glance-api (this)', start_ours, ours, size,
                               args.store)

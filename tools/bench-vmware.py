@@ -83,10 +83,10 @@ def requests_alone(env, size):
                   env['VCSIM_DATACENTER'], env['VCSIM_DATASTORE']))
         source = bench_ceph.Source(size)
         body = _Sized(source, size)
-        start = time.perf_counter()
-        resp = requests.put(url, data=body, verify=False,
-                            headers={'Cookie': cookie})
-        written = time.perf_counter() - start
+        with bench_data.CpuUse() as cpu:
+            resp = requests.put(url, data=body, verify=False,
+                                headers={'Cookie': cookie})
+        written = cpu.elapsed
         assert resp.status_code in (200, 201), resp.status_code
         start = time.perf_counter()
         resp = requests.get(url, verify=False, stream=True,
@@ -96,7 +96,7 @@ def requests_alone(env, size):
         assert got == size, got
         path = os.path.join(env['VCSIM_DATASTORE_DIR'], 'bench')
         shutil.rmtree(path, True)
-        return written, read
+        return written, read, cpu
     finally:
         connect.Disconnect(si)
 
@@ -186,11 +186,13 @@ def main():
     env = vcsim_env()
     print('image of %d MiB, simulator on %s'
           % (args.size_mib, env['VCSIM_HOST']))
+    print(bench_data.hashing_cost())
     figures = {'size_mib': args.size_mib}
     if 'vmware' in stores:
-        w, r = requests_alone(env, size)
+        w, r, cpu = requests_alone(env, size)
         print('requests alone:  PUT %s  GET %s'
               % (rate(size, w), rate(size, r)))
+        print('    PUT: ' + cpu.report(size))
         figures['requests_alone'] = [size / MiB / w, size / MiB / r]
     workdir = tempfile.mkdtemp(prefix='bench-vmware-')
     proc, url = start_glance(env, workdir)
@@ -202,15 +204,17 @@ def main():
             if label not in stores:
                 continue
             image_id = bench_data.create(url, 'bench-%s' % label)
-            elapsed, _, found = bench_data.measure(
-                url, probes,
-                lambda: bench_ceph.upload_to(url, image_id, size, store))
+            with bench_data.CpuUse() as cpu:
+                elapsed, _, found = bench_data.measure(
+                    url, probes,
+                    lambda: bench_ceph.upload_to(url, image_id, size, store))
             start = time.perf_counter()
             got = bench_data.download(url, image_id)
             down = time.perf_counter() - start
             assert got == size, got
             print('glance %-8s upload %s  download %s' % (
                 label, rate(size, elapsed), rate(size, down)))
+            print('    upload: ' + cpu.report(size))
             figures[label] = [size / MiB / elapsed, size / MiB / down]
             for path, latencies in found.items():
                 print('    during the upload, GET %-22s %s' % (
