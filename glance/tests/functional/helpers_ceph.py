@@ -67,8 +67,14 @@ class CephDaemonTest(base.SharedDaemonTest):
         return {}
 
     @classmethod
+    def acquire_server(cls):
+        """``acquire()`` of the server the stores use: the Ceph cluster
+        unless a class says otherwise."""
+        return acquire()
+
+    @classmethod
     def setUpClass(cls):
-        cls.ceph, env = acquire()
+        cls.ceph, env = cls.acquire_server()
         if cls.ceph is None:
             # SharedDaemonTest's set-up is skipped: no daemon to start.
             cls._unmet = env

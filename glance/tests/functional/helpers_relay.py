@@ -48,6 +48,11 @@ class Relay:
                 continue
             seen = []
             with self.lock:
+                if self.listener is not listener:
+                    # Cut while this one was being set up: it goes too.
+                    client.close()
+                    server.close()
+                    return
                 self.conns += [client, server]
                 self.sent.append(seen)
             for a, b, kept, rate in ((client, server, seen, 0),
@@ -78,20 +83,27 @@ class Relay:
     def cut(self):
         # shutdown wakes the thread blocked in accept(); close alone
         # would leave the socket listening until it returns.
-        try:
-            self.listener.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.listener.close()
+        if self.listener is not None:
+            try:
+                self.listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self.listener.close()
         with self.lock:
             conns, self.conns = self.conns, []
+            self.listener = None
+        # A pump thread blocked in recv() keeps its socket open through
+        # close(): shutdown() first wakes it, so that the peers see the
+        # connection end now (reset, with a linger of 0) rather than
+        # when their own timeouts run out.
         for s in conns:
             try:
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                              b'\x01\x00\x00\x00\x00\x00\x00\x00')
-                s.close()
+                s.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+            s.close()
 
     def count(self, marker: bytes) -> int:
         """How many times ``marker`` is in what the clients sent."""

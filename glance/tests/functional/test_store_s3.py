@@ -1,7 +1,9 @@
 """The s3 store against the RADOS Gateway of tools/ceph: single PUTs,
 multipart uploads with parallel parts, ranges, aborted uploads leaving no
 parts (also when the server goes away in the middle and comes back),
-and a server that cannot be reached or refuses the keys at start-up."""
+and a server that cannot be reached or refuses the keys at start-up.
+The uploads, ranges, deletes and the server going away are run against
+SeaweedFS (tools/seaweedfs) too."""
 
 import hashlib
 import os
@@ -13,11 +15,13 @@ import uuid
 
 import testtools
 
+from glance.tests import prerequisites
 from glance.tests.functional import base
 from glance.tests.functional import helpers_ceph
 from glance.tests.functional import helpers_daemon as hd
 from glance.tests.functional import helpers_relay
 from glance.tests.functional import test_image_data
+from glance.tests.functional import test_keystone
 
 MiB = 1024 * 1024
 
@@ -32,6 +36,30 @@ def s3_options(env, bucket, group='glance_store', endpoint=None):
             '%s.s3_store_large_object_size' % group: 6,
             '%s.s3_store_large_object_chunk_size' % group: 5,
             '%s.s3_store_thread_pools' % group: 3}
+
+
+class SeaweedFS(test_keystone.SharedServer):
+    """The tools/seaweedfs server."""
+
+    tool = os.path.join(base.ROOT, 'tools', 'seaweedfs')
+    home = os.environ.get('GLANCE_SEAWEEDFS_HOME', os.path.expanduser(
+        '~/.cache/glance-seaweedfs'))
+    port = os.environ.get('GLANCE_SEAWEEDFS_PORT', '8333')
+    tool_env = dict(os.environ, GLANCE_SEAWEEDFS_HOME=home,
+                    GLANCE_SEAWEEDFS_PORT=port)
+    started_key = 'SEAWEEDFS_STARTED'
+
+
+def acquire_seaweedfs():
+    """``(server, env)``, or ``(None, problem)`` as helpers_ceph.acquire."""
+    unmet = prerequisites.skip_requested('SEAWEEDFS')
+    if unmet is not None:
+        return None, unmet
+    server = SeaweedFS()
+    try:
+        return server, server.acquire()
+    except RuntimeError as e:
+        return None, prerequisites.check('SEAWEEDFS', False, str(e))
 
 
 def s3_client(env):
@@ -200,6 +228,22 @@ class TestS3ServerGoesAway(S3StoreTest):
         self.assertEqual(204, self.put_data(again['id'], data).status_code)
         self.assertEqual(data, self.request(
             'GET', '/v2/images/%s/file' % again['id']).content)
+
+
+class TestS3StoreOnSeaweedFS(TestS3Store):
+    """TestS3Store's uploads, ranges and deletes on SeaweedFS."""
+
+    @classmethod
+    def acquire_server(cls):
+        return acquire_seaweedfs()
+
+
+class TestS3SeaweedFSGoesAway(TestS3ServerGoesAway):
+    """TestS3ServerGoesAway on SeaweedFS."""
+
+    @classmethod
+    def acquire_server(cls):
+        return acquire_seaweedfs()
 
 
 class TestS3StartUp(testtools.TestCase):
