@@ -57,6 +57,7 @@ straight to the client socket, see ``glance.common.sendfile``).
 """
 
 import abc
+import collections
 import logging
 import threading
 import time
@@ -147,6 +148,54 @@ def retry_in_background(function: Callable[[], Any], what: str,
         eventlet.spawn(run)
     else:
         threading.Thread(target=run, daemon=True).start()
+
+
+class Waitable(Protocol):
+    def wait(self) -> Any: ...
+
+
+class ReadAhead:
+    """The pieces of a read from ``offset`` to ``end``, handed out in
+    order as ``(piece, count)``, with up to ``depth`` of them under way
+    ahead of the one handed out (the first ones from the start).
+
+    ``start(at, count)`` begins reading ``count`` bytes at ``at`` and
+    gives something to ``wait()`` on for them; ``close()`` hands every
+    piece still under way to ``drop`` (to wait out or to cancel).
+    """
+
+    def __init__(self, start: Callable[[int, int], Waitable], offset: int,
+                 end: int, size: int, depth: int,
+                 drop: Callable[[Waitable], None]) -> None:
+        self._start = start
+        self._ahead = offset
+        self._end = end
+        self._size = size
+        self._depth = depth
+        self._drop = drop
+        self._pending: collections.deque = collections.deque()
+        self._top_up()
+
+    def _top_up(self) -> None:
+        while len(self._pending) < self._depth and self._ahead < self._end:
+            count = min(self._size, self._end - self._ahead)
+            self._pending.append((self._start(self._ahead, count), count))
+            self._ahead += count
+
+    def __iter__(self) -> 'ReadAhead':
+        return self
+
+    def __next__(self) -> tuple[Any, int]:
+        if not self._pending:
+            raise StopIteration
+        started, count = self._pending.popleft()
+        piece = started.wait()
+        self._top_up()
+        return piece, count
+
+    def close(self) -> None:
+        while self._pending:
+            self._drop(self._pending.popleft()[0])
 
 
 class ChunkIterator:

@@ -462,26 +462,14 @@ class RbdStore(driver.Store):
     def _chunks(self, image, offset, end):
         """The bytes from ``offset`` to ``end``; the next chunks are read
         while the caller sends the current one."""
-        pending = collections.deque()
-        ahead = offset
-
-        def read_ahead():
-            nonlocal ahead
-            while len(pending) < IN_FLIGHT and ahead < end:
-                count = min(self.chunk_size, end - ahead)
-                pending.append((self._start_read(image, ahead, count),
-                                count))
-                ahead += count
-
+        reads = driver.ReadAhead(
+            lambda at, count: self._start_read(image, at, count), offset,
+            end, self.chunk_size, IN_FLIGHT, _abandon)
         try:
-            read_ahead()
-            while pending:
-                reading, count = pending.popleft()
-                chunk = reading.wait()
+            for chunk, count in reads:
                 if len(chunk) != count:
                     raise exceptions.RemoteServiceUnavailable(
                         'RBD image ended early')
-                read_ahead()
                 # Handed on in pieces of READ_PIECE bytes: the server
                 # sends smaller writes faster than one of rbd_store_
                 # chunk_size.
@@ -489,8 +477,7 @@ class RbdStore(driver.Store):
                 for start in range(0, len(chunk), READ_PIECE):
                     yield bytes(view[start:start + READ_PIECE])
         finally:
-            while pending:
-                _abandon(pending.popleft()[0])
+            reads.close()
 
     def _start_read(self, image, offset, count):
         def read():

@@ -53,7 +53,6 @@ Swift calls go through requests, which is green under eventlet's monkey
 patching: no real threads are needed.
 """
 
-import collections
 import configparser
 import dataclasses
 import importlib
@@ -1011,27 +1010,16 @@ class SwiftStore(driver.Store):
     def _pieces(self, first, loc, creds, context, start, end, what):
         """The chunks of ``first``, then of ``start`` to ``end`` in pieces,
         each fetched by a ranged GET while those before it are sent."""
-        pending = collections.deque()
-        ahead = start
-
-        def fetch_ahead():
-            nonlocal ahead
-            while len(pending) < READ_AHEAD and ahead < end:
-                count = min(PIECE, end - ahead)
-                pending.append(_start(self._piece, loc, creds, context,
-                                      ahead, count, what))
-                ahead += count
-
+        pieces = driver.ReadAhead(
+            lambda at, count: _start(self._piece, loc, creds, context, at,
+                                     count, what),
+            start, end, PIECE, READ_AHEAD, lambda fetching: fetching.kill())
         try:
-            fetch_ahead()
             yield from first
-            while pending:
-                piece = pending.popleft().wait()
-                fetch_ahead()
+            for piece, _ in pieces:
                 yield from piece
         finally:
-            for fetching in pending:
-                fetching.kill()
+            pieces.close()
 
     def _piece(self, loc, creds, context, offset, count, what):
         """The chunks of ``count`` bytes from ``offset``, on a connection

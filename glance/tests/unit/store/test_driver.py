@@ -127,3 +127,62 @@ class TestDefaults(testtools.TestCase):
             type_name = 'noreads'
 
         self.assertRaises(TypeError, NoReads, 'x', None)
+
+
+class _Started:
+    """A read begun by TestReadAhead: its piece is made when waited on."""
+
+    def __init__(self, log, at, count):
+        self.log, self.at, self.count = log, at, count
+        log.append(('start', at, count))
+
+    def wait(self):
+        if self.at == 'fail':
+            raise exceptions.RemoteServiceUnavailable('broken')
+        self.log.append(('wait', self.at))
+        return b'p' * self.count
+
+
+class TestReadAhead(testtools.TestCase):
+
+    def read_ahead(self, log, offset, end, size=10, depth=2):
+        dropped = []
+        reads = driver.ReadAhead(
+            lambda at, count: _Started(log, at, count), offset, end, size,
+            depth, dropped.append)
+        return reads, dropped
+
+    def test_pieces_in_order_with_depth_started_ahead(self):
+        log = []
+        reads, dropped = self.read_ahead(log, 5, 38)
+        # The first `depth` are under way as soon as it is made.
+        self.assertEqual([('start', 5, 10), ('start', 15, 10)], log)
+        got = list(reads)
+        self.assertEqual([10, 10, 10, 3], [count for _, count in got])
+        self.assertEqual(b'p' * 33, b''.join(piece for piece, _ in got))
+        self.assertEqual([('start', 5, 10), ('start', 15, 10),
+                          ('wait', 5), ('start', 25, 10),
+                          ('wait', 15), ('start', 35, 3),
+                          ('wait', 25), ('wait', 35)], log)
+        reads.close()
+        self.assertEqual([], dropped)
+
+    def test_close_drops_what_is_under_way(self):
+        log = []
+        reads, dropped = self.read_ahead(log, 0, 100, depth=3)
+        next(reads)
+        reads.close()
+        self.assertEqual([10, 20, 30], [s.at for s in dropped])
+        self.assertRaises(StopIteration, next, reads)
+
+    def test_nothing_to_read(self):
+        log = []
+        reads, _ = self.read_ahead(log, 7, 7)
+        self.assertEqual([], list(reads))
+        self.assertEqual([], log)
+
+    def test_error_of_a_piece_is_raised_by_next(self):
+        reads = driver.ReadAhead(
+            lambda at, count: _Started([], 'fail', count), 0, 30, 10, 2,
+            lambda started: None)
+        self.assertRaises(exceptions.RemoteServiceUnavailable, next, reads)
