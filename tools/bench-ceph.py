@@ -3,6 +3,7 @@ Gateway of tools/ceph (started if needed), side by side with the client
 libraries alone and with upstream Glance on the same servers.
 
     tools/bench-ceph [--size-mib 512] [--stores rbd,s3] [--no-upstream]
+                     [--s3-server rgw|seaweedfs]
 
 It prints, in MiB/s:
 
@@ -19,6 +20,9 @@ It prints, in MiB/s:
 * unless --no-upstream, upstream Glance (tools/upstream-glance, gunicorn,
   one worker; its rbd and s3 drivers on the same cluster and gateway)
   the same way for each store, and the ratios of the two.
+
+With --s3-server seaweedfs, the s3 figures are taken on the SeaweedFS
+of tools/seaweedfs (started if needed) instead of the RADOS Gateway.
 
 The OSD of tools/ceph holds GLANCE_CEPH_SIZE_MB (16 GiB by default);
 images near that size need a bigger one.
@@ -49,11 +53,21 @@ bench_store = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench_store)
 
 
-def ceph_env():
-    proc = subprocess.run([os.path.join(HERE, 'ceph'), 'start'],
+def tool_env(tool):
+    proc = subprocess.run([os.path.join(HERE, tool), 'start'],
                           capture_output=True, text=True, check=True)
     return dict(line.split('=', 1) for line in proc.stdout.splitlines()
                 if '=' in line)
+
+
+def ceph_env(s3_server='rgw'):
+    """The settings of tools/ceph, their S3_* those of the S3 server
+    asked for."""
+    env = tool_env('ceph')
+    if s3_server == 'seaweedfs':
+        env.update((k, v) for k, v in tool_env('seaweedfs').items()
+                   if k.startswith('S3_'))
+    return env
 
 
 def rate(size, seconds):
@@ -265,12 +279,15 @@ def main():
                              'glance-api, for comparison')
     parser.add_argument('--no-upstream', action='store_true',
                         help='skip upstream Glance')
+    parser.add_argument('--s3-server', choices=('rgw', 'seaweedfs'),
+                        default='rgw')
     args = parser.parse_args()
     size = args.size_mib * MiB
     stores = args.stores.split(',')
-    env = ceph_env()
+    env = ceph_env(args.s3_server)
     bucket = 'bench-%s' % uuid.uuid4().hex[:12]
-    print('image of %d MiB, Ceph in %s' % (args.size_mib, env['CEPH_HOME']))
+    print('image of %d MiB, Ceph in %s, S3 on %s (%s)' % (
+        args.size_mib, env['CEPH_HOME'], env['S3_ENDPOINT'], args.s3_server))
     print(bench_data.hashing_cost())
     if 'rbd' in stores:
         w, r, cpu = librbd_alone(env, size)
