@@ -401,8 +401,7 @@ class RbdStore(driver.Store):
         to ``wait()`` on; synchronously where threads are real."""
         if blocking.green():
             return eventlet.spawn(blocking.call, function, *args)
-        function(*args)
-        return _Done()
+        return _Done(function(*args))
 
     def _finish(self, image, written, size):
         if size is None and image.size() != written:
@@ -485,9 +484,7 @@ class RbdStore(driver.Store):
                 return image.read(offset, count)
             except self.rbd.Error as e:
                 raise self._unavailable('read RBD image', e)
-        if blocking.green():
-            return eventlet.spawn(blocking.call, read)
-        return _Done(read())
+        return self._start(read)
 
     def get_size(self, location, *, context=None):
         ioctx, image = self._open(self._parse(location))

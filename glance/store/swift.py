@@ -1023,9 +1023,8 @@ class SwiftStore(driver.Store):
 
     def _piece(self, loc, creds, context, offset, count, what):
         """The chunks of ``count`` bytes from ``offset``, on a connection
-        of their own."""
-        storage_url = loc.http_url() if creds is None else None
-        conn = self._connection(creds, context, storage_url,
+        of their own (with the store's credentials: see ``get``)."""
+        conn = self._connection(creds, context, None,
                                 max(1, self.retry_get_count))
         try:
             headers, body = self._get_range(conn, loc, offset, count, what)
@@ -1039,10 +1038,11 @@ class SwiftStore(driver.Store):
                 body.close()
         finally:
             self._release(conn, creds)
-        if sum(len(chunk) for chunk in chunks) != count:
+        got = sum(len(chunk) for chunk in chunks)
+        if got != count:
             raise exceptions.RemoteServiceUnavailable(
                 '%s: Swift sent %d bytes for a range of %d'
-                % (what, sum(len(chunk) for chunk in chunks), count))
+                % (what, got, count))
         return chunks
 
     def _get_range(self, conn, loc, offset, length, what):
